@@ -1,0 +1,29 @@
+import { parse, printJson, UsageError, type Command } from '../lib/cli.js'
+import { log } from '../lib/log.js'
+import { describeEntry, updateRegistry } from '../lib/registry.js'
+
+const help = `Usage: nicback forget IFACE... [--json]
+
+Removes these NICs (by recorded name) from the registry: nicback will no
+longer give them their name back. Changes no device.
+Exit status: 0 forgotten, 1 a name is not recorded, 2 bad usage.
+`
+
+export default {
+  summary: 'stop managing a NIC (remove it from the registry)',
+  help,
+  main(argv) {
+    const { values, positionals } = parse(argv, {})
+    if (positionals.length === 0) throw new UsageError('name the NIC(s) to forget')
+    const { forgotten, unknown } = updateRegistry((reg) => {
+      const forgotten = reg.nics.filter((e) => positionals.includes(e.name)).map(describeEntry)
+      reg.nics = reg.nics.filter((e) => !positionals.includes(e.name))
+      const unknown = positionals.filter((n) => !forgotten.some((f) => f.startsWith(`${n} `)))
+      return { changed: forgotten.length > 0, value: { forgotten, unknown } }
+    })
+    if (values.json) printJson({ forgotten, unknown })
+    else for (const f of forgotten) process.stdout.write(`forgot ${f}\n`)
+    for (const n of unknown) log.error(`${n} is not a recorded NIC (see "nicback status")`)
+    return unknown.length > 0 ? 1 : 0
+  },
+} satisfies Command

@@ -1,0 +1,46 @@
+import { parse, printJson, table, type Command } from '../lib/cli.js'
+import { readLinks } from '../lib/links.js'
+import { log } from '../lib/log.js'
+import { recordLinks } from '../lib/record.js'
+import { registryPath, updateRegistry } from '../lib/registry.js'
+
+const help = `Usage: nicback record [IFACE...] [--force] [--boot] [--json]
+
+Remembers the host name of NICs, with what identifies them (bus position and
+dev_port, permanent MAC), their MTU and admin state.
+
+  (no IFACE)  every NIC on a bus (PCI, USB...) in this network namespace
+  IFACE...    exactly these, virtual devices included (recognised by MAC)
+  --force     record a NIC that carries a kernel fallback name (devN) or
+              that nicback has recorded as away under another name
+  --boot      run at boot (nicback-record.service): every container is gone,
+              so forget where NICs went before recording
+
+The registry is $NICBACK_STATE_DIR/registry.json (default /var/lib/nicback).
+Exit status: 0 all recorded, 1 any NIC skipped or unknown, 2 bad usage.
+`
+
+export default {
+  summary: 'remember the host name of NICs (all on a bus, or those named)',
+  help,
+  main(argv) {
+    const { values, positionals } = parse(argv, { force: { type: 'boolean' }, boot: { type: 'boolean' } })
+    const links = readLinks()
+    const unknown = positionals.filter((n) => !links.some((l) => l.name === n))
+    const chosen = positionals.length > 0 ? links.filter((l) => positionals.includes(l.name)) : links.filter((l) => l.bus !== null)
+    const result = updateRegistry((reg) => {
+      const r = recordLinks(reg, chosen, { force: values.force === true, boot: values.boot === true }, new Date().toISOString())
+      return { changed: r.recorded.length > 0 || values.boot === true, value: r }
+    })
+    for (const n of unknown) result.skipped.push({ name: n, reason: `no network device named ${n} in this network namespace` })
+    if (values.json) printJson({ registry: registryPath(), ...result })
+    else if (result.recorded.length > 0) {
+      process.stdout.write(table([['RECORDED', 'IDENTITY'], ...result.recorded.map((r) => [r.name, r.identity])]))
+    } else if (result.skipped.length === 0) {
+      process.stdout.write('No NIC on a bus here; name the devices to record.\n')
+    }
+    for (const r of result.recorded) for (const d of r.replaced) log.warn(`${r.name} now names ${r.identity}; forgot ${d}`)
+    for (const s of result.skipped) log.error(s.reason)
+    return result.skipped.length > 0 ? 1 : 0
+  },
+} satisfies Command

@@ -1,0 +1,49 @@
+import { parse, printJson, table, UsageError, type Command } from '../lib/cli.js'
+import { log } from '../lib/log.js'
+import { nicReturns, type RestoreReport, type Selection } from '../lib/return.js'
+
+const help = `Usage: nicback restore [IFACE...] [--all] [--dry-run] [--json]
+
+Gives returned NICs their recorded host names back, then their recorded MTU
+and admin state. Plans every rename first (swaps and cycles go through a
+temporary name, udev's altname on the wanted name is dropped), applies the
+plan all or nothing, and reads the result back from the kernel.
+
+  (no IFACE)   NICs seen leaving, or back as devN / a nicback temporary name
+  IFACE...     these NICs, by recorded name or by the name they have now
+  --all        every recorded NIC present under another name
+  --dry-run    print the plan, change nothing
+  --json       print the report as JSON
+
+A name held by a device nicback does not manage is never taken: that NIC is
+reported as a conflict and left as it is.
+
+Exit status: 0 when every NIC asked for is home, 1 otherwise (with reasons),
+2 on bad usage.
+`
+
+function print(r: RestoreReport): void {
+  if (r.steps.length > 0) {
+    process.stdout.write(`${r.dryRun ? 'Plan' : 'Done'}:\n${r.steps.map((s, i) => `  ${i + 1}. ${s.description}`).join('\n')}\n`)
+  }
+  const rows = r.nics
+    .filter((n) => n.outcome !== 'home' || n.settings)
+    .map((n) => [n.name, n.was ?? '-', r.dryRun || !n.home ? n.outcome : 'home', n.reason])
+  if (rows.length > 0) process.stdout.write(table([['NIC', 'WAS', 'RESULT', 'WHY'], ...rows]))
+  if (rows.length === 0 && r.steps.length === 0) process.stdout.write('Nothing to restore: every returned NIC is home.\n')
+}
+
+export default {
+  summary: 'give returned NICs their host names back (by hand)',
+  help,
+  main(argv) {
+    const { values, positionals } = parse(argv, { all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } })
+    if (values.all && positionals.length > 0) throw new UsageError('give IFACE names or --all, not both')
+    const select: Selection = values.all ? { kind: 'all' } : positionals.length > 0 ? { kind: 'names', names: positionals } : { kind: 'returned' }
+    const r = nicReturns({ select, dryRun: values['dry-run'] === true })
+    if (values.json) printJson(r)
+    else print(r)
+    for (const e of r.errors) log.error(e)
+    return r.ok ? 0 : 1
+  },
+} satisfies Command

@@ -1,0 +1,38 @@
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { $ } from 'zx/core'
+import { parse, printJson, type Command } from '../lib/cli.js'
+import { MANIFEST, readManifest } from './install.js'
+import { registryPath } from '../lib/registry.js'
+
+const help = `Usage: nicback uninstall [--root DIR] [--purge] [--json]
+
+Removes exactly the files "nicback install" wrote (its manifest,
+/var/lib/nicback/install.json) and reloads udev. The registry of NIC names
+is kept unless --purge is given.
+`
+
+export default {
+  summary: 'remove exactly what install added',
+  help,
+  async main(argv) {
+    const { values } = parse(argv, { root: { type: 'string' }, purge: { type: 'boolean' } }, false)
+    const root = values.root ?? '/'
+    const { files } = readManifest(root)
+    const removed: string[] = []
+    for (const f of [...files, MANIFEST]) {
+      if (existsSync(join(root, f))) {
+        rmSync(join(root, f), { recursive: true, force: true })
+        removed.push(f)
+      }
+    }
+    if (values.purge) {
+      const reg = root === '/' ? registryPath() : join(root, '/var/lib/nicback/registry.json')
+      for (const f of [reg, `${reg}.lock`]) if (existsSync(f)) (rmSync(f), removed.push(f))
+    }
+    if (root === '/' && existsSync('/run/udev/control')) await $({ quiet: true })`udevadm control --reload`
+    if (values.json) printJson({ root, removed })
+    else process.stdout.write(removed.length ? `Removed below ${root}:\n${removed.map((f) => `  ${f}`).join('\n')}\n` : 'Nothing to remove: nicback is not installed there.\n')
+    return 0
+  },
+} satisfies Command

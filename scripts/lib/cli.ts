@@ -1,0 +1,50 @@
+// Small shared pieces of the command line: argument parsing with node's own
+// parseArgs (no dependency, no start-up cost), usage errors, output.
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { setQuiet } from './log.js'
+
+/** Bad input: exit status 2 and the command's usage hint. */
+export class UsageError extends Error {}
+
+export interface Command {
+  /** One line for `nicback --help`. */
+  summary: string
+  /** Full text for `nicback CMD --help`. */
+  help: string
+  main(argv: string[]): Promise<number> | number
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'string' ? (O[K]['multiple'] extends true ? string[] : string) : boolean }
+
+export interface Parsed<O extends Options> {
+  values: Values<O> & { json?: boolean; help?: boolean }
+  positionals: string[]
+}
+
+/** parseArgs, strict, with --help and --json added; throws UsageError. */
+export function parse<O extends Options>(argv: string[], options: O, positionals = true): Parsed<O> {
+  try {
+    const r = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, ...options },
+      allowPositionals: positionals,
+      strict: true,
+    })
+    setQuiet((r.values as { json?: boolean }).json === true)
+    return r as unknown as Parsed<O>
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''))
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+}
+
+/** Left-aligned columns, for people; scripts use --json. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n'
+}

@@ -1,0 +1,49 @@
+// Runs system commands synchronously with child_process: the udev hot path
+// cannot afford zx's import (~20 ms, see README "Start-up cost"), and every
+// command nicback runs there is a short one-shot (`ip`, `flock`, `logger`).
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+
+/** udev and OCI runtimes start us with a minimal PATH: look in the usual places. */
+const SEARCH = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin']
+const resolved = new Map<string, string>()
+
+export function which(cmd: string): string {
+  let path = resolved.get(cmd)
+  if (path === undefined) {
+    path = SEARCH.map((dir) => `${dir}/${cmd}`).find((p) => existsSync(p)) ?? cmd
+    resolved.set(cmd, path)
+  }
+  return path
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly argv: string[],
+    readonly stderr: string,
+    readonly status: number | null,
+  ) {
+    super(`${argv.join(' ')}: ${stderr.trim() || `exit status ${status}`}`)
+  }
+}
+
+/** Runs `cmd args...`, returns stdout; throws CommandError with stderr. */
+export function run(cmd: string, args: string[], input?: string): string {
+  try {
+    return execFileSync(which(cmd), args, {
+      encoding: 'utf8',
+      input,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    })
+  } catch (err) {
+    const e = err as { stderr?: string | Buffer; status?: number | null; message: string }
+    const stderr = e.stderr ? String(e.stderr) : e.message
+    throw new CommandError([cmd, ...args], stderr, e.status ?? null)
+  }
+}
+
+/** `ip -json ...` parsed. */
+export function ipJson<T>(args: string[]): T {
+  const out = run('ip', ['-json', ...args])
+  return (out.trim() === '' ? [] : JSON.parse(out)) as T
+}

@@ -1,0 +1,64 @@
+// Which recorded NIC is which device now. Only what a container cannot forge
+// decides: the bus position (+ dev_port) or the permanent MAC. The current MAC
+// decides only for devices that have neither (veth stand-ins recorded by
+// name); name, ifalias and ifindex are hints used to break ties.
+import type { Identity } from './types.js'
+
+/** A stable string for an identity, for logs and uniqueness. */
+export function identityKey(id: Identity): string {
+  if (id.bus !== null) return `bus ${id.bus}${id.devPort === null ? '' : ` port ${id.devPort}`}`
+  if (id.permAddr !== null) return `permaddr ${id.permAddr}`
+  return `mac ${id.mac ?? 'none'}`
+}
+
+/** Whether `rec` (remembered) and `dev` (seen now) are the same NIC. */
+export function sameNic(rec: Identity, dev: Identity): boolean {
+  if (rec.bus !== null) {
+    return dev.bus === rec.bus && (rec.devPort === null || dev.devPort === null || dev.devPort === rec.devPort)
+  }
+  if (rec.permAddr !== null) return dev.permAddr === rec.permAddr
+  // No unforgeable identity was known when it was recorded: only a device that
+  // has no bus either may claim it by its MAC.
+  return dev.bus === null && rec.mac !== null && dev.mac === rec.mac
+}
+
+export interface Match<R, D> {
+  /** Each remembered NIC's device now, when exactly one device is it. */
+  found: Map<R, D>
+  /** Remembered NICs for which the evidence points at several devices, or a
+   *  device claimed by several remembered NICs: nicback does not guess. */
+  ambiguous: Map<R, string>
+}
+
+/** Pairs remembered NICs with devices one to one. `hint` (same ifindex, same
+ *  name) narrows a bus match that lacks dev_port. */
+export function matchNics<R extends Identity & { ifindex: number | null; name: string }, D extends Identity & { ifindex: number; name: string }>(
+  recs: readonly R[],
+  devs: readonly D[],
+): Match<R, D> {
+  const found = new Map<R, D>()
+  const ambiguous = new Map<R, string>()
+  const claimedBy = new Map<D, R[]>()
+  for (const rec of recs) {
+    let candidates = devs.filter((d) => sameNic(rec, d))
+    if (candidates.length > 1) {
+      const byHint = candidates.filter((d) => d.ifindex === rec.ifindex || d.name === rec.name)
+      if (byHint.length === 1) candidates = byHint
+    }
+    if (candidates.length > 1) {
+      ambiguous.set(rec, `${candidates.length} devices match ${identityKey(rec)}: ${candidates.map((d) => d.name).join(', ')}`)
+    } else if (candidates.length === 1) {
+      const dev = candidates[0]!
+      found.set(rec, dev)
+      claimedBy.set(dev, [...(claimedBy.get(dev) ?? []), rec])
+    }
+  }
+  for (const [dev, owners] of claimedBy) {
+    if (owners.length < 2) continue
+    for (const rec of owners) {
+      found.delete(rec)
+      ambiguous.set(rec, `${dev.name} is claimed by ${owners.length} recorded NICs (${owners.map((o) => o.name).join(', ')})`)
+    }
+  }
+  return { found, ambiguous }
+}

@@ -1,0 +1,89 @@
+// Moment one: a NIC leaves the host. This is the seed's `init_ns_name`: the
+// name it has as it leaves init_net is the name it must get back. Called from
+// udev's `remove` event (sysfs already gone: identity from the event), from
+// an OCI hook or `assign` (before the move: identity read live).
+import { identityKey, sameNic } from './identity.js'
+import { log } from './log.js'
+import { isFallbackName } from './planner.js'
+import { putEntry, updateRegistry } from './registry.js'
+import type { Away, Entry, Identity, Link, Registry } from './types.js'
+
+export interface Departure extends Identity {
+  /** Name it leaves the host with. */
+  name: string
+  ifindex: number | null
+  via: Away['via']
+  /** The device as read just before it left, when the caller could read it. */
+  live?: Link | undefined
+  container?: Away['container']
+  insideName?: string | undefined
+}
+
+export interface DepartureNote {
+  changed: boolean
+  /** The recorded name it will be given back. Null: not recorded. */
+  recordedName: string | null
+  message: string
+}
+
+/** Pure: what a departure does to the registry. */
+export function noteDeparture(reg: Registry, dep: Departure, now: string): DepartureNote {
+  const candidates = reg.nics.filter((e) => sameNic(e, dep))
+  const entry = candidates.length === 1 ? candidates[0] : candidates.find((e) => e.ifindex === dep.ifindex || e.name === dep.name)
+  const away: Away = {
+    since: now,
+    via: dep.via,
+    leftAs: dep.name,
+    ...(dep.container ? { container: dep.container } : {}),
+    ...(dep.insideName ? { insideName: dep.insideName } : {}),
+  }
+  const live = dep.live
+  const fresh: Entry = {
+    name: dep.name,
+    bus: dep.bus ?? entry?.bus ?? null,
+    devPort: dep.devPort ?? entry?.devPort ?? null,
+    permAddr: dep.permAddr ?? entry?.permAddr ?? null,
+    mac: dep.mac ?? entry?.mac ?? null,
+    ifindex: dep.ifindex ?? entry?.ifindex ?? null,
+    driver: live?.driver ?? entry?.driver ?? null,
+    mtu: live?.mtu ?? entry?.mtu ?? null,
+    up: live?.up ?? entry?.up ?? null,
+    recordedAt: entry?.recordedAt ?? now,
+    away,
+  }
+  const what = `${dep.name} (${identityKey(fresh)})`
+
+  if (entry === undefined) {
+    if (isFallbackName(dep.name)) {
+      return { changed: false, recordedName: null, message: `${what} left the host under the fallback name ${dep.name} and was never recorded: nothing to give back` }
+    }
+    putEntry(reg, { ...fresh, recordedAt: now })
+    return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via}); will be given back as ${dep.name}` }
+  }
+  // A NIC that leaves under a fallback or temporary name, or leaves again
+  // before it was brought home, keeps the name recorded before.
+  const keepRecorded = isFallbackName(dep.name) || (entry.away !== null && entry.name !== dep.name)
+  if (keepRecorded || entry.name === dep.name) {
+    Object.assign(entry, { ...fresh, name: entry.name, recordedAt: entry.recordedAt, away: { ...away, leftAs: dep.name } })
+    const note = keepRecorded && entry.name !== dep.name ? ` (left as ${dep.name}, keeping the recorded name)` : ''
+    return { changed: true, recordedName: entry.name, message: `${entry.name} (${identityKey(entry)}) left the host (${dep.via})${note}` }
+  }
+  // It was home under a name the admin gave it since it was recorded: that
+  // name is the one it leaves with, so that is the one to give back.
+  const displaced = putEntry(reg, { ...fresh, recordedAt: now })
+  const also = displaced.length ? `; forgot ${displaced.map((d) => `${d.name} (${identityKey(d)})`).join(', ')}, which had the same name` : ''
+  return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via}), renamed since it was recorded as ${entry.name}: will be given back as ${dep.name}${also}` }
+}
+
+/** Records a departure in the registry, under the lock, and logs it. */
+export function nicLeaves(dep: Departure, lockTimeoutSec?: number): DepartureNote {
+  const note = updateRegistry(
+    (reg) => {
+      const n = noteDeparture(reg, dep, new Date().toISOString())
+      return { changed: n.changed, value: n }
+    },
+    { lockTimeoutSec },
+  )
+  ;(note.recordedName === null ? log.warn : log.info)(note.message)
+  return note
+}

@@ -1,0 +1,109 @@
+// Reads the facts about network devices of the current netns: `ip -j -d link`
+// for names, altnames, MACs and flags; sysfs for what netlink does not carry
+// (the device's place on its bus, dev_port, driver, addr_assign_type).
+//
+// sysfs shows the netns it was mounted in: `ip netns exec` remounts it, but
+// `nsenter --net` does not, so readLinks() checks that the two sources agree.
+import { readFileSync, realpathSync } from 'node:fs'
+import { ipJson } from './exec.js'
+import type { Link } from './types.js'
+
+const SYS = '/sys/class/net'
+const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
+
+/** A device path below /sys/devices (or a uevent DEVPATH, which is the same
+ *  path without `/sys`) to the NIC's bus identity: the nearest PCI ancestor's
+ *  address, so a virtio child (`0000:00:04.0/virtio1`) is known by its PCI
+ *  function; else the path itself for other buses; null for virtual devices. */
+export function busFromDevicePath(path: string): string | null {
+  const rel = path.replace(/^(\/sys)?\/devices\//, '').replace(/\/net\/[^/]+$/, '')
+  if (rel === '' || rel === 'virtual' || rel.startsWith('virtual/') || rel === path) return null
+  const parts = rel.split('/')
+  for (let i = parts.length - 1; i >= 0; i--) {
+    if (PCI_ADDR.test(parts[i]!)) return parts[i]!
+  }
+  return rel
+}
+
+function attr(name: string, key: string): string | null {
+  try {
+    return readFileSync(`${SYS}/${name}/${key}`, 'utf8').trim()
+  } catch {
+    return null
+  }
+}
+
+function realpath(path: string): string | null {
+  try {
+    return realpathSync(path)
+  } catch {
+    return null
+  }
+}
+
+function numberOrNull(s: string | null): number | null {
+  if (s === null || s === '') return null
+  const n = Number(s)
+  return Number.isInteger(n) ? n : null
+}
+
+/** The sysfs half of a Link. */
+export function sysfsFacts(name: string) {
+  const device = realpath(`${SYS}/${name}/device`)
+  const driver = device === null ? null : realpath(`${device}/driver`)
+  return {
+    ifindex: numberOrNull(attr(name, 'ifindex')),
+    bus: device === null ? null : busFromDevicePath(device),
+    devPort: device === null ? null : numberOrNull(attr(name, 'dev_port')),
+    driver: driver === null ? null : (driver.split('/').pop() ?? null),
+    /** 0 = NET_ADDR_PERM: the current MAC is the burned-in one. */
+    addrAssignType: numberOrNull(attr(name, 'addr_assign_type')),
+  }
+}
+
+interface IpLink {
+  ifindex: number
+  ifname: string
+  flags?: string[]
+  mtu: number
+  address?: string
+  permaddr?: string
+  altnames?: string[]
+  ifalias?: string
+  link_type?: string
+  linkinfo?: { info_kind?: string }
+}
+
+export class SysfsMismatchError extends Error {}
+
+/** Every network device of the current netns except loopback. */
+export function readLinks(): Link[] {
+  const raw = ipJson<IpLink[]>(['-details', 'link', 'show'])
+  return raw.filter((l) => l.link_type !== 'loopback').map((l) => {
+    const s = sysfsFacts(l.ifname)
+    if (s.ifindex !== l.ifindex) {
+      throw new SysfsMismatchError(
+        `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ` +
+          `${s.ifindex ?? 'none'} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`,
+      )
+    }
+    const mac = l.address ?? null
+    // iproute2 prints permaddr only when it differs from the current MAC; when
+    // it is absent, the current MAC is permanent only if the kernel says so.
+    const permAddr = l.permaddr ?? (s.addrAssignType === 0 && s.bus !== null ? mac : null)
+    return {
+      ifindex: l.ifindex,
+      name: l.ifname,
+      altnames: l.altnames ?? [],
+      mac,
+      permAddr,
+      bus: s.bus,
+      devPort: s.devPort,
+      driver: s.driver,
+      ifalias: l.ifalias ?? null,
+      kind: l.linkinfo?.info_kind ?? null,
+      up: (l.flags ?? []).includes('UP'),
+      mtu: l.mtu,
+    }
+  })
+}

@@ -1,0 +1,47 @@
+// One lock for every nicback process (udev workers, OCI hooks, an admin):
+// flock(1) from util-linux on a file next to the registry. The lock belongs to
+// the open file description, which node keeps open after flock(1) exits, and
+// the kernel drops it when the holder dies: a killed udev worker can never
+// leave a stale lock behind (a mkdir/mtime lock such as proper-lockfile can).
+import { spawnSync } from 'node:child_process'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { which } from './exec.js'
+
+export class LockTimeoutError extends Error {}
+
+export interface Lock {
+  release(): void
+}
+
+export function acquireLock(path: string, timeoutSec: number): Lock {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  const fd = openSync(path, 'a', 0o600)
+  // flock(1) given a descriptor number locks that descriptor: the child's fd 3
+  // is our `fd`, so the lock stays with us when the child exits.
+  const r = spawnSync(which('flock'), ['--exclusive', '--wait', String(timeoutSec), '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', fd],
+    encoding: 'utf8',
+  })
+  if (r.status !== 0) {
+    closeSync(fd)
+    const why = r.error ? r.error.message : r.status === 1 ? `still held by another nicback after ${timeoutSec} s` : r.stderr.trim()
+    throw new LockTimeoutError(`cannot lock ${path}: ${why}; if no nicback is running, check "fuser -v ${path}"`)
+  }
+  let held = true
+  return {
+    release() {
+      if (held) closeSync(fd)
+      held = false
+    },
+  }
+}
+
+export function withLock<T>(path: string, timeoutSec: number, fn: () => T): T {
+  const lock = acquireLock(path, timeoutSec)
+  try {
+    return fn()
+  } finally {
+    lock.release()
+  }
+}

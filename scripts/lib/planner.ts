@@ -1,0 +1,270 @@
+// The rename planner: a pure function from (devices now, remembered NICs) to
+// an ordered list of `ip` steps and a decision for every remembered NIC. It
+// never touches the system; apply.ts runs what it returns.
+//
+// It must be right for every shape of mess the kernel can leave: a NIC back
+// as devN or under its container-side name, swaps and longer cycles between
+// NICs (broken with a temporary name), the recorded name held by udev's
+// altname on the same NIC (dropped first, else EEXIST), a name held by a
+// device nicback does not manage (never taken), pre-6.2 kernels that refuse to
+// rename an UP device, and temporary names left by a run that died.
+import { identityKey, matchNics } from './identity.js'
+import type { Entry, Link } from './types.js'
+
+export type Step =
+  | { op: 'altname-del'; ifindex: number; dev: string; altname: string }
+  | { op: 'down'; ifindex: number; dev: string }
+  | { op: 'rename'; ifindex: number; from: string; to: string; temporary: boolean }
+  | { op: 'mtu'; ifindex: number; dev: string; mtu: number; was: number }
+  | { op: 'up'; ifindex: number; dev: string }
+
+/** What the plan does with one remembered NIC:
+ *  - home: already under its recorded name;
+ *  - restore: the steps bring it back to its recorded name;
+ *  - conflict: it cannot get its name without taking another device's; left as is;
+ *  - ambiguous: several devices match its identity (or it shares one); left as is;
+ *  - away: not in this netns;
+ *  - skipped: misnamed, but not asked for. */
+export type Outcome = 'home' | 'restore' | 'conflict' | 'ambiguous' | 'away' | 'skipped'
+
+export interface Decision {
+  name: string
+  ifindex: number | null
+  /** Its name now, null when away. */
+  now: string | null
+  outcome: Outcome
+  reason: string
+  /** MTU / admin state restored too (it is coming back from a container). */
+  settings: boolean
+}
+
+export interface Plan {
+  /** Renames (and what they need: altname drops, downs). All or nothing. */
+  names: Step[]
+  /** MTU and admin state, applied once every name is final; each on its own. */
+  settings: Step[]
+  decisions: Decision[]
+}
+
+export interface PlanOptions {
+  /** Which misnamed NICs to bring home (the caller's selection). */
+  want: (entry: Entry, link: Link) => boolean
+  /** Kernels before 6.2 refuse to rename an UP device (EBUSY). */
+  renameWhileUp: boolean
+}
+
+/** The kernel's fallback for a returning NIC whose name clashes: dev<ifindex>, or dev%d. */
+export const FALLBACK_NAME = /^dev\d+$/
+/** nicback's own temporary names, used to break rename cycles. */
+export const TEMP_NAME = /^nbt(mp)?\d+(x\d+)?$/
+
+export function isFallbackName(name: string): boolean {
+  return FALLBACK_NAME.test(name) || TEMP_NAME.test(name)
+}
+
+/** The kernel's dev_valid_name(): 1-15 bytes, not "." or "..", no '/', ':' or white space. */
+export function isValidIfname(name: string): boolean {
+  return (
+    name.length > 0 &&
+    Buffer.byteLength(name) <= 15 &&
+    name !== '.' &&
+    name !== '..' &&
+    !/[/:\s]/.test(name)
+  )
+}
+
+interface Move {
+  entry: Entry
+  link: Link
+  /** Name the device has at this point of the plan. */
+  at: string
+}
+
+export function planRestore(links: readonly Link[], entries: readonly Entry[], opts: PlanOptions): Plan {
+  const { found, ambiguous } = matchNics(entries, links)
+  const decisions = new Map<Entry, Decision>()
+  const decide = (entry: Entry, d: Omit<Decision, 'name' | 'settings'>, settings = false) =>
+    decisions.set(entry, { name: entry.name, settings, ...d })
+
+  // Who holds every name now: a device's name, or an altname of it.
+  const holder = new Map<string, Link>()
+  const altHolder = new Map<string, Link>()
+  for (const l of links) {
+    holder.set(l.name, l)
+    for (const a of l.altnames) altHolder.set(a, l)
+  }
+  const managed = new Map<Link, Entry>()
+  for (const [entry, link] of found) managed.set(link, entry)
+
+  // 1. Classify every remembered NIC and pick the ones to move.
+  const moves = new Map<Link, Move>()
+  for (const entry of entries) {
+    const link = found.get(entry)
+    const why = ambiguous.get(entry)
+    if (why !== undefined) {
+      decide(entry, { ifindex: null, now: null, outcome: 'ambiguous', reason: why })
+    } else if (link === undefined) {
+      decide(entry, { ifindex: null, now: null, outcome: 'away', reason: awayReason(entry) })
+    } else if (link.name === entry.name) {
+      const settings = entry.away !== null && opts.want(entry, link)
+      decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'home', reason: 'already under its recorded name' }, settings)
+    } else if (!isValidIfname(entry.name)) {
+      decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'conflict', reason: `recorded name "${entry.name}" is not a valid interface name` })
+    } else if (opts.want(entry, link)) {
+      moves.set(link, { entry, link, at: link.name })
+    } else {
+      decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'skipped', reason: skipReason(entry) })
+    }
+  }
+
+  // A wanted NIC may be blocked by another managed NIC that sits on its name
+  // under a wrong name of its own: bring that one home too (closure).
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const move of [...moves.values()]) {
+      const h = holder.get(move.entry.name)
+      const hEntry = h === undefined ? undefined : managed.get(h)
+      if (h !== undefined && hEntry !== undefined && !moves.has(h) && h.name !== hEntry.name && isValidIfname(hEntry.name)) {
+        moves.set(h, { entry: hEntry, link: h, at: h.name })
+        grew = true
+      }
+    }
+  }
+
+  // 2. Names nobody may take: two NICs recorded under one name, a name held
+  //    by a device that will not move, or by another device's altname.
+  const blocked = new Map<Link, string>()
+  const byTarget = new Map<string, Move[]>()
+  for (const m of moves.values()) byTarget.set(m.entry.name, [...(byTarget.get(m.entry.name) ?? []), m])
+  for (const [name, ms] of byTarget) {
+    if (ms.length > 1) for (const m of ms) blocked.set(m.link, `"${name}" is recorded for ${ms.length} NICs (${ms.map((x) => identityKey(x.entry)).join('; ')})`)
+  }
+  for (const m of moves.values()) {
+    if (blocked.has(m.link)) continue
+    const h = holder.get(m.entry.name)
+    const alt = altHolder.get(m.entry.name)
+    if (h !== undefined && !moves.has(h)) {
+      blocked.set(m.link, `"${m.entry.name}" is held by ${describe(h, managed.get(h))}; nicback never takes a name from a device it is not restoring`)
+    } else if (alt !== undefined && alt !== m.link) {
+      blocked.set(m.link, `"${m.entry.name}" is an altname of ${describe(alt, managed.get(alt))}`)
+    }
+  }
+  for (const l of blocked.keys()) moves.delete(l)
+
+  // 3. Order the renames: any move whose target is free goes now; when none
+  //    is free, the rest wait on each other or on a blocked device. A cycle is
+  //    broken by parking one member under a temporary name.
+  const steps: Step[] = []
+  const downed = new Set<Link>()
+  const pending = new Map(moves)
+  const rename = (m: Move, to: string, temporary: boolean) => {
+    if (!opts.renameWhileUp && m.link.up && !downed.has(m.link)) {
+      steps.push({ op: 'down', ifindex: m.link.ifindex, dev: m.at })
+      downed.add(m.link)
+    }
+    if (!temporary && altHolder.get(to) === m.link) {
+      steps.push({ op: 'altname-del', ifindex: m.link.ifindex, dev: m.at, altname: to })
+      altHolder.delete(to)
+    }
+    steps.push({ op: 'rename', ifindex: m.link.ifindex, from: m.at, to, temporary })
+    holder.delete(m.at)
+    holder.set(to, m.link)
+    m.at = to
+  }
+
+  while (pending.size > 0) {
+    const ready = [...pending.values()].find((m) => !holder.has(m.entry.name))
+    if (ready !== undefined) {
+      rename(ready, ready.entry.name, false)
+      pending.delete(ready.link)
+      continue
+    }
+    const cycleMember = findCycle(pending, holder)
+    if (cycleMember === undefined) break // only chains that end at a blocked device remain
+    rename(cycleMember, tempName(cycleMember.link.ifindex, holder, altHolder), true)
+  }
+
+  // Whatever is still pending waits on a blocked device: it never moved.
+  for (const m of pending.values()) {
+    const h = holder.get(m.entry.name)!
+    const hMove = [...moves.values()].find((x) => x.link === h)
+    const cause = blocked.get(h) ?? (hMove ? `it waits for "${hMove.entry.name}"` : 'it cannot move')
+    blocked.set(m.link, `"${m.entry.name}" is held by ${describe(h, managed.get(h))}, which cannot move: ${cause}`)
+    moves.delete(m.link)
+  }
+
+  // 4. Restore MTU and admin state of NICs coming back (and of devices taken
+  //    down only to be renamed), once every name is final.
+  for (const m of moves.values()) {
+    decide(m.entry, { ifindex: m.link.ifindex, now: m.link.name, outcome: 'restore', reason: `${m.link.name} -> ${m.entry.name}` }, true)
+  }
+  for (const [link, reason] of blocked) {
+    const entry = managed.get(link)!
+    decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'conflict', reason })
+  }
+  const settle: Step[] = []
+  for (const [entry, d] of decisions) {
+    if (!d.settings || d.ifindex === null) continue
+    const link = found.get(entry)!
+    if (entry.mtu !== null && entry.mtu !== link.mtu) {
+      settle.push({ op: 'mtu', ifindex: link.ifindex, dev: entry.name, mtu: entry.mtu, was: link.mtu })
+    }
+    if (entry.up === true && (!link.up || downed.has(link))) {
+      settle.push({ op: 'up', ifindex: link.ifindex, dev: entry.name })
+      downed.delete(link)
+    }
+  }
+  for (const link of downed) {
+    const m = moves.get(link)
+    settle.push({ op: 'up', ifindex: link.ifindex, dev: m?.at ?? link.name })
+  }
+
+  return {
+    names: steps,
+    settings: settle,
+    decisions: entries.map((e) => decisions.get(e)!),
+  }
+}
+
+/** A pending move that sits on a cycle of moves waiting on each other. */
+function findCycle(pending: Map<Link, Move>, holder: Map<string, Link>): Move | undefined {
+  for (const start of pending.values()) {
+    const seen = new Set<Move>()
+    let m: Move | undefined = start
+    while (m !== undefined && !seen.has(m)) {
+      seen.add(m)
+      const h = holder.get(m.entry.name)
+      m = h === undefined ? undefined : pending.get(h)
+    }
+    if (m !== undefined) return m
+  }
+  return undefined
+}
+
+function tempName(ifindex: number, ...taken: Map<string, unknown>[]): string {
+  const free = (n: string) => taken.every((t) => !t.has(n))
+  const base = `nbtmp${ifindex}`
+  if (free(base) && base.length <= 15) return base
+  for (let k = 1; ; k++) {
+    const n = `nbt${ifindex}x${k}`
+    if (free(n)) return n
+  }
+}
+
+function describe(link: Link, entry: Entry | undefined): string {
+  if (entry === undefined) return `${link.name} (ifindex ${link.ifindex}), a device nicback does not manage`
+  return `${link.name} (recorded as "${entry.name}", ${identityKey(entry)})`
+}
+
+function awayReason(entry: Entry): string {
+  const a = entry.away
+  if (a === null) return 'not in this network namespace'
+  const where = a.container?.name ?? a.container?.id ?? a.container?.netns ?? (a.container?.pid ? `pid ${a.container.pid}` : undefined)
+  return `left as ${a.leftAs} via ${a.via} at ${a.since}${where ? ` to ${where}` : ''}${a.insideName ? ` (named ${a.insideName} there)` : ''}`
+}
+
+function skipReason(entry: Entry): string {
+  return entry.away === null
+    ? 'misnamed, but nicback did not see it leave: restore it by name or with --all'
+    : 'not selected'
+}

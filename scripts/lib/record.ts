@@ -1,0 +1,53 @@
+// What `nicback record` does to the registry, as a pure function of the
+// devices seen now, so it can be tested without a system.
+import { identityKey, sameNic } from './identity.js'
+import { isFallbackName } from './planner.js'
+import { putEntry } from './registry.js'
+import type { Entry, Link, Registry } from './types.js'
+
+export interface RecordOptions {
+  /** Record a devN / temporary name, or over a NIC recorded as away. */
+  force: boolean
+  /** At boot every container is gone: forget where NICs were. */
+  boot: boolean
+}
+
+export interface RecordResult {
+  recorded: { name: string; identity: string; replaced: string[] }[]
+  skipped: { name: string; reason: string }[]
+}
+
+export function entryFromLink(l: Link, now: string): Entry {
+  return {
+    name: l.name,
+    bus: l.bus,
+    devPort: l.devPort,
+    permAddr: l.permAddr,
+    mac: l.mac,
+    ifindex: l.ifindex,
+    driver: l.driver,
+    mtu: l.mtu,
+    up: l.up,
+    recordedAt: now,
+    away: null,
+  }
+}
+
+export function recordLinks(reg: Registry, links: Link[], opts: RecordOptions, now: string): RecordResult {
+  const result: RecordResult = { recorded: [], skipped: [] }
+  if (opts.boot) for (const e of reg.nics) e.away = null
+  for (const l of links) {
+    if (isFallbackName(l.name) && !opts.force) {
+      result.skipped.push({ name: l.name, reason: `${l.name} is a kernel fallback or nicback temporary name, not a host name: run "nicback restore" first, or --force to record it` })
+      continue
+    }
+    const prev = reg.nics.find((e) => sameNic(e, l))
+    if (prev && prev.away !== null && prev.name !== l.name && !opts.force) {
+      result.skipped.push({ name: l.name, reason: `${l.name} is recorded as ${prev.name}, which left the host (${prev.away.via}) and has not been given its name back: run "nicback restore ${l.name}" first, or --force to record ${l.name}` })
+      continue
+    }
+    const replaced = putEntry(reg, entryFromLink(l, now))
+    result.recorded.push({ name: l.name, identity: identityKey(l), replaced: replaced.map((r) => `${r.name} (${identityKey(r)})`) })
+  }
+  return result
+}

@@ -1,0 +1,139 @@
+// The registry of host NIC names: $NICBACK_STATE_DIR/registry.json (default
+// /var/lib/nicback). Schema-checked on every read, written atomically
+// (write-file-atomic: temp file, fsync, rename; then an fsync of the
+// directory), mode 0600, every read-modify-write under the flock of lock.ts.
+// A file that is not a valid registry is never overwritten.
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import * as v from 'valibot'
+import writeFileAtomic from 'write-file-atomic'
+import { sameNic, identityKey } from './identity.js'
+import { withLock } from './lock.js'
+import { isValidIfname } from './planner.js'
+import type { Entry, Registry } from './types.js'
+
+const nullableString = v.nullable(v.string())
+const ifname = v.pipe(v.string(), v.check(isValidIfname, 'not a valid interface name'))
+const mac = v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/, 'not a MAC address')))
+const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
+
+const AwaySchema = v.object({
+  since: v.string(),
+  via: v.picklist(['udev', 'hook', 'assign', 'release']),
+  leftAs: v.string(),
+  container: v.optional(
+    v.object({
+      id: v.optional(v.string()),
+      name: v.optional(v.string()),
+      pid: v.optional(count),
+      netns: v.optional(v.string()),
+    }),
+  ),
+  insideName: v.optional(v.string()),
+})
+
+const EntrySchema = v.object({
+  name: ifname,
+  bus: nullableString,
+  devPort: v.nullable(count),
+  permAddr: mac,
+  mac,
+  ifindex: v.nullable(count),
+  driver: nullableString,
+  mtu: v.nullable(count),
+  up: v.nullable(v.boolean()),
+  recordedAt: v.string(),
+  away: v.nullable(AwaySchema),
+})
+
+const RegistrySchema = v.object({
+  format: v.literal('nicback-registry'),
+  version: v.literal(1),
+  nics: v.array(EntrySchema),
+})
+
+export class RegistryError extends Error {}
+
+export function stateDir(): string {
+  return process.env.NICBACK_STATE_DIR || '/var/lib/nicback'
+}
+
+export function registryPath(): string {
+  return join(stateDir(), 'registry.json')
+}
+
+export function emptyRegistry(): Registry {
+  return { format: 'nicback-registry', version: 1, nics: [] }
+}
+
+/** Parses and checks a registry file's text. */
+export function parseRegistry(text: string, path: string): Registry {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    throw new RegistryError(`${path} is not valid JSON (${(err as Error).message}); nicback will not overwrite it: move it aside and run "nicback record"`)
+  }
+  const looksOurs = typeof data === 'object' && data !== null && (data as { format?: unknown }).format === 'nicback-registry'
+  if (!looksOurs) {
+    throw new RegistryError(`${path} is not a nicback registry (no "format": "nicback-registry"); nicback will not overwrite it: move it aside or set NICBACK_STATE_DIR`)
+  }
+  const version = (data as { version?: unknown }).version
+  if (typeof version === 'number' && version > 1) {
+    throw new RegistryError(`${path} was written by a newer nicback (registry version ${version}, this one reads 1): upgrade nicback`)
+  }
+  const r = v.safeParse(RegistrySchema, data)
+  if (!r.success) {
+    const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+    throw new RegistryError(`${path} fails the registry schema (${where}); nicback will not overwrite it: fix or move it aside and run "nicback record"`)
+  }
+  return r.output as Registry
+}
+
+/** The registry, or an empty one when the file does not exist yet. */
+export function loadRegistry(path = registryPath()): Registry {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyRegistry()
+    throw new RegistryError(`cannot read ${path}: ${(err as Error).message}`)
+  }
+  return parseRegistry(text, path)
+}
+
+export function saveRegistry(reg: Registry, path = registryPath()): void {
+  writeFileAtomic.sync(path, `${JSON.stringify(reg, null, 2)}\n`, { mode: 0o600, fsync: true })
+  // The rename is durable only once the directory entry is on disk too.
+  const dir = openSync(dirname(path), 'r')
+  try {
+    fsyncSync(dir)
+  } finally {
+    closeSync(dir)
+  }
+}
+
+/** Read-modify-write under the lock. `fn` returns whether it changed `reg`. */
+export function updateRegistry<T>(fn: (reg: Registry) => { changed: boolean; value: T }, opts: { path?: string; lockTimeoutSec?: number } = {}): T {
+  const path = opts.path ?? registryPath()
+  return withLock(`${path}.lock`, opts.lockTimeoutSec ?? 10, () => {
+    const reg = loadRegistry(path)
+    const { changed, value } = fn(reg)
+    if (changed) saveRegistry(reg, path)
+    return value
+  })
+}
+
+/** Puts `entry` in the registry in place of any entry for the same NIC or
+ *  under the same name; returns the entries of *other* NICs it displaced. */
+export function putEntry(reg: Registry, entry: Entry): Entry[] {
+  const displaced = reg.nics.filter((e) => e.name === entry.name && !sameNic(e, entry))
+  reg.nics = reg.nics.filter((e) => !sameNic(e, entry) && !sameNic(entry, e) && e.name !== entry.name)
+  reg.nics.push(entry)
+  reg.nics.sort((a, b) => a.name.localeCompare(b.name))
+  return displaced
+}
+
+export function describeEntry(e: Entry): string {
+  return `${e.name} (${identityKey(e)})`
+}

@@ -1,0 +1,65 @@
+// Shared shapes. Facts read from the system (Link) are kept apart from what
+// nicback remembers (Entry) so the planner can be a pure function of both.
+
+/** What a NIC can be recognised by. `bus` and `permAddr` cannot be forged from
+ *  inside a container; `mac` can, so it only identifies devices that have
+ *  neither (veth stand-ins recorded by name). */
+export interface Identity {
+  /** PCI address of the nearest PCI ancestor (`0000:00:04.0` for a virtio
+   *  child too), or the device path below /sys/devices for other buses. */
+  bus: string | null
+  /** Port of a multi-port function (`dev_port`); null when unknown. */
+  devPort: number | null
+  /** Permanent (burned-in) MAC, null when the device has none or it is unknown. */
+  permAddr: string | null
+  /** Current MAC: a hint, except for devices with neither bus nor permAddr. */
+  mac: string | null
+}
+
+/** One network device of the current netns, as read from `ip -j -d link`
+ *  and sysfs. */
+export interface Link extends Identity {
+  ifindex: number
+  name: string
+  altnames: string[]
+  ifalias: string | null
+  driver: string | null
+  /** `linkinfo.info_kind` (veth, bridge, dummy...); null for hardware. */
+  kind: string | null
+  /** Administrative state (IFF_UP). */
+  up: boolean
+  mtu: number
+}
+
+/** Where a NIC went when it left the host. */
+export interface Away {
+  since: string
+  via: 'udev' | 'hook' | 'assign' | 'release'
+  /** Name it had inside the host when it left (the seed's `init_ns_name` moment). */
+  leftAs: string
+  container?: {
+    id?: string | undefined
+    name?: string | undefined
+    pid?: number | undefined
+    netns?: string | undefined
+  } | undefined
+  /** Name it was given inside the container, when nicback did the renaming. */
+  insideName?: string | undefined
+}
+
+/** One NIC nicback remembers: the host name to give back, and how to know it. */
+export interface Entry extends Identity {
+  name: string
+  ifindex: number | null
+  driver: string | null
+  mtu: number | null
+  up: boolean | null
+  recordedAt: string
+  away: Away | null
+}
+
+export interface Registry {
+  format: 'nicback-registry'
+  version: 1
+  nics: Entry[]
+}

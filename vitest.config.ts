@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+// Three tiers, all run by `npm test` (README). netns and vm need root; they
+// fail (never skip) when they cannot run, so a green run means they ran.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'netns', include: ['test/netns/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 } },
+      { test: { name: 'vm', include: ['test/vm/**/*.test.ts'], testTimeout: 900_000, hookTimeout: 900_000, fileParallelism: false } },
+    ],
+  },
+})
