@@ -32,6 +32,20 @@ await build({
   },
   logLevel: 'warning',
 })
+// The udev hot path: one CommonJS file, no chunks to resolve, no ESM loader.
+await build({
+  entryPoints: { 'nicback-udev': 'scripts/nicback-udev.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.cjs' },
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+})
 for (const name of Object.keys(entryPoints)) chmodSync(`dist/${name}.mjs`, 0o755)
 // Templates read at run time by `nicback install`, also once installed.
 cpSync('udev', 'dist/udev', { recursive: true })

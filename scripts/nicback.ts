@@ -3,9 +3,7 @@
 // loaded only when asked for, so the udev hot path loads no more than it uses.
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Command } from './lib/cli.js'
-import { UsageError } from './lib/cli.js'
-import { log } from './lib/log.js'
+import { runCommand, type Command } from './lib/cli.js'
 
 export const VERSION = '0.1.0'
 
@@ -70,17 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(cmd.help)
     return 0
   }
-  try {
-    return await cmd.main(rest)
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`nicback ${name}: ${err.message}\nRun "nicback ${name} --help" for usage.\n`)
-      return 2
-    }
-    log.error(err instanceof Error ? err.message : String(err))
-    if (process.env.NICBACK_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`)
-    return 1
-  }
+  return runCommand(name, cmd, rest)
 }
 
 function isMain(): boolean {

@@ -23,6 +23,8 @@ export function describeStep(s: Step): string {
       return `rename "${s.from}" to "${s.to}"${s.temporary ? ' (temporary, to break a cycle)' : ''}`
     case 'mtu':
       return `set MTU of "${s.dev}" to ${s.mtu} (was ${s.was})`
+    case 'mac':
+      return `set MAC of "${s.dev}" back to ${s.mac} (was ${s.was})`
     case 'up':
       return `set "${s.dev}" up`
   }
@@ -38,6 +40,8 @@ function ipArgs(s: Step): string[] {
       return ['link', 'set', 'dev', s.from, 'name', s.to]
     case 'mtu':
       return ['link', 'set', 'dev', s.dev, 'mtu', String(s.mtu)]
+    case 'mac':
+      return ['link', 'set', 'dev', s.dev, 'address', s.mac]
     case 'up':
       return ['link', 'set', 'dev', s.dev, 'up']
   }
@@ -51,6 +55,8 @@ function undoOf(s: Exclude<Step, { op: 'altname-del' }>): Step {
       return { op: 'rename', ifindex: s.ifindex, from: s.to, to: s.from, temporary: s.temporary }
     case 'mtu':
       return { op: 'mtu', ifindex: s.ifindex, dev: s.dev, mtu: s.was, was: s.mtu }
+    case 'mac':
+      return { op: 'mac', ifindex: s.ifindex, dev: s.dev, mac: s.was, was: s.mac }
     case 'up':
       return { op: 'down', ifindex: s.ifindex, dev: s.dev }
   }

@@ -1,7 +1,7 @@
 // Small shared pieces of the command line: argument parsing with node's own
 // parseArgs (no dependency, no start-up cost), usage errors, output.
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { setQuiet } from './log.js'
+import { log, setQuiet } from './log.js'
 
 /** Bad input: exit status 2 and the command's usage hint. */
 export class UsageError extends Error {}
@@ -47,4 +47,20 @@ export function printJson(value: unknown): void {
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n'
+}
+
+/** Runs a command the way every entry point does: usage errors exit 2 with a
+ *  hint, other errors are logged (naming the NIC and cause) and exit 1. */
+export async function runCommand(name: string, cmd: Command, argv: string[]): Promise<number> {
+  try {
+    return await cmd.main(argv)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`nicback ${name}: ${err.message}\nRun "nicback ${name} --help" for usage.\n`)
+      return 2
+    }
+    log.error(err instanceof Error ? err.message : String(err))
+    if (process.env.NICBACK_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`)
+    return 1
+  }
 }

@@ -16,6 +16,7 @@ export type Step =
   | { op: 'down'; ifindex: number; dev: string }
   | { op: 'rename'; ifindex: number; from: string; to: string; temporary: boolean }
   | { op: 'mtu'; ifindex: number; dev: string; mtu: number; was: number }
+  | { op: 'mac'; ifindex: number; dev: string; mac: string; was: string }
   | { op: 'up'; ifindex: number; dev: string }
 
 /** What the plan does with one remembered NIC:
@@ -34,14 +35,14 @@ export interface Decision {
   now: string | null
   outcome: Outcome
   reason: string
-  /** MTU / admin state restored too (it is coming back from a container). */
+  /** MAC / MTU / admin state restored too (it is coming back from a container). */
   settings: boolean
 }
 
 export interface Plan {
   /** Renames (and what they need: altname drops, downs). All or nothing. */
   names: Step[]
-  /** MTU and admin state, applied once every name is final; each on its own. */
+  /** MAC, MTU and admin state, applied once every name is final; each on its own. */
   settings: Step[]
   decisions: Decision[]
 }
@@ -193,7 +194,7 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
     moves.delete(m.link)
   }
 
-  // 4. Restore MTU and admin state of NICs coming back (and of devices taken
+  // 4. Restore MAC, MTU and admin state of NICs coming back (and of devices taken
   //    down only to be renamed), once every name is final.
   for (const m of moves.values()) {
     decide(m.entry, { ifindex: m.link.ifindex, now: m.link.name, outcome: 'restore', reason: `${m.link.name} -> ${m.entry.name}` }, true)
@@ -206,6 +207,12 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
   for (const [entry, d] of decisions) {
     if (!d.settings || d.ifindex === null) continue
     const link = found.get(entry)!
+    // A container may have changed the MAC; a NIC known by its bus or
+    // permanent MAC gets back the one it had (a MAC-identified one could not
+    // have been recognised had it changed).
+    if ((entry.bus !== null || entry.permAddr !== null) && entry.mac !== null && link.mac !== null && link.mac !== entry.mac) {
+      settle.push({ op: 'mac', ifindex: link.ifindex, dev: entry.name, mac: entry.mac, was: link.mac })
+    }
     if (entry.mtu !== null && entry.mtu !== link.mtu) {
       settle.push({ op: 'mtu', ifindex: link.ifindex, dev: entry.name, mtu: entry.mtu, was: link.mtu })
     }

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Issue 3 scenarios, udev path only: nicback installed with its udev rules,
+# NICs leave and come back the way containers make them, nobody runs nicback
+# by hand. One boot runs them all; each must end with every NIC home, so the
+# next starts from the same host. Results: /out/result.json.
+set -u
+. test/vm/guest/lib.sh
+
+busybox syslogd -O /out/syslog.log      # nicback logs through logger(1) to /dev/log
+$NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
+BEFORE=$(snapshot)
+result install "{\"before\": $(json_str "$BEFORE"), \"status\": $($NB status --json)}"
+
+# check NAME WATCH_JSON: record the watcher's view and whether the host is as before.
+check() {
+  udevadm settle
+  local after untouched=false
+  after=$(snapshot)
+  [ "$after" = "$BEFORE" ] && untouched=true
+  result "$1" "{\"watch\": $2, \"untouched\": $untouched, \"after\": $(json_str "$after")}"
+}
+
+start() { docker run -d --network none --name "$1" nbtest sleep 1000 > /dev/null; }
+give() { # give CONTAINER DEV NAME_INSIDE
+  local p; p=$(pid_of "$1")
+  ip link set "$2" netns "$p" && nsenter -t "$p" -n ip link set "$2" name "$3"
+}
+
+# 2. The seed, with Docker: ens3 becomes ens4 inside (ens4 exists on the host).
+start c1; give c1 ens3 ens4
+check seed "$($WATCH --expect $M3=ens3 -- docker rm -f c1)"
+
+# 3. Two containers, each NIC renamed eth0 inside; both stop at once.
+start c1; start c2; give c1 ens3 eth0; give c2 ens5 eth0
+check two-eth0 "$($WATCH --expect $M3=ens3 --expect $M5=ens5 -- docker rm -f c1 c2)"
+
+# 4. Renamed inside to a name free on the host: it comes back as eth9, no devN.
+start c1; give c1 ens3 eth9
+check free-name "$($WATCH --expect $M3=ens3 -- docker rm -f c1)"
+
+# 5. The container changes its NIC's MAC and ifalias before it dies.
+start c1; give c1 ens3 eth0
+p=$(pid_of c1)
+nsenter -t "$p" -n ip link set eth0 address 02:00:00:00:00:99
+nsenter -t "$p" -n ip link set eth0 alias ens4
+check mac-changed "$($WATCH --expect $M3=ens3 -- docker rm -f c1)"
+
+# 6. Three NICs out at once, renamed inside into a cycle of host names: they
+#    come back under each other's names, which takes a temporary name.
+start c1
+p=$(pid_of c1)
+for d in ens3 ens4 ens5; do ip link set "$d" netns "$p"; nsenter -t "$p" -n ip link set "$d" name "t$d"; done
+nsenter -t "$p" -n ip link set tens3 name ens4
+nsenter -t "$p" -n ip link set tens4 name ens5
+nsenter -t "$p" -n ip link set tens5 name ens3
+check cycle "$($WATCH --expect $M3=ens3 --expect $M4=ens4 --expect $M5=ens5 -- docker rm -f c1)"
+
+# 7. No Docker: ip netns add / ip link set X netns / ip netns del.
+ip netns add x1
+ip link set ens4 netns x1
+ip -n x1 link set ens4 name ens6
+check plain-netns "$($WATCH --expect $M4=ens4 -- ip netns del x1)"
+
+result status "$($NB status --json)"
+write_results
