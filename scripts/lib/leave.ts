@@ -53,6 +53,11 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
   }
   const what = `${dep.name} (${identityKey(fresh)})`
 
+  if (entry === undefined && candidates.length > 1) {
+    // Ports of one function, and the event says neither which (no dev_port)
+    // nor, by ifindex or name, which one: recording it would replace them all.
+    return { changed: false, recordedName: null, message: `${what} left the host, but ${candidates.length} recorded NICs match it (${candidates.map((e) => e.name).join(', ')}): none is marked as away, each keeps its recorded name` }
+  }
   if (entry === undefined) {
     if (isFallbackName(dep.name)) {
       return { changed: false, recordedName: null, message: `${what} left the host under the fallback name ${dep.name} and was never recorded: nothing to give back` }

@@ -12,17 +12,16 @@ const SYS = '/sys/class/net'
 const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
 
 /** A device path below /sys/devices (or a uevent DEVPATH, which is the same
- *  path without `/sys`) to the NIC's bus identity: the nearest PCI ancestor's
- *  address, so a virtio child (`0000:00:04.0/virtio1`) is known by its PCI
- *  function; else the path itself for other buses; null for virtual devices. */
+ *  path without `/sys`) to the NIC's bus identity: the PCI function's address
+ *  for a PCI NIC, and for a virtio child (`0000:00:04.0/virtio1`) too; else
+ *  the path itself for other buses (a USB NIC by its port, not by the USB
+ *  controller it shares with other USB NICs); null for virtual devices. */
 export function busFromDevicePath(path: string): string | null {
   const rel = path.replace(/^(\/sys)?\/devices\//, '').replace(/\/net\/[^/]+$/, '')
   if (rel === '' || rel === 'virtual' || rel.startsWith('virtual/') || rel === path) return null
   const parts = rel.split('/')
-  for (let i = parts.length - 1; i >= 0; i--) {
-    if (PCI_ADDR.test(parts[i]!)) return parts[i]!
-  }
-  return rel
+  const fn = /^virtio\d+$/.test(parts[parts.length - 1]!) ? parts[parts.length - 2] : parts[parts.length - 1]
+  return fn !== undefined && PCI_ADDR.test(fn) ? fn : rel
 }
 
 function attr(name: string, key: string): string | null {

@@ -46,6 +46,11 @@ export function recordLinks(reg: Registry, links: Link[], opts: RecordOptions, n
       result.skipped.push({ name: l.name, reason: `${l.name} is recorded as ${prev.name}, which left the host (${prev.away.via}) and has not been given its name back: run "nicback restore ${l.name}" first, or --force to record ${l.name}` })
       continue
     }
+    const promised = reg.nics.find((e) => e.name === l.name && e.away !== null && !sameNic(e, l))
+    if (promised && !opts.force) {
+      result.skipped.push({ name: l.name, reason: `${l.name} is the recorded name of another NIC (${identityKey(promised)}) that is away (${promised.away!.via}) and will want it back: rename ${l.name}, or --force to give the name to this NIC and forget the other` })
+      continue
+    }
     const replaced = putEntry(reg, entryFromLink(l, now))
     result.recorded.push({ name: l.name, identity: identityKey(l), replaced: replaced.map((r) => `${r.name} (${identityKey(r)})`) })
   }

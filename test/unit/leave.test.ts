@@ -1,0 +1,164 @@
+// Moment one: what a departure does to the registry (the seed's init_ns_name).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { nicLeaves, noteDeparture, type Departure } from '../../scripts/lib/leave.js'
+import { emptyRegistry, loadRegistry, saveRegistry } from '../../scripts/lib/registry.js'
+import type { Entry, Link, Registry } from '../../scripts/lib/types.js'
+
+const T0 = '2024-01-01T00:00:00.000Z'
+const NOW = '2024-06-01T12:00:00.000Z'
+const BUS = '0000:00:03.0'
+
+function entry(name: string, o: Partial<Entry> = {}): Entry {
+  return { name, bus: BUS, devPort: null, permAddr: null, mac: '52:54:00:00:00:03', ifindex: 3, driver: 'e1000', mtu: 1500, up: true, recordedAt: T0, away: null, ...o }
+}
+/** What the udev remove event carries: name, ifindex, bus from DEVPATH; sysfs is gone. */
+function dep(name: string, o: Partial<Departure> = {}): Departure {
+  return { name, ifindex: 3, bus: BUS, devPort: null, permAddr: null, mac: null, via: 'udev', ...o }
+}
+const reg = (...nics: Entry[]): Registry => ({ ...emptyRegistry(), nics })
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T
+
+describe('noteDeparture', () => {
+  it('records the name of a NIC seen leaving for the first time', () => {
+    const r = reg()
+    const n = noteDeparture(r, dep('eth2'), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(n.message).toBe(`eth2 (bus ${BUS}) left the host (udev); will be given back as eth2`)
+    expect(r.nics).toEqual([
+      { name: 'eth2', bus: BUS, devPort: null, permAddr: null, mac: null, ifindex: 3, driver: null, mtu: null, up: null, recordedAt: NOW, away: { since: NOW, via: 'udev', leftAs: 'eth2' } },
+    ])
+  })
+
+  it('keeps what it read live before the move (hook, assign), and where it went', () => {
+    const live: Link = {
+      ifindex: 3, name: 'eth2', altnames: ['enp0s3'], ifalias: null, driver: 'igb', kind: null, up: true, mtu: 9000,
+      bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03',
+    }
+    const r = reg()
+    noteDeparture(r, dep('eth2', { via: 'hook', devPort: 0, permAddr: live.permAddr, mac: live.mac, live, container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0' }), NOW)
+    expect(r.nics).toEqual([
+      {
+        name: 'eth2', bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03', ifindex: 3, driver: 'igb', mtu: 9000, up: true, recordedAt: NOW,
+        away: { since: NOW, via: 'hook', leftAs: 'eth2', container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0' },
+      },
+    ])
+  })
+
+  it('keeps the recorded name of a NIC that leaves under its recorded name, and what it knew of it', () => {
+    const r = reg(entry('eth2'))
+    const n = noteDeparture(r, dep('eth2'), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(r.nics).toEqual([{ ...entry('eth2'), away: { since: NOW, via: 'udev', leftAs: 'eth2' } }])
+  })
+
+  it('keeps the recorded name of a NIC that leaves as devN or under a temporary name', () => {
+    for (const name of ['dev3', 'dev17', 'nbtmp3', 'nbt3x1']) {
+      const r = reg(entry('eth2'))
+      const n = noteDeparture(r, dep(name), NOW)
+      expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+      expect(n.message).toContain(`(left as ${name}, keeping the recorded name)`)
+      expect(r.nics).toEqual([{ ...entry('eth2'), away: { since: NOW, via: 'udev', leftAs: name } }])
+    }
+  })
+
+  it('records nothing for a NIC it never knew that leaves as devN', () => {
+    for (const name of ['dev3', 'nbtmp3']) {
+      const r = reg(entry('eth0', { bus: '0000:00:09.0' }))
+      const before = clone(r)
+      const n = noteDeparture(r, dep(name), NOW)
+      expect(n).toMatchObject({ changed: false, recordedName: null })
+      expect(n.message).toMatch(/fallback name .* never recorded: nothing to give back/)
+      expect(r).toEqual(before)
+    }
+  })
+
+  it('records the new name of a NIC the admin renamed on the host since it was recorded', () => {
+    const r = reg(entry('eth2'))
+    const n = noteDeparture(r, dep('lan0'), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'lan0' })
+    expect(n.message).toContain('renamed since it was recorded as eth2: will be given back as lan0')
+    expect(r.nics).toEqual([{ ...entry('lan0'), recordedAt: NOW, away: { since: NOW, via: 'udev', leftAs: 'lan0' } }])
+  })
+
+  it('forgets, and says so, another NIC recorded under the name the renamed NIC leaves with', () => {
+    const other = entry('lan0', { bus: '0000:00:09.0', ifindex: 9 })
+    const r = reg(entry('eth2'), other)
+    const n = noteDeparture(r, dep('lan0'), NOW)
+    expect(n.message).toContain('forgot lan0 (bus 0000:00:09.0), which had the same name')
+    expect(r.nics.map((e) => [e.name, e.bus])).toEqual([['lan0', BUS]])
+  })
+
+  it('keeps the recorded name of a NIC that is away and leaves again under another name', () => {
+    // Came back from container A as eth9 (its name there, free on the host),
+    // was not restored, and now goes to container B still called eth9.
+    const away = { since: T0, via: 'udev' as const, leftAs: 'eth2' }
+    const r = reg(entry('eth2', { away }))
+    const n = noteDeparture(r, dep('eth9', { via: 'hook', container: { name: 'b' } }), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(r.nics).toEqual([{ ...entry('eth2'), away: { since: NOW, via: 'hook', leftAs: 'eth9', container: { name: 'b' } } }])
+  })
+
+  it('recognises the NIC by bus even when its MAC changed, and never a veth by a copied MAC', () => {
+    const r = reg(entry('eth2'))
+    noteDeparture(r, dep('dev3', { mac: '02:00:00:00:00:99' }), NOW)
+    expect(r.nics[0]!.name).toBe('eth2')
+    const v = reg(entry('eth2'))
+    const n = noteDeparture(v, dep('veth0', { bus: null, mac: '52:54:00:00:00:03', ifindex: 30 }), NOW)
+    expect(n.recordedName).toBe('veth0')
+    expect(v.nics.map((e) => [e.name, e.bus])).toEqual([['eth2', BUS], ['veth0', null]])
+  })
+
+  describe('a two-port function (the remove event has no dev_port)', () => {
+    const ports = () => reg(entry('eth0', { devPort: 0, ifindex: 4 }), entry('eth1', { devPort: 1, ifindex: 5 }))
+
+    it('tells the ports apart by ifindex', () => {
+      const r = ports()
+      const n = noteDeparture(r, dep('dev5', { ifindex: 5 }), NOW)
+      expect(n.recordedName).toBe('eth1')
+      expect(r.nics.map((e) => [e.name, e.devPort, e.away?.leftAs ?? null])).toEqual([['eth0', 0, null], ['eth1', 1, 'dev5']])
+    })
+
+    it('tells the ports apart by name', () => {
+      const r = ports()
+      const n = noteDeparture(r, dep('eth0', { ifindex: 40 }), NOW)
+      expect(n.recordedName).toBe('eth0')
+      expect(r.nics.map((e) => [e.name, e.devPort, e.away?.leftAs ?? null])).toEqual([['eth0', 0, 'eth0'], ['eth1', 1, null]])
+    })
+
+    it('forgets neither port when it cannot tell which one left', () => {
+      const r = ports()
+      const before = clone(r)
+      const n = noteDeparture(r, dep('eth9', { ifindex: 40 }), NOW)
+      expect(n).toMatchObject({ changed: false, recordedName: null })
+      expect(n.message).toContain('2 recorded NICs match it (eth0, eth1)')
+      expect(r).toEqual(before)
+    })
+  })
+})
+
+describe('nicLeaves', () => {
+  const saved = process.env.NICBACK_STATE_DIR
+  let dir: string | undefined
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
+    else process.env.NICBACK_STATE_DIR = saved
+    vi.restoreAllMocks()
+  })
+
+  it('writes the departure to the registry file and logs it', () => {
+    dir = mkdtempSync(join(tmpdir(), 'nicback-leave-'))
+    process.env.NICBACK_STATE_DIR = dir
+    saveRegistry(reg(entry('eth2')))
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    const n = nicLeaves(dep('dev3'))
+    expect(n.recordedName).toBe('eth2')
+    const [e] = loadRegistry().nics
+    expect(e).toMatchObject({ name: 'eth2', away: { via: 'udev', leftAs: 'dev3' } })
+    expect(Date.parse(e!.away!.since)).toBeGreaterThan(Date.parse(T0))
+    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain('nicback: eth2 (bus 0000:00:03.0) left the host (udev) (left as dev3, keeping the recorded name)')
+  })
+})
