@@ -123,8 +123,9 @@ function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOpt
   }
 }
 
-/** One log line per NIC that was not simply home, and one per error. */
+/** One log line for the steps, one per NIC that was not simply home, and one per error. */
 export function logReport(r: RestoreReport): void {
+  if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`)
   for (const n of r.nics) {
     if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`)
     else if (n.outcome === 'conflict' || n.outcome === 'ambiguous') log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`)

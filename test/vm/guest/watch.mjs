@@ -13,7 +13,7 @@ const sep = args.indexOf('--')
 const opts = sep < 0 ? args : args.slice(0, sep)
 const cmd = sep < 0 ? [] : args.slice(sep + 1)
 const expect = new Map()
-let timeout = 10_000
+let timeout = 30_000
 for (let i = 0; i < opts.length; i++) {
   if (opts[i] === '--expect') {
     const [mac, name] = opts[++i].split('=')
