@@ -1,5 +1,6 @@
 import { parse, printJson, table, UsageError, type Command } from '../lib/cli.js'
 import { log } from '../lib/log.js'
+import { notifyNetworkManagers } from '../lib/notify.js'
 import { nicReturns, type RestoreReport, type Selection } from '../lib/return.js'
 
 const help = `Usage: nicback restore [IFACE...] [--all] [--dry-run] [--json]
@@ -41,6 +42,8 @@ export default {
     if (values.all && positionals.length > 0) throw new UsageError('give IFACE names or --all, not both')
     const select: Selection = values.all ? { kind: 'all' } : positionals.length > 0 ? { kind: 'names', names: positionals } : { kind: 'returned' }
     const r = nicReturns({ select, dryRun: values['dry-run'] === true })
+    // The kernel dropped their addresses when they left: tell the network manager.
+    if (!r.dryRun) for (const n of r.nics) if (n.home && (n.outcome === 'restore' || n.settings)) notifyNetworkManagers(n.name)
     if (values.json) printJson(r)
     else print(r)
     for (const e of r.errors) log.error(e)

@@ -65,6 +65,12 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
     putEntry(reg, { ...fresh, recordedAt: now })
     return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via}); will be given back as ${dep.name}` }
   }
+  // assign and the OCI hook record a departure before they move the NIC;
+  // the move's udev `remove` then reports the same departure with less in it
+  // (no container, no inside name): keep the fuller record.
+  if (entry.away !== null && entry.away.leftAs === dep.name && entry.away.container !== undefined && dep.container === undefined) {
+    return { changed: false, recordedName: entry.name, message: `${entry.name} (${identityKey(entry)}) left the host (${dep.via}), as ${entry.away.via} recorded` }
+  }
   // A NIC that leaves under a fallback or temporary name, or leaves again
   // before it was brought home, keeps the name recorded before.
   const keepRecorded = isFallbackName(dep.name) || (entry.away !== null && entry.name !== dep.name)

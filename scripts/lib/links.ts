@@ -75,11 +75,25 @@ interface IpLink {
 
 export class SysfsMismatchError extends Error {}
 
-/** Every network device of the current netns except loopback. */
+/** Every network device of the current netns except loopback. A device
+ *  renamed between the netlink dump and the sysfs read (udev, another
+ *  nicback) is simply read again; a device that sysfs shows with another
+ *  ifindex means /sys belongs to another netns, which is an error. */
 export function readLinks(): Link[] {
-  const raw = ipJson<IpLink[]>(['-details', 'link', 'show'])
-  return raw.filter((l) => l.link_type !== 'loopback').map((l) => {
-    const s = sysfsFacts(l.ifname)
+  for (let attempt = 1; attempt < 3; attempt++) {
+    const links = readLinksOnce(false)
+    if (links !== null) return links
+  }
+  return readLinksOnce(true)!
+}
+
+/** null when a device was renamed under us (retry), unless `lastTry`. */
+function readLinksOnce(lastTry: boolean): Link[] | null {
+  const raw = ipJson<IpLink[]>(['-details', 'link', 'show']).filter((l) => l.link_type !== 'loopback')
+  const facts = raw.map((l) => sysfsFacts(l.ifname))
+  if (!lastTry && facts.some((f) => f.ifindex === null)) return null
+  return raw.map((l, i) => {
+    const s = facts[i]!
     if (s.ifindex !== l.ifindex) {
       throw new SysfsMismatchError(
         `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ` +

@@ -162,3 +162,25 @@ describe('nicLeaves', () => {
     expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain('nicback: eth2 (bus 0000:00:03.0) left the host (udev) (left as dev3, keeping the recorded name)')
   })
 })
+
+describe('noteDeparture after assign or the OCI hook recorded the departure', () => {
+  const byAssign = { since: T0, via: 'assign' as const, leftAs: 'ens3', container: { id: 'abc123', name: 'c1' }, insideName: 'eth0' }
+  it('keeps the fuller record when udev reports the same departure from the event alone', () => {
+    const r = reg(entry('ens3', { away: byAssign }))
+    const before = clone(r)
+    const n = noteDeparture(r, dep('ens3'), NOW)
+    expect(n).toMatchObject({ changed: false, recordedName: 'ens3' })
+    expect(r).toEqual(before)
+  })
+  it('still records a later departure under another name (it came back misnamed and left again)', () => {
+    const r = reg(entry('ens3', { away: byAssign }))
+    const n = noteDeparture(r, dep('eth0'), NOW)
+    expect(n.changed).toBe(true)
+    expect(r.nics[0]).toMatchObject({ name: 'ens3', away: { via: 'udev', leftAs: 'eth0' } })
+  })
+  it('a second departure by a hook, with its own container, replaces the first', () => {
+    const r = reg(entry('ens3', { away: byAssign }))
+    noteDeparture(r, dep('ens3', { via: 'hook', container: { id: 'def456' } }), NOW)
+    expect(r.nics[0]!.away).toMatchObject({ via: 'hook', container: { id: 'def456' } })
+  })
+})
