@@ -4,7 +4,7 @@
 //
 // sysfs shows the netns it was mounted in: `ip netns exec` remounts it, but
 // `nsenter --net` does not, so readLinks() checks that the two sources agree.
-import { readFileSync, realpathSync } from 'node:fs'
+import { readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { ipJson } from './exec.js'
 import type { Link } from './types.js'
 
@@ -60,7 +60,8 @@ export function sysfsFacts(name: string) {
   }
 }
 
-interface IpLink {
+/** One device of `ip -json -details link show`. */
+export interface IpLink {
   ifindex: number
   ifname: string
   flags?: string[]
@@ -71,7 +72,27 @@ interface IpLink {
   ifalias?: string
   link_type?: string
   linkinfo?: { info_kind?: string }
+  /** iproute2 5.14+: the parent device on its bus (`pci` / `0000:00:03.0`). */
+  parentbus?: string
+  parentdev?: string
 }
+
+/** The half of a Link that netlink carries, the same in any netns. */
+export function fromNetlink(l: IpLink): Omit<Link, 'bus' | 'devPort' | 'driver'> {
+  return {
+    ifindex: l.ifindex,
+    name: l.ifname,
+    altnames: l.altnames ?? [],
+    mac: l.address ?? null,
+    permAddr: l.permaddr ?? null,
+    ifalias: l.ifalias ?? null,
+    kind: l.linkinfo?.info_kind ?? null,
+    up: (l.flags ?? []).includes('UP'),
+    mtu: l.mtu,
+  }
+}
+
+export const isLoopback = (l: IpLink) => l.link_type === 'loopback'
 
 export class SysfsMismatchError extends Error {}
 
@@ -89,7 +110,7 @@ export function readLinks(): Link[] {
 
 /** null when a device was renamed under us (retry), unless `lastTry`. */
 function readLinksOnce(lastTry: boolean): Link[] | null {
-  const raw = ipJson<IpLink[]>(['-details', 'link', 'show']).filter((l) => l.link_type !== 'loopback')
+  const raw = ipJson<IpLink[]>(['-details', 'link', 'show']).filter((l) => !isLoopback(l))
   const facts = raw.map((l) => sysfsFacts(l.ifname))
   if (!lastTry && facts.some((f) => f.ifindex === null)) return null
   return raw.map((l, i) => {
@@ -100,23 +121,33 @@ function readLinksOnce(lastTry: boolean): Link[] | null {
           `${s.ifindex ?? 'none'} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`,
       )
     }
-    const mac = l.address ?? null
-    // iproute2 prints permaddr only when it differs from the current MAC; when
-    // it is absent, the current MAC is permanent only if the kernel says so.
-    const permAddr = l.permaddr ?? (s.addrAssignType === 0 && s.bus !== null ? mac : null)
+    const nl = fromNetlink(l)
     return {
-      ifindex: l.ifindex,
-      name: l.ifname,
-      altnames: l.altnames ?? [],
-      mac,
-      permAddr,
+      ...nl,
+      // iproute2 prints permaddr only when it differs from the current MAC;
+      // when it is absent, the current MAC is permanent only if the kernel says so.
+      permAddr: nl.permAddr ?? (s.addrAssignType === 0 && s.bus !== null ? nl.mac : null),
       bus: s.bus,
       devPort: s.devPort,
       driver: s.driver,
-      ifalias: l.ifalias ?? null,
-      kind: l.linkinfo?.info_kind ?? null,
-      up: (l.flags ?? []).includes('UP'),
-      mtu: l.mtu,
     }
+  })
+}
+
+/** The same devices read again, from sysfs alone: where each ifindex is now
+ *  (name), and its MAC, MTU and admin state. What a restore reads back to
+ *  confirm its work without another `ip` process. Devices no longer in this
+ *  netns are left out; altnames are not re-read. */
+export function refreshLinks(before: readonly Link[]): Link[] {
+  const nameOf = new Map<number, string>()
+  for (const name of readdirSync(SYS)) {
+    const ifindex = numberOrNull(attr(name, 'ifindex'))
+    if (ifindex !== null) nameOf.set(ifindex, name)
+  }
+  return before.flatMap((l) => {
+    const name = nameOf.get(l.ifindex)
+    if (name === undefined) return []
+    const flags = Number.parseInt(attr(name, 'flags') ?? '', 16)
+    return [{ ...l, name, mac: attr(name, 'address') ?? l.mac, mtu: numberOrNull(attr(name, 'mtu')) ?? l.mtu, up: Number.isNaN(flags) ? l.up : (flags & 1) === 1 }]
   })
 }

@@ -4,7 +4,7 @@
 import { applyNames, applySettings, describeStep } from './apply.js'
 import { matchNics } from './identity.js'
 import { renameWhileUp } from './kernel.js'
-import { readLinks } from './links.js'
+import { readLinks, refreshLinks } from './links.js'
 import { log } from './log.js'
 import { isFallbackName, planRestore, type Decision, type Plan, type Step } from './planner.js'
 import { updateRegistry } from './registry.js'
@@ -69,7 +69,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
         errors.push(...applySettings(plan.settings))
       }
       // Read back: only what the kernel confirms is recorded as home.
-      const after = readLinks()
+      const after = refreshLinks(links)
       const { found } = matchNics(reg.nics, after)
       let changed = false
       for (const entry of reg.nics) {

@@ -1,11 +1,27 @@
 #!/bin/bash
-# The NAME= alternative (issue 3 asks to measure both): nicback's RUN rule is
-# replaced by one that computes the recorded name in IMPORT{program} and lets
-# udev rename through NAME=. Same return as the udev suite's plain-netns case.
+# RUN versus NAME= (issue 3 asks to measure both), in one boot:
+#   run-rule   nicback's rules as installed: the rename is done from RUN;
+#   name-rule  the rename left to udev: IMPORT{program} prints the recorded
+#              name, NAME= hands it to udev (same node start-up);
+#   name-swap  two NICs back under each other's names, NAME= rule: udev can
+#              rename only the event's own device, into a name that is free.
 set -u
 . test/vm/guest/lib.sh
 NODE=$(command -v node)
 $NB install > /out/install.log 2>&1
+BEFORE=$(snapshot)
+
+# back_as_dev: ens3 renamed ens4 in a netns that dies: it returns as dev3.
+back_as_dev() {
+  ip netns add x1
+  ip link set ens3 netns x1
+  ip -n x1 link set ens3 name ens4
+  $WATCH --timeout 20000 --expect $M3=ens3 -- ip netns del x1
+  udevadm settle
+}
+
+result run-rule "{\"watch\": $(back_as_dev)}"
+
 cat > /etc/udev/rules.d/81-nicback.rules <<RULES
 SUBSYSTEM!="net", GOTO="nicback_end"
 DEVPATH=="/devices/virtual/*", GOTO="nicback_end"
@@ -16,11 +32,13 @@ ENV{NICBACK_NAME}=="?*", NAME="\$env{NICBACK_NAME}"
 LABEL="nicback_end"
 RULES
 udevadm control --reload
-BEFORE=$(snapshot)
-ip netns add x1
-ip link set ens3 netns x1
-ip -n x1 link set ens3 name ens4
-w=$($WATCH --timeout 5000 --expect $M3=ens3 -- ip netns del x1)
+
+result name-rule "{\"watch\": $(back_as_dev)}"
+
+ip netns add x2
+ip link set ens3 netns x2; ip link set ens4 netns x2
+ip -n x2 link set ens3 name t3; ip -n x2 link set ens4 name ens3; ip -n x2 link set t3 name ens4
+w=$($WATCH --timeout 8000 --expect $M3=ens3 --expect $M4=ens4 -- ip netns del x2)
 udevadm settle
-result name-rule "{\"watch\": $w, \"links\": $(ip -j link), \"after\": $(json_str "$(snapshot)")}"
+result name-swap "{\"watch\": $w, \"after\": $(json_str "$(snapshot)")}"
 write_results

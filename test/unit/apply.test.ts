@@ -1,0 +1,92 @@
+// The executor's all-or-nothing names phase and independent settings phase,
+// with a fake `ip -batch` that fails where told (the real one is exercised by
+// the netns and vm tiers).
+import { describe, expect, it } from 'vitest'
+import { applyNames, applySettings, type Batch, type BatchResult } from '../../scripts/lib/apply.js'
+import type { Step } from '../../scripts/lib/planner.js'
+
+/** A fake batch: records every call; fails the given 1-based lines of the first call. */
+function fakeBatch(failFirstCallAt: number[] = [], stderr = 'RTNETLINK answers: File exists') {
+  const calls: { cmds: string[][]; force: boolean }[] = []
+  const batch: Batch = (cmds, force): BatchResult => {
+    calls.push({ cmds, force })
+    const failed = calls.length === 1 ? failFirstCallAt.filter((n) => n <= cmds.length) : []
+    return failed.length === 0 ? { ok: true, failedLines: [], stderr: '' } : { ok: false, failedLines: failed.slice(0, force ? undefined : 1), stderr: `${stderr}\nCommand failed -:${failed[0]}\n` }
+  }
+  return { batch, calls }
+}
+const noCheck = () => null
+
+const cycle: Step[] = [
+  { op: 'rename', ifindex: 3, from: 'ens4', to: 'nbtmp3', temporary: true },
+  { op: 'rename', ifindex: 4, from: 'ens5', to: 'ens4', temporary: false },
+  { op: 'altname-del', ifindex: 5, dev: 'ens3', altname: 'ens5' },
+  { op: 'rename', ifindex: 5, from: 'ens3', to: 'ens5', temporary: false },
+  { op: 'rename', ifindex: 3, from: 'nbtmp3', to: 'ens3', temporary: false },
+]
+
+describe('applyNames', () => {
+  it('runs every step in one batch, in order, stopping at the first failure', () => {
+    const { batch, calls } = fakeBatch()
+    expect(applyNames(cycle, batch, noCheck)).toEqual({ done: cycle })
+    expect(calls).toEqual([{ force: false, cmds: [
+      ['link', 'set', 'dev', 'ens4', 'name', 'nbtmp3'],
+      ['link', 'set', 'dev', 'ens5', 'name', 'ens4'],
+      ['link', 'property', 'del', 'dev', 'ens3', 'altname', 'ens5'],
+      ['link', 'set', 'dev', 'ens3', 'name', 'ens5'],
+      ['link', 'set', 'dev', 'nbtmp3', 'name', 'ens3'],
+    ] }])
+  })
+
+  it('undoes, in reverse, exactly the steps before the one that failed', () => {
+    const { batch, calls } = fakeBatch([4])
+    const r = applyNames(cycle, batch, noCheck)
+    expect(r.done).toEqual([])
+    expect(r.failed).toMatchObject({ step: cycle[3], undone: true, undoErrors: [] })
+    expect(r.failed!.message).toBe('failed to rename "ens3" to "ens5": RTNETLINK answers: File exists')
+    expect(calls[1]).toEqual({ force: true, cmds: [
+      ['link', 'property', 'add', 'dev', 'ens3', 'altname', 'ens5'],
+      ['link', 'set', 'dev', 'ens4', 'name', 'ens5'],
+      ['link', 'set', 'dev', 'nbtmp3', 'name', 'ens4'],
+    ] })
+  })
+
+  it('a failure of the first step leaves nothing to undo', () => {
+    const { batch, calls } = fakeBatch([1])
+    const r = applyNames(cycle, batch, noCheck)
+    expect(r.failed).toMatchObject({ step: cycle[0], undone: false })
+    expect(calls).toHaveLength(2)
+    expect(calls[1]!.cmds).toEqual([])
+  })
+
+  it('a device that moved since planning stops it before anything runs', () => {
+    const { batch, calls } = fakeBatch()
+    const r = applyNames(cycle, batch, () => ({ at: 1, message: '"ens5" is gone' }))
+    expect(r.failed).toMatchObject({ step: cycle[1], undone: false })
+    expect(r.failed!.message).toContain('"ens5" is gone')
+    expect(calls).toEqual([])
+  })
+})
+
+describe('applySettings', () => {
+  const settings: Step[] = [
+    { op: 'mac', ifindex: 3, dev: 'ens3', mac: '52:54:00:00:00:10', was: '02:00:00:00:00:99' },
+    { op: 'mtu', ifindex: 3, dev: 'ens3', mtu: 9000, was: 1500 },
+    { op: 'up', ifindex: 3, dev: 'ens3' },
+  ]
+  it('a failed setting is reported and the ones after it still run', () => {
+    const { batch, calls } = fakeBatch([2], 'Error: mtu greater than device maximum.')
+    const errors = applySettings(settings, batch, () => {})
+    expect(errors).toEqual(['failed to set MTU of "ens3" to 9000 (was 1500): Error: mtu greater than device maximum.'])
+    expect(calls.map((c) => c.cmds.length)).toEqual([3, 1])
+    expect(calls[1]!.cmds).toEqual([['link', 'set', 'dev', 'ens3', 'up']])
+  })
+  it('a device that is gone is reported, the others run', () => {
+    const { batch, calls } = fakeBatch()
+    const errors = applySettings(settings, batch, (s) => {
+      if (s.op === 'mac') throw new Error('"ens3" is gone')
+    })
+    expect(errors).toEqual(['failed to set MAC of "ens3" back to 52:54:00:00:00:10 (was 02:00:00:00:00:99): "ens3" is gone'])
+    expect(calls[0]!.cmds.map((c) => c.at(-1))).toEqual(['9000', 'up'])
+  })
+})
