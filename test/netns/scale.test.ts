@@ -1,0 +1,76 @@
+// Many NICs at once, and several nicback processes at once.
+import { afterEach, beforeAll, expect, test } from 'vitest'
+import { createWorld, destroyWorlds, ensureBuilt, type RestoreJson, type World } from './world.js'
+
+beforeAll(ensureBuilt)
+afterEach(destroyWorlds)
+
+/** `total` stand-ins recorded; the first `anchors` stay home, the others are
+ *  lent to `containers` containers and renamed there eth0..eth<anchors-1>,
+ *  names the host's anchors hold: every one comes back as dev<ifindex>. */
+function massReturn(total: number, anchors: number, containers: number): { w: World; lent: string[] } {
+  const w = createWorld({ nics: total })
+  const rec = w.nicback(['record', ...w.nics])
+  expect(rec.code, rec.stderr).toBe(0)
+  const lent = w.nics.slice(anchors)
+  const per = Math.ceil(lent.length / containers)
+  expect(per).toBeLessThanOrEqual(anchors)
+  const ctrs: string[] = []
+  for (let c = 0; c < containers; c++) {
+    const ctr = w.container(String(c))
+    const group = lent.slice(c * per, (c + 1) * per)
+    w.lend(ctr, group, Object.fromEntries(group.map((n, k) => [n, `eth${k}`])))
+    ctrs.push(ctr)
+  }
+  for (const ctr of ctrs) {
+    for (const [nic, name] of Object.entries(w.handBack(ctr))) {
+      expect(name, nic).toMatch(/^dev\d+$/)
+    }
+  }
+  const where = w.where()
+  expect(lent.filter((n) => where[n] === n)).toEqual([])
+  return { w, lent }
+}
+
+test('64 NICs handed back from 4 containers as dev<ifindex>: one restore brings all 64 home', () => {
+  // 80 stand-ins: eth0..eth15 stay home and hold the names the containers
+  // used, so each of the 64 lent ones (eth16..eth79) comes back as dev<N>.
+  const { w, lent } = massReturn(80, 16, 4)
+  expect(lent).toHaveLength(64)
+  const t0 = performance.now()
+  const r = w.nicbackJson<RestoreJson>(['restore'])
+  const wall = performance.now() - t0
+  console.log(`netns: restore of ${lent.length} returned NICs: ${wall.toFixed(0)} ms wall (nicback's own measure: ${r.json.ms} ms)`)
+  expect(r.code, r.stderr).toBe(0)
+  expect(r.json.ok).toBe(true)
+  expect(w.where()).toEqual(w.allHome())
+  expect(r.json.steps.filter((s) => s.op === 'rename')).toHaveLength(64)
+  expect(r.json.nics.filter((n) => n.outcome === 'restore' && n.home)).toHaveLength(64)
+  for (const n of lent) expect(w.link(n).flags, n).toContain('UP')
+  const again = w.nicbackJson<RestoreJson>(['restore'])
+  expect(again.json.steps).toEqual([])
+})
+
+test('4 restores started at once on 8 returned NICs: all succeed, the work is done once, the registry stays valid', async () => {
+  const { w, lent } = massReturn(10, 2, 4)
+  expect(lent).toHaveLength(8)
+  const runs = await Promise.all([0, 1, 2, 3].map(() => w.nicbackAsync(['restore', '--json'])))
+  const reports = runs.map((r) => {
+    expect(r.code, r.stderr).toBe(0)
+    return JSON.parse(r.stdout) as RestoreJson
+  })
+  for (const rep of reports) {
+    expect(rep.ok).toBe(true)
+    expect(rep.errors).toEqual([])
+  }
+  // The lock serialises them: one run renames all 8, the others find them home.
+  const renames = reports.map((rep) => rep.steps.filter((s) => s.op === 'rename').length)
+  expect(renames.slice().sort()).toEqual([0, 0, 0, 8])
+  expect(w.where()).toEqual(w.allHome())
+
+  const reg = JSON.parse(w.registryText()) as { format: string; version: number; nics: { name: string; away: unknown }[] }
+  expect(reg.format).toBe('nicback-registry')
+  expect(reg.version).toBe(1)
+  expect(reg.nics.map((e) => e.name).sort()).toEqual(w.nics.slice().sort())
+  expect(w.nicback(['status']).code).toBe(0)
+})
