@@ -130,7 +130,10 @@ tmpDirs.push(udevState)
 const big = world('big', 80)
 const bigReturned = big.names.slice(16) // eth16..eth79: 64 NICs
 
-const udevEnv = { ACTION: 'add', INTERFACE: 'eth0', DEVPATH: '/devices/pci0000:00/0000:00:03.0/net/eth0', IFINDEX: String(small.ifindex.eth0) }
+// A bus address that is not this machine's own NIC's (its eth0 is at 00:03.0).
+const udevEnv = { ACTION: 'add', INTERFACE: 'eth0', DEVPATH: '/devices/pci0000:00/0000:00:1f.6/net/eth0', IFINDEX: String(small.ifindex.eth0) }
+const devN = `dev${small.ifindex.eth2}`
+const udevReturnEnv = { ACTION: 'add', INTERFACE: devN, DEVPATH: `/devices/pci0000:00/0000:00:1f.6/net/${devN}`, IFINDEX: String(small.ifindex.eth2) }
 
 const cases = [
   { id: 'node', label: '(a) `node -e 0`', argv: [NODE, '-e', '0'] },
@@ -155,11 +158,20 @@ const cases = [
   },
   {
     id: 'restore1',
-    label: '(c) `nicback restore`, one returned NIC (dev<N> -> eth2)',
+    label: '(c) `nicback restore` by hand, one returned NIC (dev<N> -> eth2)',
     argv: ['ip', 'netns', 'exec', small.host, NODE, NICBACK, 'restore'],
     env: { NICBACK_STATE_DIR: small.state },
     before: () => sendBack(small, ['eth2']),
     after: () => assertHome(small, 'restore of one NIC'),
+    ns: true,
+  },
+  {
+    id: 'udevRestore1',
+    label: "(c') `nicback-udev.cjs`, `add` of one returned NIC (dev<N> -> eth2): what udev runs when a NIC comes back",
+    argv: ['ip', 'netns', 'exec', small.host, NODE, NICBACK_UDEV],
+    env: { NICBACK_STATE_DIR: small.state, ...udevReturnEnv },
+    before: () => sendBack(small, ['eth2']),
+    after: () => assertHome(small, 'udev restore of one NIC'),
     ns: true,
     target: 1.5,
   },

@@ -1,7 +1,7 @@
 // Moment two: a NIC returns to the host (udev add/move, an OCI poststop hook,
 // `release`, or `nicback restore` by hand). Facts in, pure plan, steps out,
 // then the result is read back from the kernel before anything is recorded.
-import { applyNames, applySettings, describeStep } from './apply.js'
+import { applyPlan, describeStep } from './apply.js'
 import { matchNics } from './identity.js'
 import { renameWhileUp } from './kernel.js'
 import { readLinks, refreshLinks } from './links.js'
@@ -61,13 +61,12 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
 
       const errors: string[] = []
-      const names = applyNames(plan.names)
+      const { names, settingErrors } = applyPlan(plan)
       if (names.failed) {
         errors.push(names.failed.message, ...names.failed.undoErrors)
         if (names.failed.undone) errors.push('every rename done before the failure was undone; nothing is half-renamed')
-      } else {
-        errors.push(...applySettings(plan.settings))
       }
+      errors.push(...settingErrors)
       // Read back: only what the kernel confirms is recorded as home.
       const after = refreshLinks(links)
       const { found } = matchNics(reg.nics, after)

@@ -2,7 +2,7 @@
 // with a fake `ip -batch` that fails where told (the real one is exercised by
 // the netns and vm tiers).
 import { describe, expect, it } from 'vitest'
-import { applyNames, applySettings, type Batch, type BatchResult } from '../../scripts/lib/apply.js'
+import { applyNames, applyPlan, applySettings, type Batch, type BatchResult } from '../../scripts/lib/apply.js'
 import type { Step } from '../../scripts/lib/planner.js'
 
 /** A fake batch: records every call; fails the given 1-based lines of the first call. */
@@ -88,5 +88,47 @@ describe('applySettings', () => {
     })
     expect(errors).toEqual(['failed to set MAC of "ens3" back to 52:54:00:00:00:10 (was 02:00:00:00:00:99): "ens3" is gone'])
     expect(calls[0]!.cmds.map((c) => c.at(-1))).toEqual(['9000', 'up'])
+  })
+})
+
+describe('applyPlan: renames and settings in one batch', () => {
+  const names: Step[] = [
+    { op: 'altname-del', ifindex: 3, dev: 'dev3', altname: 'ens3' },
+    { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false },
+  ]
+  const settings: Step[] = [
+    { op: 'mtu', ifindex: 3, dev: 'ens3', mtu: 9000, was: 1500 },
+    { op: 'up', ifindex: 3, dev: 'ens3' },
+  ]
+  it('one process when everything works', () => {
+    const { batch, calls } = fakeBatch()
+    expect(applyPlan({ names, settings }, batch, noCheck)).toEqual({ names: { done: names }, settingErrors: [] })
+    expect(calls).toHaveLength(1)
+    expect(calls[0]!.cmds).toHaveLength(4)
+  })
+  it('a failed rename is undone and no setting runs', () => {
+    const { batch, calls } = fakeBatch([2])
+    const r = applyPlan({ names, settings }, batch, noCheck)
+    expect(r.names.failed).toMatchObject({ step: names[1], undone: true })
+    expect(r.settingErrors).toEqual([])
+    expect(calls[1]).toEqual({ force: true, cmds: [['link', 'property', 'add', 'dev', 'dev3', 'altname', 'ens3']] })
+    expect(calls).toHaveLength(2)
+  })
+  it('a failed setting keeps the renames and runs the settings after it', () => {
+    const { batch, calls } = fakeBatch([3], 'Error: mtu greater than device maximum.')
+    const r = applyPlan({ names, settings }, batch, noCheck)
+    expect(r.names).toEqual({ done: names })
+    expect(r.settingErrors).toEqual(['failed to set MTU of "ens3" to 9000 (was 1500): Error: mtu greater than device maximum.'])
+    expect(calls[1]!.cmds).toEqual([['link', 'set', 'dev', 'ens3', 'up']])
+  })
+  it('a settings-only device that is gone is reported; the renames still run', () => {
+    const { batch, calls } = fakeBatch()
+    const other: Step = { op: 'up', ifindex: 9, dev: 'ens9' }
+    const r = applyPlan({ names, settings: [...settings, other] }, batch, (steps) => {
+      const i = steps.indexOf(other)
+      return i >= 0 ? { at: i, message: '"ens9" is gone' } : null
+    })
+    expect(r.settingErrors).toEqual(['failed to set "ens9" up: "ens9" is gone'])
+    expect(calls[0]!.cmds).toHaveLength(4)
   })
 })
