@@ -110,12 +110,18 @@ function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOpt
     }
   }
   const missing = sel.kind === 'names' ? sel.names.filter((name) => !nics.some((n) => n.name === name || n.was === name)) : []
-  const allErrors = [...errors, ...missing.map((n) => `${n} is not a recorded NIC (see "nicback status"; record it with "nicback record ${n}")`)]
+  const stillAway = sel.kind === 'names' ? nics.filter((n) => asked(n) && n.outcome === 'away') : []
+  const allErrors = [
+    ...errors,
+    ...missing.map((n) => `${n} is not a recorded NIC (see "nicback status"; record it with "nicback record ${n}")`),
+    ...stillAway.map((n) => `${n.name} is not back in this network namespace (${n.reason}): nicback gives it its name when it returns, or use "nicback release ${n.name}"`),
+  ]
   const ok = missing.length === 0 && errors.length === 0 && nics.filter(asked).every((n) => (dryRun ? n.outcome === 'home' || n.outcome === 'restore' : n.home))
   return {
     dryRun,
     steps: [...plan.names, ...plan.settings].map((s) => ({ op: s.op, description: describeStep(s) })),
-    nics,
+    // Named: the NICs asked for, and any the run changed to free their names.
+    nics: sel.kind === 'names' ? nics.filter((n) => asked(n) || n.outcome === 'restore' || n.settings) : nics,
     errors: allErrors,
     ok,
     ms: 0,

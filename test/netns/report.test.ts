@@ -145,3 +145,18 @@ describe('status --json', () => {
     expect(after.json.find((s) => s.recordedName === 'eth1')).toMatchObject({ name: 'eth1', state: 'home' })
   })
 })
+
+describe('restore of a NIC that is still away, by name', () => {
+  test('exits 1 and says where it is and how to get it back; lists only what was asked', () => {
+    const w = createWorld({ nics: 3 })
+    expect(w.nicback(['record', ...w.nics]).code).toBe(0)
+    const ctr = w.container()
+    w.lend(ctr, ['eth1'], { eth1: 'eth1' })
+    const r = w.nicback(['restore', 'eth1'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/eth1 is not back in this network namespace .*nicback release eth1/)
+    const j = w.nicbackJson<RestoreJson>(['restore', 'eth1'])
+    expect(j.json.nics.map((n) => n.name)).toEqual(['eth1'])
+    expect(j.json.nics[0]).toMatchObject({ outcome: 'away', home: false })
+  })
+})
