@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   demo: () => import('./commands/demo.js'),
   install: () => import('./commands/install.js'),
   uninstall: () => import('./commands/uninstall.js'),
+  assign: () => import('./commands/assign.js'),
+  release: () => import('./commands/release.js'),
   udev: () => import('./commands/udev.js'),
 }
 

@@ -1,0 +1,33 @@
+// After nicback gives a NIC its host name back, the host's network manager
+// must configure it again (the kernel dropped its addresses and routes when it
+// left). The standard way to ask is a udev "change" event for the device,
+// which systemd-networkd and NetworkManager (both follow udev's view of
+// links) act on. ifupdown's hotplug rule (80-ifupdown.rules) reacts to
+// add/remove only, so it is not served by this. Without a running udevd
+// there is nobody to tell, so nothing is done.
+import { existsSync } from 'node:fs'
+import { run } from './exec.js'
+import { log } from './log.js'
+
+export const UDEV_CONTROL = '/run/udev/control'
+
+export interface NotifyOptions {
+  /** The socket that tells udevd is running (tests point it elsewhere). */
+  control?: string
+  runner?: (cmd: string, args: string[]) => void
+}
+
+/** `udevadm trigger --action=change` for this NIC if udevd is running.
+ *  Returns whether an event was sent. Never throws: a NIC whose name is back
+ *  is home even if its manager could not be told. */
+export function notifyNetworkManagers(name: string, opts: NotifyOptions = {}): boolean {
+  if (!existsSync(opts.control ?? UDEV_CONTROL)) return false
+  const runner = opts.runner ?? ((cmd, args) => void run(cmd, args))
+  try {
+    runner('udevadm', ['trigger', '--action=change', `--sysname-match=${name}`, '--subsystem-match=net'])
+    return true
+  } catch (err) {
+    log.warn(`${name} is home, but udev could not be asked to tell the network manager: ${(err as Error).message}`)
+    return false
+  }
+}
