@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   assign: () => import('./commands/assign.js'),
   release: () => import('./commands/release.js'),
   udev: () => import('./commands/udev.js'),
+  hook: () => import('./commands/hook.js'),
 }
 
 const USAGE = `Usage: nicback COMMAND [OPTIONS]

@@ -1,29 +1,45 @@
 // `nicback install`: puts nicback's files in place (a copy of dist/, the
-// `nicback` wrapper, the udev rules, the boot-time record unit), reloads udev
-// and records every NIC. Everything written is listed in a manifest so that
-// `nicback uninstall` removes exactly that.
+// `nicback` wrapper, the udev rules, the boot-time record unit, the OCI hook
+// files for podman and CRI-O, and with --docker the runtime shim and its key
+// in daemon.json), reloads udev and records every NIC. Everything written is
+// listed in a manifest so that `nicback uninstall` removes exactly that.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { $ } from 'zx/core'
 import { parse, printJson, type Command } from '../lib/cli.js'
 import { readLinks } from '../lib/links.js'
 import { log } from '../lib/log.js'
+import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, writeAtomic, type DockerNote } from '../lib/dockerd.js'
 import { distDir, nodeBin } from '../lib/paths.js'
 import { recordLinks } from '../lib/record.js'
 import { updateRegistry } from '../lib/registry.js'
 
-const help = `Usage: nicback install [--root DIR] [--no-record] [--json]
+const help = `Usage: nicback install [--root DIR] [--no-record] [--docker] [--netdevices] [--json]
 
 Installs nicback on this host:
   /usr/local/lib/nicback/                 the bundled program
   /usr/local/sbin/nicback                 the command
   /etc/udev/rules.d/81-nicback.rules      leave/return triggers
   /etc/systemd/system/nicback-record.service (enabled)  records NICs at boot
+  /usr/share/containers/oci/hooks.d/50-nicback-{createruntime,poststop}.json
+                                          OCI hooks for podman and CRI-O, for
+                                          containers annotated io.nicback.nics
 then reloads udev's rules and records every NIC on a bus (nicback record).
 
   --root DIR    install below DIR instead of / (staging, images); does not
-                reload udev or record NICs
+                reload udev or dockerd, or record NICs
   --no-record   do not record NICs now
+  --docker      also the Docker runtime shim /usr/local/sbin/nicback-runtime,
+                registered as runtime "nicback" in /etc/docker/daemon.json
+                (merged into the file; an invalid file is refused, never
+                overwritten); a running dockerd is asked to reload. Then:
+                  docker run --runtime nicback -e NICBACK_NICS=eth2:eth0 ...
+                (or --annotation io.nicback.nics=eth2:eth0, Docker 24+)
+  --netdevices  install the OCI hooks for every container instead
+                (50-nicback-always-*.json, when.always), so that containers
+                given NICs through runtime-spec linux.netDevices are covered
+                too; costs every container start and stop one short nicback
+                run (README "OCI hooks")
 
 What was written is listed in /var/lib/nicback/install.json; "nicback
 uninstall" removes exactly that.
@@ -35,9 +51,42 @@ export const RULES = '/etc/udev/rules.d/81-nicback.rules'
 export const UNIT = '/etc/systemd/system/nicback-record.service'
 export const UNIT_WANTS = '/etc/systemd/system/multi-user.target.wants/nicback-record.service'
 export const MANIFEST = '/var/lib/nicback/install.json'
+export const RUNTIME_BIN = '/usr/local/sbin/nicback-runtime'
+/** The hooks directory podman and CRI-O read by default. oci-hooks(5) also
+ *  names /etc/containers/oci/hooks.d, but podman 4.3 (Debian 12) reads it
+ *  only when containers.conf's hooks_dir says so (seen in the VM tier). */
+export const HOOKS_D = '/usr/share/containers/oci/hooks.d'
+/** oci-hooks(5) files in hooks/: a hook file gives the same args to all its
+ *  stages, and the hook must know its stage, so one file per stage. */
+export const HOOK_FILES = {
+  annotation: ['50-nicback-createruntime.json', '50-nicback-poststop.json'],
+  always: ['50-nicback-always-createruntime.json', '50-nicback-always-poststop.json'],
+}
 
 export interface Manifest {
   files: string[]
+  /** The key added to daemon.json by --docker. */
+  docker?: DockerNote | undefined
+}
+
+/** Docker calls its runtime for every container operation; only create and
+ *  run need nicback (to add its hooks), so the others skip node altogether. */
+function runtimeWrapper(): string {
+  return `#!/bin/sh
+# Installed by nicback; do not edit.
+# Docker runtime "nicback" (/etc/docker/daemon.json). Only create and run need
+# nicback (it adds its OCI hooks); every other call goes straight to runc, or
+# to --nicback-runtime PATH (daemon.json runtimeArgs) or $NICBACK_RUNTIME.
+case " $* " in
+*" create "* | *" run "*) exec ${nodeBin} ${LIB}/nicback-runtime.mjs "$@" ;;
+esac
+rt=\${NICBACK_RUNTIME:-runc}
+case $1 in
+--nicback-runtime) rt=$2; shift 2 ;;
+--nicback-runtime=*) rt=\${1#*=}; shift ;;
+esac
+PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin exec "$rt" "$@"
+`
 }
 
 export function readManifest(root: string): Manifest {
@@ -53,10 +102,14 @@ export default {
   summary: 'install the udev rules, the boot-time unit and the command',
   help,
   async main(argv) {
-    const { values } = parse(argv, { root: { type: 'string' }, 'no-record': { type: 'boolean' } }, false)
+    const { values } = parse(argv, { root: { type: 'string' }, 'no-record': { type: 'boolean' }, docker: { type: 'boolean' }, netdevices: { type: 'boolean' } }, false)
     const root = values.root ?? '/'
     const src = distDir()
     const manifest = readManifest(root)
+    // daemon.json first: a file nicback refuses to touch stops the install
+    // before anything is written.
+    const daemonJson = join(root, DAEMON_JSON)
+    const docker = values.docker ? addRuntime(readIfExists(daemonJson), daemonJson, RUNTIME_NAME, { path: RUNTIME_BIN }) : null
     const wrote = new Set(manifest.files)
     const put = (path: string, content: string, mode = 0o644) => {
       mkdirSync(dirname(join(root, path)), { recursive: true })
@@ -76,9 +129,31 @@ export default {
     mkdirSync(dirname(join(root, UNIT_WANTS)), { recursive: true })
     symlinkSync('../nicback-record.service', join(root, UNIT_WANTS))
     wrote.add(UNIT_WANTS)
-    put(MANIFEST, `${JSON.stringify({ files: [...wrote].sort() }, null, 2)}\n`, 0o600)
+    const [hookFiles, otherHookFiles] = values.netdevices ? [HOOK_FILES.always, HOOK_FILES.annotation] : [HOOK_FILES.annotation, HOOK_FILES.always]
+    for (const f of otherHookFiles) {
+      rmSync(join(root, HOOKS_D, f), { force: true })
+      wrote.delete(join(HOOKS_D, f))
+    }
+    for (const f of hookFiles) put(join(HOOKS_D, f), fill(readFileSync(join(src, 'hooks', f), 'utf8')))
 
     const done: string[] = []
+    let dockerNote = manifest.docker
+    if (docker) {
+      put(RUNTIME_BIN, runtimeWrapper(), 0o755)
+      if (docker.changed) {
+        mkdirSync(dirname(daemonJson), { recursive: true })
+        writeAtomic(daemonJson, docker.text)
+        dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes }
+        done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
+      }
+      if (root === '/') {
+        const reloaded = reloadDockerd()
+        if (reloaded) done.push(reloaded)
+        else log.warn(`dockerd is not running: it reads runtime "${RUNTIME_NAME}" from ${DAEMON_JSON} when it starts`)
+      }
+    }
+    put(MANIFEST, `${JSON.stringify({ files: [...wrote].sort(), ...(dockerNote ? { docker: dockerNote } : {}) }, null, 2)}\n`, 0o600)
+
     if (root === '/') {
       $.quiet = true
       if (existsSync('/run/udev/control')) {

@@ -1,15 +1,19 @@
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx/core'
 import { parse, printJson, type Command } from '../lib/cli.js'
+import { reloadDockerd, removeRuntime, writeAtomic } from '../lib/dockerd.js'
 import { MANIFEST, readManifest } from './install.js'
 import { registryPath } from '../lib/registry.js'
 
 const help = `Usage: nicback uninstall [--root DIR] [--purge] [--json]
 
 Removes exactly the files "nicback install" wrote (its manifest,
-/var/lib/nicback/install.json) and reloads udev. The registry of NIC names
-is kept unless --purge is given.
+/var/lib/nicback/install.json) and reloads udev. After "install --docker" it
+also takes runtime "nicback" out of /etc/docker/daemon.json (that key only;
+the file itself only if install created it and nothing else is in it) and
+asks a running dockerd to reload. The registry of NIC names is kept unless
+--purge is given.
 `
 
 export default {
@@ -18,8 +22,20 @@ export default {
   async main(argv) {
     const { values } = parse(argv, { root: { type: 'string' }, purge: { type: 'boolean' } }, false)
     const root = values.root ?? '/'
-    const { files } = readManifest(root)
+    const { files, docker } = readManifest(root)
     const removed: string[] = []
+    // daemon.json first: if it became invalid since, say so before anything goes.
+    if (docker) {
+      const path = join(root, docker.path)
+      const text = existsSync(path) ? readFileSync(path, 'utf8') : null
+      const r = text === null ? null : removeRuntime(text, { ...docker, path })
+      if (r?.changed) {
+        if (r.text === null) rmSync(path, { force: true })
+        else writeAtomic(path, r.text)
+        removed.push(`${docker.path} (runtime "${docker.runtime}"${r.text === null ? ', and the file nicback had created' : ''})`)
+        if (root === '/') reloadDockerd()
+      }
+    }
     for (const f of [...files, MANIFEST]) {
       if (existsSync(join(root, f))) {
         rmSync(join(root, f), { recursive: true, force: true })

@@ -55,6 +55,7 @@ ensure_packages() {
   have udevadm || missing+=(udev)
   have dockerd || missing+=(docker.io)
   have runc || missing+=(runc)
+  have podman || missing+=(podman) # the OCI hooks.d scenario (test/vm/oci.test.ts)
   have containerd || missing+=(containerd)
   have xz || missing+=(xz-utils)
   have zstd || missing+=(zstd) # 6.12's vmlinuz is zstd-compressed

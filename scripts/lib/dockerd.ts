@@ -1,0 +1,107 @@
+// nicback's entry in dockerd's /etc/docker/daemon.json: one key under
+// "runtimes", merged into whatever the file holds, never clobbering it. The
+// manifest keeps a note of what was added, so uninstall takes out exactly
+// that key (and the file or the "runtimes" object only if nicback made them).
+import { existsSync, readFileSync } from 'node:fs'
+import writeFileAtomic from 'write-file-atomic'
+
+export const DAEMON_JSON = '/etc/docker/daemon.json'
+export const RUNTIME_NAME = 'nicback'
+
+export class DaemonJsonError extends Error {}
+
+/** What `nicback install --docker` added, kept in the install manifest. */
+export interface DockerNote {
+  /** daemon.json's path below the install root. */
+  path: string
+  runtime: string
+  createdFile: boolean
+  createdRuntimes: boolean
+}
+
+export interface RuntimeValue {
+  path: string
+  runtimeArgs?: string[]
+}
+
+type Json = Record<string, unknown>
+
+function parseObject(text: string, path: string): Json {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    throw new DaemonJsonError(`${path} is not valid JSON (${(err as Error).message}): nicback will not touch it; fix it first (dockerd refuses to start with it too)`)
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new DaemonJsonError(`${path} is not a JSON object: nicback will not touch it`)
+  return data as Json
+}
+
+/** The indentation the file uses, so a merge changes only what it adds. */
+function indentOf(text: string): string | number {
+  const m = /^[{[]\r?\n([ \t]+)\S/.exec(text)
+  return m ? m[1]! : 2
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+const canonical = (v: unknown): string => JSON.stringify(v, (_, x) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x))
+
+/** daemon.json's text with runtimes[name] = value added. `text` null: no file yet. */
+export function addRuntime(text: string | null, path: string, name: string, value: RuntimeValue): { text: string; changed: boolean; createdFile: boolean; createdRuntimes: boolean } {
+  const createdFile = text === null || text.trim() === ''
+  const obj = createdFile ? {} : parseObject(text!, path)
+  if (obj.runtimes !== undefined && !isObject(obj.runtimes)) throw new DaemonJsonError(`${path} has "runtimes" that is not an object: nicback will not touch it`)
+  const createdRuntimes = obj.runtimes === undefined
+  const runtimes = (obj.runtimes ??= {}) as Json
+  const existing = runtimes[name]
+  if (existing !== undefined) {
+    if (canonical(existing) === canonical(value)) return { text: text!, changed: false, createdFile: false, createdRuntimes: false }
+    throw new DaemonJsonError(`${path} already has a runtime named "${name}" (${JSON.stringify(existing)}) that nicback did not write: remove it, then run "nicback install --docker" again`)
+  }
+  runtimes[name] = value
+  return { text: `${JSON.stringify(obj, null, createdFile ? 2 : indentOf(text!))}\n`, changed: true, createdFile, createdRuntimes }
+}
+
+/** daemon.json's text without runtimes[name]; null: delete the file (nicback
+ *  made it and nothing else is left in it). */
+export function removeRuntime(text: string, note: DockerNote): { text: string | null; changed: boolean } {
+  const obj = parseObject(text, note.path)
+  const runtimes = obj.runtimes
+  if (!isObject(runtimes) || runtimes[note.runtime] === undefined) return { text, changed: false }
+  delete runtimes[note.runtime]
+  if (note.createdRuntimes && Object.keys(runtimes).length === 0) delete obj.runtimes
+  if (note.createdFile && Object.keys(obj).length === 0) return { text: null, changed: true }
+  return { text: `${JSON.stringify(obj, null, indentOf(text))}\n`, changed: true }
+}
+
+export function readIfExists(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null
+}
+
+/** Temp file in the same directory, fsync, rename: dockerd never reads half a file. */
+export function writeAtomic(path: string, text: string): void {
+  writeFileAtomic.sync(path, text, { fsync: true })
+}
+
+/** Asks a running dockerd to read daemon.json again (runtimes are reloadable). */
+export function reloadDockerd(): string | null {
+  for (const pidFile of ['/run/docker.pid', '/var/run/docker.pid']) {
+    let pid: number
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8').trim())
+    } catch {
+      continue
+    }
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'dockerd') continue
+      process.kill(pid, 'SIGHUP')
+      return `asked dockerd (pid ${pid}) to reload ${DAEMON_JSON}`
+    } catch {
+      continue
+    }
+  }
+  return null
+}

@@ -1,0 +1,190 @@
+// The Docker way in. dockerd has no hook setting, so `nicback-runtime` stands
+// where runc stands (daemon.json "runtimes"): on `create` it adds nicback's
+// createRuntime and poststop hooks to the bundle's config.json when the
+// container declares NICs, then runs the real runtime with the same
+// arguments. Every runc call Docker makes goes through it, so this module uses
+// nothing but node's own fs: no schema library, no zx.
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+
+/** The annotation (podman, CRI-O, `docker run --annotation` since Docker 24). */
+export const NICS_ANNOTATION = 'io.nicback.nics'
+/** The same list in the container's environment (`docker run -e`, any Docker). */
+export const NICS_ENV = 'NICBACK_NICS'
+/** The command the hooks run: the wrapper `nicback install` writes. */
+export const HOOK_BIN = '/usr/local/sbin/nicback'
+/** The stages nicback's hooks run at, in config.json's spelling. */
+export const HOOK_STAGES = ['createRuntime', 'poststop'] as const
+
+export class ShimError extends Error {}
+
+/** The value of NAME=... in an environment list; the last one wins, as in execve. */
+export function envValue(env: readonly unknown[] | undefined, name: string): string | undefined {
+  let value: string | undefined
+  for (const e of env ?? []) if (typeof e === 'string' && e.startsWith(`${name}=`)) value = e.slice(name.length + 1)
+  return value
+}
+
+export interface RuntimeArgv {
+  /** From `--nicback-runtime PATH` (daemon.json runtimeArgs), else null. */
+  runtime: string | null
+  /** The argv for the real runtime: the same, minus nicback's own flag. */
+  args: string[]
+  /** runc's subcommand (create, start, delete...), null if there is none. */
+  command: string | null
+  /** create/run: the --bundle/-b value, null when not given (then the cwd). */
+  bundle: string | null
+  /** create/run/exec: --preserve-fds N, file descriptors 3..3+N-1 to hand on. */
+  preserveFds: number
+  /** Global --log and --log-format, to report our own errors where the caller looks. */
+  log: string | null
+  logFormat: string | null
+}
+
+/** runc's (and crun's) global flags that take a value; all others are booleans. */
+const GLOBAL_VALUE_FLAGS = new Set(['root', 'log', 'log-format', 'criu', 'rootless', 'cgroup-manager'])
+/** Flags of create/run/exec that take a value. */
+const COMMAND_VALUE_FLAGS = new Set(['bundle', 'b', 'console-socket', 'pid-file', 'preserve-fds', 'process', 'p', 'cwd', 'env', 'e', 'user', 'u', 'additional-gids', 'g', 'cap', 'c', 'apparmor', 'process-label', 'cgroup'])
+
+/** `--name=value`, `-name value`... as runc's flag parser (Go's) accepts them. */
+function flag(arg: string): { name: string; value: string | null } | null {
+  const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg)
+  if (!m || arg === '-' || arg === '--') return null
+  return { name: m[1]!, value: m[2] ?? null }
+}
+
+/** Finds the subcommand among runc's argv (global flags come before it) and
+ *  what nicback needs from the flags after it. */
+export function parseRuntimeArgv(argv: readonly string[]): RuntimeArgv {
+  const out: RuntimeArgv = { runtime: null, args: [], command: null, bundle: null, preserveFds: 0, log: null, logFormat: null }
+  let i = 0
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!
+    const f = flag(arg)
+    if (f === null) break
+    const ours = f.name === 'nicback-runtime'
+    const takesValue = f.value === null && (ours || GLOBAL_VALUE_FLAGS.has(f.name))
+    const value = takesValue ? argv[++i] : f.value
+    if (takesValue && value === undefined) throw new ShimError(`${arg} needs a value`)
+    if (ours) {
+      if (!value) throw new ShimError('--nicback-runtime needs the path of the runtime to run')
+      out.runtime = value
+      continue
+    }
+    out.args.push(arg)
+    if (takesValue) out.args.push(value!)
+    if (f.name === 'log') out.log = value ?? null
+    if (f.name === 'log-format') out.logFormat = value ?? null
+  }
+  if (i >= argv.length) return out
+  out.command = argv[i]!
+  out.args.push(...argv.slice(i))
+  // The subcommand's own flags, up to its first positional (the container id).
+  for (let j = i + 1; j < argv.length; j++) {
+    const f = flag(argv[j]!)
+    if (f === null) break
+    let value = f.value
+    if (value === null && COMMAND_VALUE_FLAGS.has(f.name)) value = argv[++j] ?? null
+    if ((f.name === 'bundle' || f.name === 'b') && value !== null) out.bundle = value
+    if (f.name === 'preserve-fds' && value !== null) {
+      const n = Number(value)
+      if (!Number.isSafeInteger(n) || n < 0) throw new ShimError(`--preserve-fds ${value} is not a count of file descriptors`)
+      out.preserveFds = n
+    }
+  }
+  return out
+}
+
+/** Whether a config.json declares NICs for nicback to move. */
+export function declaresNics(config: unknown): boolean {
+  if (typeof config !== 'object' || config === null) return false
+  const c = config as { annotations?: Record<string, unknown>; process?: { env?: unknown[] } }
+  const annotation = c.annotations?.[NICS_ANNOTATION]
+  if (typeof annotation === 'string' && annotation.trim() !== '') return true
+  const env = envValue(Array.isArray(c.process?.env) ? c.process.env : undefined, NICS_ENV)
+  return env !== undefined && env.trim() !== ''
+}
+
+interface Hook {
+  path: string
+  args?: string[]
+  env?: string[]
+  timeout?: number
+}
+
+export function nicbackHook(stage: (typeof HOOK_STAGES)[number], hookBin = HOOK_BIN): Hook {
+  return { path: hookBin, args: ['nicback', 'hook', '--stage', stage] }
+}
+
+const sameHook = (a: Hook, b: Hook) => a.path === b.path && JSON.stringify(a.args ?? []) === JSON.stringify(b.args ?? [])
+
+/** Adds nicback's hooks to a config.json object, once; the hooks already
+ *  there are kept, in their order, ahead of nicback's. Mutates `config`. */
+export function addHooks(config: Record<string, unknown>, hookBin = HOOK_BIN): boolean {
+  if (config.hooks !== undefined && (typeof config.hooks !== 'object' || config.hooks === null || Array.isArray(config.hooks))) {
+    throw new ShimError('config.json has "hooks" that is not an object')
+  }
+  const hooks = (config.hooks ??= {}) as Record<string, unknown>
+  let changed = false
+  for (const stage of HOOK_STAGES) {
+    const list = (hooks[stage] ??= []) as unknown
+    if (!Array.isArray(list)) throw new ShimError(`config.json has "hooks.${stage}" that is not an array`)
+    const hook = nicbackHook(stage, hookBin)
+    if (list.some((h) => typeof h === 'object' && h !== null && sameHook(h as Hook, hook))) continue
+    list.push(hook)
+    changed = true
+  }
+  return changed
+}
+
+export interface BundleEdit {
+  /** The container declares NICs (annotation or NICBACK_NICS). */
+  declares: boolean
+  /** config.json was rewritten (false: not needed, or the hooks were there). */
+  changed: boolean
+}
+
+/** On `create`: adds nicback's hooks to BUNDLE/config.json when the
+ *  container declares NICs. A config.json that cannot be read or parsed is
+ *  left to the runtime, which reports it in its own words. */
+export function editBundle(bundle: string, hookBin = HOOK_BIN): BundleEdit {
+  const path = join(bundle, 'config.json')
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return { declares: false, changed: false }
+  }
+  let config: unknown
+  try {
+    config = JSON.parse(text)
+  } catch {
+    return { declares: false, changed: false }
+  }
+  if (!declaresNics(config)) return { declares: false, changed: false }
+  if (!addHooks(config as Record<string, unknown>, hookBin)) return { declares: true, changed: false }
+  // Same directory, then rename: the runtime never reads half a file.
+  const tmp = join(bundle, `.config.json.nicback-${process.pid}`)
+  try {
+    writeFileSync(tmp, JSON.stringify(config), { mode: 0o600 })
+    chmodSync(tmp, statSync(path).mode & 0o7777)
+    renameSync(tmp, path)
+  } catch (err) {
+    throw new ShimError(`cannot add nicback's hooks to ${path}: ${(err as Error).message}`)
+  }
+  return { declares: true, changed: true }
+}
+
+/** The runtime to run: --nicback-runtime, else $NICBACK_RUNTIME, else runc
+ *  on $PATH or in the usual places. */
+export function resolveRuntime(fromArgv: string | null, env = process.env): string {
+  const name = fromArgv ?? (env.NICBACK_RUNTIME || 'runc')
+  if (name.includes('/')) return name
+  const dirs = [...(env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+  for (const dir of dirs) {
+    if (dir === '') continue
+    const p = join(dir, name)
+    if (existsSync(p)) return p
+  }
+  return name
+}

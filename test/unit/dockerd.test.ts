@@ -1,0 +1,73 @@
+// nicback's key in /etc/docker/daemon.json: merged in, never clobbering, and
+// taken out exactly.
+import { describe, expect, it } from 'vitest'
+import { addRuntime, DaemonJsonError, removeRuntime, type DockerNote } from '../../scripts/lib/dockerd.js'
+
+const value = { path: '/usr/local/sbin/nicback-runtime' }
+const P = '/etc/docker/daemon.json'
+const note = (o: Partial<DockerNote> = {}): DockerNote => ({ path: P, runtime: 'nicback', createdFile: false, createdRuntimes: false, ...o })
+
+describe('addRuntime', () => {
+  it('creates the file when there is none', () => {
+    const r = addRuntime(null, P, 'nicback', value)
+    expect(r).toMatchObject({ changed: true, createdFile: true, createdRuntimes: true })
+    expect(JSON.parse(r.text)).toEqual({ runtimes: { nicback: value } })
+  })
+
+  it('keeps every other setting and runtime, and the file\'s indentation', () => {
+    const text = '{\n    "log-level": "warn",\n    "runtimes": {\n        "crun": { "path": "/usr/bin/crun" }\n    }\n}\n'
+    const r = addRuntime(text, P, 'nicback', value)
+    expect(r).toMatchObject({ changed: true, createdFile: false, createdRuntimes: false })
+    expect(JSON.parse(r.text)).toEqual({ 'log-level': 'warn', runtimes: { crun: { path: '/usr/bin/crun' }, nicback: value } })
+    expect(r.text).toMatch(/^\{\n {4}"log-level"/)
+  })
+
+  it('adds "runtimes" when the file has none', () => {
+    const r = addRuntime('{"debug": true}', P, 'nicback', value)
+    expect(r).toMatchObject({ createdFile: false, createdRuntimes: true })
+    expect(JSON.parse(r.text)).toEqual({ debug: true, runtimes: { nicback: value } })
+  })
+
+  it('is idempotent: the same entry again changes nothing', () => {
+    const once = addRuntime('{}', P, 'nicback', value).text
+    expect(addRuntime(once, P, 'nicback', value)).toMatchObject({ changed: false, text: once })
+  })
+
+  it('refuses an invalid file, naming it, and never rewrites it', () => {
+    expect(() => addRuntime('{"runtimes": {', P, 'nicback', value)).toThrow(DaemonJsonError)
+    expect(() => addRuntime('{"runtimes": {', P, 'nicback', value)).toThrow(/\/etc\/docker\/daemon\.json is not valid JSON .*nicback will not touch it/)
+    expect(() => addRuntime('[1]', P, 'nicback', value)).toThrow(/is not a JSON object/)
+    expect(() => addRuntime('{"runtimes": []}', P, 'nicback', value)).toThrow(/"runtimes" that is not an object/)
+  })
+
+  it('refuses to replace a "nicback" runtime someone else wrote', () => {
+    expect(() => addRuntime('{"runtimes": {"nicback": {"path": "/other"}}}', P, 'nicback', value)).toThrow(/already has a runtime named "nicback" .*"\/other"/)
+  })
+})
+
+describe('removeRuntime', () => {
+  it('takes out exactly its key', () => {
+    const text = JSON.stringify({ debug: true, runtimes: { crun: { path: '/c' }, nicback: value } }, null, 2)
+    const r = removeRuntime(text, note())
+    expect(r.changed).toBe(true)
+    expect(JSON.parse(r.text!)).toEqual({ debug: true, runtimes: { crun: { path: '/c' } } })
+  })
+
+  it('takes out "runtimes" and the file only if install made them', () => {
+    const added = addRuntime(null, P, 'nicback', value)
+    expect(removeRuntime(added.text, note({ createdFile: true, createdRuntimes: true }))).toEqual({ text: null, changed: true })
+    // Someone added a setting since: the file stays, without nicback's key.
+    const edited = JSON.stringify({ ...JSON.parse(added.text), debug: true })
+    expect(JSON.parse(removeRuntime(edited, note({ createdFile: true, createdRuntimes: true })).text!)).toEqual({ debug: true })
+    // "runtimes" was there before: it stays, empty.
+    expect(JSON.parse(removeRuntime('{"runtimes": {"nicback": {}}}', note()).text!)).toEqual({ runtimes: {} })
+  })
+
+  it('changes nothing when the key is gone already', () => {
+    expect(removeRuntime('{"runtimes": {}}', note())).toEqual({ text: '{"runtimes": {}}', changed: false })
+  })
+
+  it('refuses a file that became invalid', () => {
+    expect(() => removeRuntime('{', note())).toThrow(/not valid JSON/)
+  })
+})
