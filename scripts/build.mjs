@@ -1,16 +1,21 @@
-// Bundles each entry point into dist/ with esbuild. Code splitting keeps every
-// command in its own chunk, loaded on demand: the udev hot path parses only
-// what it runs (see README "Start-up cost").
+// Bundles each entry point with esbuild into dist/, or into the folder given
+// as the only argument (the test tiers build their own copy, so that a build
+// never deletes dist/ under a running tier). Code splitting keeps every
+// command in its own chunk, loaded on demand (see README "Start-up cost").
+//   node scripts/build.mjs [OUTDIR]
 import { build } from 'esbuild'
-import { chmodSync, cpSync, existsSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const entryPoints = { nicback: 'scripts/nicback.ts' }
-if (existsSync('scripts/nicback-runtime.ts')) entryPoints['nicback-runtime'] = 'scripts/nicback-runtime.ts'
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const out = resolve(process.argv[2] ?? join(repo, 'dist'))
+const entryPoints = { nicback: join(repo, 'scripts/nicback.ts'), 'nicback-runtime': join(repo, 'scripts/nicback-runtime.ts') }
 
-rmSync('dist', { recursive: true, force: true })
+rmSync(out, { recursive: true, force: true })
 await build({
   entryPoints,
-  outdir: 'dist',
+  outdir: out,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -34,8 +39,8 @@ await build({
 })
 // The udev hot path: one CommonJS file, no chunks to resolve, no ESM loader.
 await build({
-  entryPoints: { 'nicback-udev': 'scripts/nicback-udev.ts' },
-  outdir: 'dist',
+  entryPoints: { 'nicback-udev': join(repo, 'scripts/nicback-udev.ts') },
+  outdir: out,
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -46,7 +51,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 })
-for (const name of Object.keys(entryPoints)) chmodSync(`dist/${name}.mjs`, 0o755)
+for (const name of Object.keys(entryPoints)) chmodSync(join(out, `${name}.mjs`), 0o755)
 // Templates read at run time by `nicback install`, also once installed.
-cpSync('udev', 'dist/udev', { recursive: true })
-if (existsSync('hooks')) cpSync('hooks', 'dist/hooks', { recursive: true })
+cpSync(join(repo, 'udev'), join(out, 'udev'), { recursive: true })
+cpSync(join(repo, 'hooks'), join(out, 'hooks'), { recursive: true })

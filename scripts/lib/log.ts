@@ -19,7 +19,7 @@ const PRIO: Record<Level, number> = { err: 27, warning: 28, info: 30 }
 function flush(): void {
   if (pending.length === 0) return
   const lines = pending.splice(0).join('\n')
-  spawnSync(which('logger'), ['--tag', 'nicback', '--id', String(process.pid), '--prio-prefix'], { input: `${lines}\n`, stdio: ['pipe', 'ignore', 'ignore'] })
+  spawnSync(which('logger'), ['--tag', 'nicback', `--id=${process.pid}`, '--prio-prefix', '--socket-errors=off'], { input: `${lines}\n`, stdio: ['pipe', 'ignore', 'ignore'] })
 }
 
 /** Called by entry points that run unattended (udev, hooks). */

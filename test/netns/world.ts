@@ -84,13 +84,11 @@ function sh(cmd: string, args: string[], input?: string): string {
   }
 }
 
-/** `npm run build` (scripts/build.mjs), once per vitest run, into a folder of
- *  this run's own: several engineers and runs share the checkout, and any
- *  build deletes dist/ first, which would pull the CLI from under a running
- *  test. The build runs with a working directory whose scripts/, udev/,
- *  hooks/, node_modules/ are links to the checkout, so it is the project's
- *  build exactly, writing to BUILD_ROOT/dist. Under a flock, by the first
- *  worker only; folders of finished runs are removed. */
+/** The project's build (scripts/build.mjs), once per vitest run, into a
+ *  folder of this run's own (BUILD_ROOT/dist): a build deletes its output
+ *  first, which would pull the CLI from under a running test if tiers and
+ *  runs shared dist/. Under a flock, by the first worker only; folders of
+ *  finished runs are removed. */
 export function ensureBuilt(): void {
   requireRoot()
   sweepStale()
@@ -103,16 +101,13 @@ export function ensureBuilt(): void {
     return
   }
   const lock = join(tmpdir(), 'nicback-netns-build.lock')
-  const links = ['scripts', 'udev', 'hooks', 'node_modules', 'package.json', 'tsconfig.json'].filter((f) => existsSync(join(REPO, f)))
   const script = [
     'set -e',
-    'root="$1"; repo="$2"; node="$3"; shift 3',
+    'root="$1"; repo="$2"; node="$3"',
     'test -e "$root/built" && exit 0',
-    'rm -rf "$root" && mkdir -p "$root"',
-    'for f in "$@"; do ln -s "$repo/$f" "$root/$f"; done',
-    'cd "$root" && "$node" scripts/build.mjs >&2 && touch "$root/built"',
+    '"$node" "$repo/scripts/build.mjs" "$root/dist" >&2 && touch "$root/built"',
   ].join('\n')
-  sh('flock', [lock, 'sh', '-c', script, 'sh', BUILD_ROOT, REPO, process.execPath, ...links])
+  sh('flock', [lock, 'sh', '-c', script, 'sh', BUILD_ROOT, REPO, process.execPath])
   if (!existsSync(NICBACK)) throw new Error(`${NICBACK} missing after the build (node scripts/build.mjs in ${BUILD_ROOT})`)
 }
 

@@ -1,9 +1,8 @@
 // The unit tier runs the real command lines (exit codes, messages on stderr,
-// no stack traces) without `npm run build`, which would delete dist/ under
-// other tiers running at the same time: esbuild bundles the entry points into
-// a temporary folder, with the same shape as scripts/build.mjs.
-import { build } from 'esbuild'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+// no stack traces) from the project's own build (scripts/build.mjs) written
+// to a temporary folder: building dist/ would delete it under other tiers.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,26 +16,9 @@ export interface Bundle {
   remove(): void
 }
 
+/** The project's own build (scripts/build.mjs), into a temporary folder. */
 export async function bundle(): Promise<Bundle> {
   const dir = mkdtempSync(join(tmpdir(), 'nicback-unit-dist-'))
-  await build({
-    entryPoints: { nicback: join(REPO, 'scripts/nicback.ts'), 'nicback-runtime': join(REPO, 'scripts/nicback-runtime.ts') },
-    outdir: dir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    banner: {
-      js: [
-        "import { createRequire as __nbRequire } from 'node:module'; import { fileURLToPath as __nbPath } from 'node:url';",
-        'const require = __nbRequire(import.meta.url); const __filename = __nbPath(import.meta.url);',
-      ].join('\n'),
-    },
-    logLevel: 'error',
-  })
-  cpSync(join(REPO, 'hooks'), join(dir, 'hooks'), { recursive: true })
-  cpSync(join(REPO, 'udev'), join(dir, 'udev'), { recursive: true })
+  execFileSync(process.execPath, [join(REPO, 'scripts/build.mjs'), dir], { stdio: ['ignore', 'ignore', 'inherit'] })
   return { dir, nicback: join(dir, 'nicback.mjs'), runtime: join(dir, 'nicback-runtime.mjs'), remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
