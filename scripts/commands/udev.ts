@@ -2,7 +2,6 @@
 // virtual devices, so veth churn never starts a process. This is the hot path:
 // an `add` for a NIC that needs nothing reads one sysfs directory and the
 // registry file, takes no lock and runs no command.
-import { readFileSync } from 'node:fs'
 import { UsageError, type Command } from '../lib/cli.js'
 import { sameNic } from '../lib/identity.js'
 import { nicLeaves } from '../lib/leave.js'
@@ -27,20 +26,11 @@ function needsNothing(name: string): boolean {
   const facts = sysfsFacts(name)
   // Renamed again since the event: that rename has an event of its own.
   if (facts.ifindex === null) return true
-  const mac = readMac(name)
-  const dev = { bus: facts.bus, devPort: facts.devPort, permAddr: facts.addrAssignType === 0 ? mac : null, mac }
+  const dev = { bus: facts.bus, devPort: facts.devPort, permAddr: facts.permAddr, mac: facts.mac }
   const recorded = loadRegistry().nics.filter((e) => sameNic(e, dev))
   // Not recorded: there is no name to give back (status lists it as unrecorded).
   if (recorded.length === 0) return true
   return recorded.every((e) => e.away === null && e.name === name)
-}
-
-function readMac(name: string): string | null {
-  try {
-    return readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim()
-  } catch {
-    return null
-  }
 }
 
 export default {

@@ -50,13 +50,17 @@ function numberOrNull(s: string | null): number | null {
 export function sysfsFacts(name: string) {
   const device = realpath(`${SYS}/${name}/device`)
   const driver = device === null ? null : realpath(`${device}/driver`)
+  const bus = device === null ? null : busFromDevicePath(device)
+  const mac = attr(name, 'address')
   return {
     ifindex: numberOrNull(attr(name, 'ifindex')),
-    bus: device === null ? null : busFromDevicePath(device),
+    bus,
     devPort: device === null ? null : numberOrNull(attr(name, 'dev_port')),
     driver: driver === null ? null : (driver.split('/').pop() ?? null),
-    /** 0 = NET_ADDR_PERM: the current MAC is the burned-in one. */
-    addrAssignType: numberOrNull(attr(name, 'addr_assign_type')),
+    mac,
+    // addr_assign_type 0 (NET_ADDR_PERM): the current MAC of a NIC on a bus
+    // is its burned-in one; otherwise sysfs does not say what that is.
+    permAddr: bus !== null && numberOrNull(attr(name, 'addr_assign_type')) === 0 ? mac : null,
   }
 }
 
@@ -124,9 +128,8 @@ function readLinksOnce(lastTry: boolean): Link[] | null {
     const nl = fromNetlink(l)
     return {
       ...nl,
-      // iproute2 prints permaddr only when it differs from the current MAC;
-      // when it is absent, the current MAC is permanent only if the kernel says so.
-      permAddr: nl.permAddr ?? (s.addrAssignType === 0 && s.bus !== null ? nl.mac : null),
+      // iproute2 prints permaddr only when it differs from the current MAC.
+      permAddr: nl.permAddr ?? s.permAddr,
       bus: s.bus,
       devPort: s.devPort,
       driver: s.driver,

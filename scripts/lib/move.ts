@@ -18,7 +18,7 @@ import { noteDeparture, type Departure } from './leave.js'
 import { busFromDevicePath, fromNetlink, isLoopback, readLinks, type IpLink } from './links.js'
 import { log } from './log.js'
 import { notifyNetworkManagers } from './notify.js'
-import { isFallbackName, isValidIfname } from './planner.js'
+import { isFallbackName, isValidIfname, tempName } from './planner.js'
 import { loadRegistry, updateRegistry } from './registry.js'
 import { nicReturns, type RestoreReport } from './return.js'
 import type { Away, Entry, Link } from './types.js'
@@ -244,17 +244,6 @@ export function findNic(entry: Entry, links: readonly Link[]): Link | undefined 
     return undefined
   }
   return c[0]
-}
-
-/** Pure: a temporary name (nicback's nbtmp<ifindex>, as the planner uses)
- *  free among `taken`. */
-export function tempName(ifindex: number, taken: ReadonlySet<string>): string {
-  const base = `nbtmp${ifindex}`
-  if (!taken.has(base) && base.length <= 15) return base
-  for (let k = 1; ; k++) {
-    const n = `nbt${ifindex}x${k}`
-    if (!taken.has(n)) return n
-  }
 }
 
 function namesOf(...lists: Link[][]): Set<string> {

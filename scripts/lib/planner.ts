@@ -248,7 +248,10 @@ function findCycle(pending: Map<Link, Move>, holder: Map<string, Link>): Move | 
   return undefined
 }
 
-function tempName(ifindex: number, ...taken: Map<string, unknown>[]): string {
+/** A temporary name for device `ifindex`, free in every one of `taken`
+ *  (TEMP_NAME matches it, so a run that dies leaves a name the next run
+ *  recognises as not a host name). */
+export function tempName(ifindex: number, ...taken: { has(name: string): boolean }[]): string {
   const free = (n: string) => taken.every((t) => !t.has(n))
   const base = `nbtmp${ifindex}`
   if (free(base) && base.length <= 15) return base
