@@ -295,7 +295,8 @@ export function assignRefusals(f: AssignFacts): { fatal: string[]; overridable: 
   if (!isValidIfname(f.insideName)) {
     fatal.push(`"${f.insideName}" is not a valid interface name (1-15 bytes, no "/", ":" or white space)`)
   } else {
-    const holder = f.inside.find((l) => l.name === f.insideName || l.altnames.includes(f.insideName))
+    // Every network namespace has its loopback, which the lists of NICs leave out.
+    const holder = f.insideName === 'lo' ? { name: 'lo' } : f.inside.find((l) => l.name === f.insideName || l.altnames.includes(f.insideName))
     if (holder !== undefined) {
       const how = holder.name === f.insideName ? 'a device' : `an altname of ${holder.name}`
       fatal.push(`"${f.insideName}" is already ${how} in ${f.where}: ${f.insideName === n ? 'give it another name there with --as NAME' : 'choose another --as NAME'}`)

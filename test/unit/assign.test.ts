@@ -194,6 +194,8 @@ describe('refusals', () => {
     expect(assignRefusals(facts({ hostName: 'dev3', recorded: entry('dev3') })).fatal).toEqual([])
     expect(assignRefusals(facts({ inside: [link('ens3')] })).fatal[0]).toContain('"ens3" is already a device in container c1: give it another name there with --as NAME')
     expect(assignRefusals(facts({ insideName: 'eth0', inside: [link('enp0s3', { altnames: ['eth0'] })] })).fatal[0]).toContain('"eth0" is already an altname of enp0s3 in container c1: choose another --as NAME')
+    // lo is in every netns, though the NIC lists leave it out
+    expect(assignRefusals(facts({ insideName: 'lo', inside: [] })).fatal[0]).toContain('"lo" is already a device in container c1')
     expect(assignRefusals(facts({ insideName: 'bad name' })).fatal[0]).toContain('not a valid interface name')
   })
 })
