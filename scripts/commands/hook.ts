@@ -9,10 +9,10 @@
 // Everything is checked before anything is done; a failure says why on stderr
 // (which the runtime reports) and in syslog, never with a stack trace.
 import { readFileSync, readlinkSync, statfsSync } from 'node:fs'
-import { join } from 'node:path'
 import { parse, UsageError, type Command } from '../lib/cli.js'
 import type { Departure } from '../lib/leave.js'
 import { log, logToSyslog } from '../lib/log.js'
+import { registryPath } from '../lib/paths.js'
 import { containerName, declaredNics, MAX_STATE_BYTES, netnsMount, OciError, parseStage, parseState, readBundle, type NicSpec, type OciState } from '../lib/oci.js'
 import type { Away, Entry, Link } from '../lib/types.js'
 // The rest of nicback (links, registry, moves) is imported only once there is
@@ -224,10 +224,9 @@ function heldNetns(bundle: string, recorded: Entry[]): string | null {
 async function poststop(state: OciState, waitMs: number): Promise<number> {
   // Cheap first look: a registry that does not even mention the id has
   // nothing recorded against this container.
-  // (The path as registry.ts's registryPath() has it.)
   let text = ''
   try {
-    text = readFileSync(join(process.env.NICBACK_STATE_DIR || '/var/lib/nicback', 'registry.json'), 'utf8')
+    text = readFileSync(registryPath(), 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
   }

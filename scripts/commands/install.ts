@@ -9,7 +9,8 @@ import { $ } from 'zx/core'
 import { parse, printJson, type Command } from '../lib/cli.js'
 import { readLinks } from '../lib/links.js'
 import { log } from '../lib/log.js'
-import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, writeAtomic, type DockerNote } from '../lib/dockerd.js'
+import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, type DockerNote } from '../lib/dockerd.js'
+import { writeFileDurably } from '../lib/atomic.js'
 import { distDir, nodeBin } from '../lib/paths.js'
 import { recordLinks } from '../lib/record.js'
 import { updateRegistry } from '../lib/registry.js'
@@ -142,7 +143,7 @@ export default {
       put(RUNTIME_BIN, runtimeWrapper(), 0o755)
       if (docker.changed) {
         mkdirSync(dirname(daemonJson), { recursive: true })
-        writeAtomic(daemonJson, docker.text)
+        writeFileDurably(daemonJson, docker.text)
         dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes }
         done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
       }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx/core'
 import { parse, printJson, type Command } from '../lib/cli.js'
-import { reloadDockerd, removeRuntime, writeAtomic } from '../lib/dockerd.js'
+import { writeFileDurably } from '../lib/atomic.js'
+import { reloadDockerd, removeRuntime } from '../lib/dockerd.js'
 import { MANIFEST, readManifest } from './install.js'
 import { registryPath } from '../lib/registry.js'
 
@@ -31,7 +32,7 @@ export default {
       const r = text === null ? null : removeRuntime(text, { ...docker, path })
       if (r?.changed) {
         if (r.text === null) rmSync(path, { force: true })
-        else writeAtomic(path, r.text)
+        else writeFileDurably(path, r.text)
         removed.push(`${docker.path} (runtime "${docker.runtime}"${r.text === null ? ', and the file nicback had created' : ''})`)
         if (root === '/') reloadDockerd()
       }

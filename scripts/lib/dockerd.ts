@@ -3,7 +3,6 @@
 // manifest keeps a note of what was added, so uninstall takes out exactly
 // that key (and the file or the "runtimes" object only if nicback made them).
 import { existsSync, readFileSync } from 'node:fs'
-import writeFileAtomic from 'write-file-atomic'
 
 export const DAEMON_JSON = '/etc/docker/daemon.json'
 export const RUNTIME_NAME = 'nicback'
@@ -79,11 +78,6 @@ export function removeRuntime(text: string, note: DockerNote): { text: string | 
 
 export function readIfExists(path: string): string | null {
   return existsSync(path) ? readFileSync(path, 'utf8') : null
-}
-
-/** Temp file in the same directory, fsync, rename: dockerd never reads half a file. */
-export function writeAtomic(path: string, text: string): void {
-  writeFileAtomic.sync(path, text, { fsync: true })
 }
 
 /** Asks a running dockerd to read daemon.json again (runtimes are reloadable). */

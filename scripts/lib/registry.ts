@@ -1,14 +1,14 @@
 // The registry of host NIC names: $NICBACK_STATE_DIR/registry.json (default
-// /var/lib/nicback). Schema-checked on every read, written atomically
-// (write-file-atomic: temp file, fsync, rename; then an fsync of the
-// directory), mode 0600, every read-modify-write under the flock of lock.ts.
+// /var/lib/nicback). Schema-checked on every read, written atomically and
+// durably (atomic.ts), mode 0600, every read-modify-write under the flock of
+// lock.ts.
 // A file that is not a valid registry is never overwritten.
-import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import * as v from 'valibot'
-import writeFileAtomic from 'write-file-atomic'
+import { writeFileDurably } from './atomic.js'
 import { sameNic, identityKey } from './identity.js'
 import { withLock } from './lock.js'
+import { registryPath, stateDir } from './paths.js'
 import { isValidIfname } from './planner.js'
 import type { Entry, Registry } from './types.js'
 
@@ -54,13 +54,7 @@ const RegistrySchema = v.object({
 
 export class RegistryError extends Error {}
 
-export function stateDir(): string {
-  return process.env.NICBACK_STATE_DIR || '/var/lib/nicback'
-}
-
-export function registryPath(): string {
-  return join(stateDir(), 'registry.json')
-}
+export { registryPath, stateDir }
 
 export function emptyRegistry(): Registry {
   return { format: 'nicback-registry', version: 1, nics: [] }
@@ -103,14 +97,7 @@ export function loadRegistry(path = registryPath()): Registry {
 }
 
 export function saveRegistry(reg: Registry, path = registryPath()): void {
-  writeFileAtomic.sync(path, `${JSON.stringify(reg, null, 2)}\n`, { mode: 0o600, fsync: true })
-  // The rename is durable only once the directory entry is on disk too.
-  const dir = openSync(dirname(path), 'r')
-  try {
-    fsyncSync(dir)
-  } finally {
-    closeSync(dir)
-  }
+  writeFileDurably(path, `${JSON.stringify(reg, null, 2)}\n`, 0o600)
 }
 
 /** Read-modify-write under the lock. `fn` returns whether it changed `reg`. */
