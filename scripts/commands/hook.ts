@@ -8,8 +8,9 @@
 //                  kernel to hand them back, then give them their names.
 // Everything is checked before anything is done; a failure says why on stderr
 // (which the runtime reports) and in syslog, never with a stack trace.
-import { readFileSync, readlinkSync, statfsSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { parse, UsageError, type Command } from '../lib/cli.js'
+import { isNetnsFile } from '../lib/container.js'
 import type { Departure } from '../lib/leave.js'
 import { log, logToSyslog } from '../lib/log.js'
 import { registryPath } from '../lib/paths.js'
@@ -96,16 +97,6 @@ function netnsOf(pid: number): string {
     return readlinkSync(path)
   } catch (err) {
     throw new OciError(`cannot find the container's network namespace (${path}): ${(err as Error).message}; is pid ${pid} in the state still alive?`)
-  }
-}
-
-const NSFS_MAGIC = 0x6e736673
-
-function isNetnsFile(path: string): boolean {
-  try {
-    return Number(statfsSync(path).type) === NSFS_MAGIC
-  } catch {
-    return false
   }
 }
 

@@ -2,7 +2,7 @@
 // engine's own `inspect` (Docker or podman, as JSON), and whether it shares
 // the host's network namespace (`--network host`), which nicback compares by
 // inode rather than trusting the engine's NetworkMode string.
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, statSync, statfsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { CommandError, run, which } from './exec.js'
 
@@ -126,6 +126,18 @@ export function inspectContainer(ref: string, engines: readonly Engine[] = ENGIN
     return parseInspect(out, engine, ref)
   }
   throw new ContainerError(`no container "${ref}" (${answers.join('; ')})`, asked > 0 && noSuch === asked)
+}
+
+/** statfs(2) f_type of the nsfs filesystem: what a namespace file is on. */
+export const NSFS_MAGIC = 0x6e736673
+
+/** Whether `path` is a namespace file (/proc/PID/ns/net, a bind mount of one). */
+export function isNetnsFile(path: string): boolean {
+  try {
+    return Number(statfsSync(path).type) === NSFS_MAGIC
+  } catch {
+    return false
+  }
 }
 
 /** Identity of a network namespace file (nsfs inode and device). */

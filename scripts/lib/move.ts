@@ -10,8 +10,8 @@
 // which is fine for netlink; sysfs is never read through it (it would show
 // the host's devices), the bus of a device inside comes from its parent
 // device (`ip -d link`'s parentbus/parentdev, not namespaced in sysfs).
-import { closeSync, existsSync, fstatSync, openSync, realpathSync, statfsSync } from 'node:fs'
-import { ContainerError, inspectContainer, isOwnNetns } from './container.js'
+import { closeSync, existsSync, openSync, realpathSync, statfsSync } from 'node:fs'
+import { ContainerError, inspectContainer, isOwnNetns, NSFS_MAGIC } from './container.js'
 import { run, which } from './exec.js'
 import { identityKey, matchNics, sameNic } from './identity.js'
 import { noteDeparture, type Departure } from './leave.js'
@@ -141,8 +141,6 @@ function resolveTarget(t: Target): Resolved {
   return { path, where: describeTarget(t), container }
 }
 
-const NSFS_MAGIC = 0x6e736673
-
 interface Netns {
   /** The namespace as every child process can open it while we hold it. */
   path: string
@@ -165,7 +163,6 @@ function openNetns(path: string, where: string): Netns {
   const held = `/proc/${process.pid}/fd/${fd}`
   let type: number
   try {
-    fstatSync(fd)
     type = Number(statfsSync(held).type)
   } catch (err) {
     closeSync(fd)
