@@ -11,6 +11,7 @@
 import { readFileSync, readlinkSync } from 'node:fs'
 import { parse, UsageError, type Command } from '../lib/cli.js'
 import { isNetnsFile } from '../lib/container.js'
+import { shortId } from '../lib/planner.js'
 import type { Departure } from '../lib/leave.js'
 import { log, logToSyslog } from '../lib/log.js'
 import { registryPath } from '../lib/paths.js'
@@ -75,11 +76,6 @@ async function readStdin(max: number): Promise<string> {
     chunks.push(chunk)
   }
   return Buffer.concat(chunks).toString('utf8')
-}
-
-/** Docker ids are 64 hex digits; logs show the 12 `docker ps` shows. */
-function short(id: string): string {
-  return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id
 }
 
 function timeoutMs(value: string | undefined): number {
@@ -148,7 +144,7 @@ async function createRuntime(state: OciState, force: boolean): Promise<number> {
     ...(pid > 0 ? { pid } : {}),
     ...(mount !== null ? { netns: mount } : {}),
   }
-  const who = `container ${short(state.id)}${container.name ? ` (${container.name})` : ''}`
+  const who = `container ${shortId(state.id)}${container.name ? ` (${container.name})` : ''}`
 
   // Check first, act after: every NIC to move must be here under its name.
   const { readLinks } = await import('../lib/links.js')
@@ -227,7 +223,7 @@ async function poststop(state: OciState, waitMs: number): Promise<number> {
   const recorded = loadRegistry().nics.filter((e) => e.away?.container?.id === state.id)
   const names = recorded.map((e) => e.name)
   if (names.length === 0) return 0
-  const who = `container ${short(state.id)}`
+  const who = `container ${shortId(state.id)}`
   const t0 = performance.now()
   let ok = true
   const home: string[] = []

@@ -18,7 +18,7 @@ import { noteDeparture, type Departure } from './leave.js'
 import { busFromDevicePath, fromNetlink, isLoopback, readLinks, type IpLink } from './links.js'
 import { log } from './log.js'
 import { notifyNetworkManagers } from './notify.js'
-import { isFallbackName, isValidIfname, tempName } from './planner.js'
+import { describeAway, isFallbackName, isValidIfname, tempName } from './planner.js'
 import { loadRegistry, updateRegistry } from './registry.js'
 import { nicReturns, type RestoreReport } from './return.js'
 import type { Away, Entry, Link } from './types.js'
@@ -357,16 +357,10 @@ function isWireless(name: string): boolean {
 /** Why a NIC is not on the host under `name`. */
 function notHere(name: string, entries: readonly Entry[], links: readonly Link[]): string {
   const entry = entries.find((e) => e.name === name)
-  if (entry?.away) return `${name} is already away (${awayText(entry.away)}): bring it back first with "nicback release ${name}"`
+  if (entry?.away) return `${name} is already away (${describeAway(entry.away)}): bring it back first with "nicback release ${name}"`
   const now = entry ? matchNics([entry], links).found.get(entry) : undefined
   if (now) return `${name} is on the host as ${now.name}: give it its name back first ("nicback restore ${name}")`
   return `no network device named ${name} in this network namespace`
-}
-
-export function awayText(a: Away): string {
-  const c = a.container
-  const where = c?.name ?? c?.id?.slice(0, 12) ?? (c?.pid ? `pid ${c.pid}` : c?.netns)
-  return `left as ${a.leftAs} via ${a.via} at ${a.since}${where ? ` to ${where}` : ''}${a.insideName ? `, named ${a.insideName} there` : ''}`
 }
 
 // ------------------------------------------------------------ steps
@@ -693,7 +687,7 @@ export async function takeBackNic(hostName: string, opts: TakeBackOptions = {}):
     if (ns !== null && !isOwnNetns(ns.path)) {
       const dev = findNic(entry, linksIn(ns))
       if (dev === undefined) {
-        throw new MoveError(`${hostName} is neither on the host nor in ${loc!.where} (${entry.away ? awayText(entry.away) : 'not recorded as away'}); see "nicback status"`, 'failed')
+        throw new MoveError(`${hostName} is neither on the host nor in ${loc!.where} (${entry.away ? describeAway(entry.away) : 'not recorded as away'}); see "nicback status"`, 'failed')
       }
       const hostLinks = readLinks()
       const holder = hostLinks.find((l) => l.name === hostName || l.altnames.includes(hostName))
@@ -718,7 +712,7 @@ export async function takeBackNic(hostName: string, opts: TakeBackOptions = {}):
 
   // Its netns is gone: the kernel hands it back by itself, asynchronously.
   const timeoutMs = opts.timeoutMs ?? 30_000
-  log.info(`${hostName}'s network namespace is gone (${entry.away ? awayText(entry.away) : 'not recorded as away'}); waiting up to ${timeoutMs / 1000} s for the kernel to hand it back`)
+  log.info(`${hostName}'s network namespace is gone (${entry.away ? describeAway(entry.away) : 'not recorded as away'}); waiting up to ${timeoutMs / 1000} s for the kernel to hand it back`)
   const { missing } = await waitForReturn([hostName], timeoutMs)
   if (missing.length > 0) {
     throw new MoveError(

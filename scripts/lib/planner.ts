@@ -9,7 +9,7 @@
 // device nicback does not manage (never taken), pre-6.2 kernels that refuse to
 // rename an UP device, and temporary names left by a run that died.
 import { identityKey, matchNics } from './identity.js'
-import type { Entry, Link } from './types.js'
+import type { Away, Entry, Link } from './types.js'
 
 export type Step =
   | { op: 'altname-del'; ifindex: number; dev: string; altname: string }
@@ -267,9 +267,18 @@ function describe(link: Link, entry: Entry | undefined): string {
 }
 
 function awayReason(entry: Entry): string {
-  const a = entry.away
-  if (a === null) return 'not in this network namespace'
-  const where = a.container?.name ?? a.container?.id ?? a.container?.netns ?? (a.container?.pid ? `pid ${a.container.pid}` : undefined)
+  return entry.away === null ? 'not in this network namespace' : describeAway(entry.away)
+}
+
+/** Docker's 64-hex ids as `docker ps` shows them (12); other ids as they are. */
+export function shortId(id: string): string {
+  return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id
+}
+
+/** Where a NIC went, for people: "left as ens3 via hook at T to c1 (named eth0 there)". */
+export function describeAway(a: Away): string {
+  const c = a.container
+  const where = c?.name ?? (c?.id === undefined ? undefined : shortId(c.id)) ?? c?.netns ?? (c?.pid ? `pid ${c.pid}` : undefined)
   return `left as ${a.leftAs} via ${a.via} at ${a.since}${where ? ` to ${where}` : ''}${a.insideName ? ` (named ${a.insideName} there)` : ''}`
 }
 
