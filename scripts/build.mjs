@@ -4,12 +4,15 @@
 // command in its own chunk, loaded on demand (see README "Start-up cost").
 //   node scripts/build.mjs [OUTDIR]
 import { build } from 'esbuild'
-import { chmodSync, cpSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const out = resolve(process.argv[2] ?? join(repo, 'dist'))
+// Debian 12's own nodejs is 18: the package (npm run package) depends on
+// nodejs (>= 18), so the bundle must run there (deploy/debian/node18.sh).
+const TARGET = 'node18'
 const entryPoints = { nicback: join(repo, 'scripts/nicback.ts'), 'nicback-runtime': join(repo, 'scripts/nicback-runtime.ts') }
 
 rmSync(out, { recursive: true, force: true })
@@ -20,7 +23,7 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: TARGET,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
   minifySyntax: true,
@@ -44,7 +47,7 @@ await build({
   bundle: true,
   format: 'cjs',
   platform: 'node',
-  target: 'node20',
+  target: TARGET,
   outExtension: { '.js': '.cjs' },
   minifySyntax: true,
   minifyWhitespace: true,
@@ -52,6 +55,13 @@ await build({
   logLevel: 'warning',
 })
 for (const name of Object.keys(entryPoints)) chmodSync(join(out, `${name}.mjs`), 0o755)
+// The banner's #! line belongs to the two commands only: a chunk is a module,
+// not a script (lintian: script-not-executable in the package).
+for (const f of readdirSync(join(out, 'chunks'))) {
+  const path = join(out, 'chunks', f)
+  const text = readFileSync(path, 'utf8')
+  if (text.startsWith('#!')) writeFileSync(path, text.slice(text.indexOf('\n') + 1))
+}
 // Templates read at run time by `nicback install`, also once installed.
 cpSync(join(repo, 'udev'), join(out, 'udev'), { recursive: true })
 cpSync(join(repo, 'hooks'), join(out, 'hooks'), { recursive: true })

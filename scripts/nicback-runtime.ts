@@ -14,7 +14,7 @@
 import { spawnSync, type StdioOptions } from 'node:child_process'
 import { appendFileSync } from 'node:fs'
 import { constants } from 'node:os'
-import { editBundle, HOOK_BIN, parseRuntimeArgv, resolveRuntime, type RuntimeArgv } from './lib/shim.js'
+import { editBundle, HOOK_BIN, parseRuntimeArgv, resolveRuntime, type RuntimeArgv } from './lib/runtimes/shim.js'
 
 /** Says why on stderr, and in runc's --log file, where containerd looks. */
 function fail(msg: string, argv: RuntimeArgv | null): number {

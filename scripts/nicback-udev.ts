@@ -2,7 +2,7 @@
 // node 20 spends ~10 ms more starting any ES module entry than a CommonJS one
 // (README "Start-up cost"), and this runs for every net event of a NIC on a
 // bus, so it gets the cheaper loader; the code is scripts/commands/udev.ts.
-import { runCommand } from './lib/cli.js'
+import { runCommand } from './lib/cli/cli.js'
 import udev from './commands/udev.js'
 
 runCommand('udev', udev, process.argv.slice(2)).then((code) => {

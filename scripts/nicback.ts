@@ -3,7 +3,7 @@
 // loaded only when asked for, so the udev hot path loads no more than it uses.
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { runCommand, type Command } from './lib/cli.js'
+import { runCommand, type Command } from './lib/cli/cli.js'
 
 export const VERSION = '0.1.0'
 

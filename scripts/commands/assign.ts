@@ -1,7 +1,8 @@
-import { parse, printJson, UsageError, type Command } from '../lib/cli.js'
-import { log } from '../lib/log.js'
-import { giveNic, MoveError, type GiveResult, type Target } from '../lib/move.js'
-import { isValidIfname } from '../lib/planner.js'
+import { parse, printJson, UsageError, type Command } from '../lib/cli/cli.js'
+import { IFNAME_RULE, isValidIfname } from '../lib/facts/names.js'
+import { MoveError, nicsLeave, type GiveResult } from '../lib/moments/leave.js'
+import { openTarget, type Target } from '../lib/runtimes/target.js'
+import { log } from '../lib/system/log.js'
 
 const help = `Usage: nicback assign IFACE (--to CONTAINER | --pid PID | --netns PATH|NAME)
                       [--as NAME] [--force] [--json]
@@ -70,7 +71,7 @@ export function parseAssign(argv: string[]): AssignArgs {
     if (values.netns === '') throw new UsageError('--netns needs a path or a name')
     target = { netns: values.netns! }
   }
-  if (values.as !== undefined && !isValidIfname(values.as)) throw new UsageError(`--as "${values.as}" is not a valid interface name (1-15 bytes, no "/", ":" or white space)`)
+  if (values.as !== undefined && !isValidIfname(values.as)) throw new UsageError(`--as "${values.as}" is not a valid interface name (${IFNAME_RULE})`)
   if (!isValidIfname(iface)) throw new UsageError(`"${iface}" is not a valid interface name`)
   return { iface, target, insideName: values.as, force: values.force === true, json: values.json === true }
 }
@@ -88,9 +89,14 @@ export default {
   async main(argv) {
     const a = parseAssign(argv)
     try {
-      const r = await giveNic(a.iface, a.target, { insideName: a.insideName, force: a.force, via: 'assign' })
-      if (a.json) printJson(r)
-      else print(r)
+      const { ns, container } = openTarget(a.target)
+      try {
+        const [r] = await nicsLeave([{ host: a.iface, inside: a.insideName }], ns, { via: 'assign', force: a.force, container })
+        if (a.json) printJson(r)
+        else print(r!)
+      } finally {
+        ns.close()
+      }
       return 0
     } catch (err) {
       if (!(err instanceof MoveError)) throw err

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'zx/core'
-import { parse, type Command } from '../lib/cli.js'
-import { distDir, nodeBin } from '../lib/paths.js'
+import { parse, type Command } from '../lib/cli/cli.js'
+import { distDir, nodeBin } from '../lib/system/paths.js'
 
 const help = `Usage: nicback demo
 

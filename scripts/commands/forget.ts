@@ -1,6 +1,6 @@
-import { parse, printJson, UsageError, type Command } from '../lib/cli.js'
-import { log } from '../lib/log.js'
-import { describeEntry, updateRegistry } from '../lib/registry.js'
+import { parse, printJson, UsageError, type Command } from '../lib/cli/cli.js'
+import { log } from '../lib/system/log.js'
+import { describeEntry, updateRegistry } from '../lib/state/registry.js'
 
 const help = `Usage: nicback forget IFACE... [--json]
 

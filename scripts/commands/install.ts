@@ -6,14 +6,15 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { $ } from 'zx/core'
-import { parse, printJson, type Command } from '../lib/cli.js'
-import { readLinks } from '../lib/links.js'
-import { log } from '../lib/log.js'
-import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, type DockerNote } from '../lib/dockerd.js'
-import { writeFileDurably } from '../lib/atomic.js'
-import { distDir, nodeBin } from '../lib/paths.js'
-import { recordLinks } from '../lib/record.js'
-import { updateRegistry } from '../lib/registry.js'
+import { parse, printJson, type Command } from '../lib/cli/cli.js'
+import { readLinks } from '../lib/facts/links.js'
+import { log } from '../lib/system/log.js'
+import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, type DockerNote } from '../lib/runtimes/dockerd.js'
+import { writeFileDurably } from '../lib/system/atomic.js'
+import { distDir, nodeBin } from '../lib/system/paths.js'
+import { recordLinks } from '../lib/plan/record.js'
+import { updateRegistry } from '../lib/state/registry.js'
+import { BIN, HOOK_FILES, HOOKS_D, LIB, MANIFEST, readManifest, RULES, RUNTIME_BIN, UNIT, UNIT_WANTS, type Manifest } from '../lib/state/manifest.js'
 
 const help = `Usage: nicback install [--root DIR] [--no-record] [--docker] [--netdevices] [--json]
 
@@ -46,30 +47,6 @@ What was written is listed in /var/lib/nicback/install.json; "nicback
 uninstall" removes exactly that.
 `
 
-export const LIB = '/usr/local/lib/nicback'
-export const BIN = '/usr/local/sbin/nicback'
-export const RULES = '/etc/udev/rules.d/81-nicback.rules'
-export const UNIT = '/etc/systemd/system/nicback-record.service'
-export const UNIT_WANTS = '/etc/systemd/system/multi-user.target.wants/nicback-record.service'
-export const MANIFEST = '/var/lib/nicback/install.json'
-export const RUNTIME_BIN = '/usr/local/sbin/nicback-runtime'
-/** The hooks directory podman and CRI-O read by default. oci-hooks(5) also
- *  names /etc/containers/oci/hooks.d, but podman 4.3 (Debian 12) reads it
- *  only when containers.conf's hooks_dir says so (seen in the VM tier). */
-export const HOOKS_D = '/usr/share/containers/oci/hooks.d'
-/** oci-hooks(5) files in hooks/: a hook file gives the same args to all its
- *  stages, and the hook must know its stage, so one file per stage. */
-export const HOOK_FILES = {
-  annotation: ['50-nicback-createruntime.json', '50-nicback-poststop.json'],
-  always: ['50-nicback-always-createruntime.json', '50-nicback-always-poststop.json'],
-}
-
-export interface Manifest {
-  files: string[]
-  /** The key added to daemon.json by --docker. */
-  docker?: DockerNote | undefined
-}
-
 /** Docker calls its runtime for every container operation; only create and
  *  run need nicback (to add its hooks), so the others skip node altogether. */
 function runtimeWrapper(): string {
@@ -88,11 +65,6 @@ case $1 in
 esac
 PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin exec "$rt" "$@"
 `
-}
-
-export function readManifest(root: string): Manifest {
-  const path = join(root, MANIFEST)
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Manifest) : { files: [] }
 }
 
 function fill(template: string): string {

@@ -1,8 +1,8 @@
-import { parse, printJson, table, type Command } from '../lib/cli.js'
-import { readLinks } from '../lib/links.js'
-import { log } from '../lib/log.js'
-import { recordLinks } from '../lib/record.js'
-import { registryPath, updateRegistry } from '../lib/registry.js'
+import { parse, printJson, table, type Command } from '../lib/cli/cli.js'
+import { readLinks } from '../lib/facts/links.js'
+import { log } from '../lib/system/log.js'
+import { recordLinks } from '../lib/plan/record.js'
+import { registryPath, updateRegistry } from '../lib/state/registry.js'
 
 const help = `Usage: nicback record [IFACE...] [--force] [--boot] [--json]
 

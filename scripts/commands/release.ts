@@ -1,8 +1,10 @@
-import { parse, printJson, table, UsageError, type Command } from '../lib/cli.js'
-import { ContainerError, inspectContainer, type ContainerInfo } from '../lib/container.js'
-import { log } from '../lib/log.js'
-import { MoveError, recordedNicsIn, takeBackNic, type TakeBackResult, type Target } from '../lib/move.js'
-import { loadRegistry } from '../lib/registry.js'
+import { parse, parseSeconds, printJson, table, UsageError, type Command } from '../lib/cli/cli.js'
+import { nicsComeBack, type ComeBackResult } from '../lib/moments/return.js'
+import { ContainerError, inspectContainer, type ContainerInfo } from '../lib/runtimes/engine.js'
+import { openLocation, openTarget, recordedNicsIn } from '../lib/runtimes/target.js'
+import { loadRegistry } from '../lib/state/registry.js'
+import { log } from '../lib/system/log.js'
+import type { Netns } from '../lib/system/netns.js'
 import type { Away } from '../lib/types.js'
 
 const help = `Usage: nicback release (IFACE... | --from CONTAINER) [--timeout SEC] [--json]
@@ -44,12 +46,7 @@ export function parseRelease(argv: string[]): ReleaseArgs {
   if (values.from !== undefined && positionals.length > 0) throw new UsageError('give IFACE names or --from CONTAINER, not both')
   if (values.from === undefined && positionals.length === 0) throw new UsageError('name the NIC(s) to release, or --from CONTAINER')
   if (values.from === '') throw new UsageError('--from needs a container name or id')
-  let timeoutMs = 30_000
-  if (values.timeout !== undefined) {
-    const sec = Number(values.timeout)
-    if (values.timeout.trim() === '' || !Number.isFinite(sec) || sec <= 0) throw new UsageError(`--timeout needs a number of seconds, not "${values.timeout}"`)
-    timeoutMs = Math.round(sec * 1000)
-  }
+  const timeoutMs = values.timeout === undefined ? 30_000 : Math.round(parseSeconds(values.timeout, '--timeout') * 1000)
   return { names: positionals, from: values.from, timeoutMs, json: values.json === true }
 }
 
@@ -62,10 +59,24 @@ export function givenTo(c: Away['container'], ref: string, info: ContainerInfo |
   return c.name === ref || c.id === ref || (ref.length >= 4 && /^[0-9a-f]+$/.test(ref) && c.id?.startsWith(ref) === true)
 }
 
-function print(r: TakeBackResult): void {
-  const how = r.how === 'home' ? 'was already home' : r.how === 'pulled' ? `is home, taken out of ${r.from}` : 'is home, handed back by the kernel'
-  process.stdout.write(`${r.name} ${r.ok ? how : 'is NOT home'}\n`)
-  process.stdout.write(r.steps.map((s, i) => `  ${i + 1}. ${s}\n`).join(''))
+/** One NIC's outcome, for people and for --json. */
+interface Released {
+  name: string
+  ok: boolean
+  /** pulled: taken out of a live netns; returned: handed back by the kernel; home: nothing to do. */
+  how: 'pulled' | 'returned' | 'home' | 'failed'
+  error?: string
+}
+
+function outcomes(names: string[], r: ComeBackResult): Released[] {
+  return names.map((name) => {
+    const failure = r.failures.find((f) => f.name === name)
+    if (failure) return { name, ok: false, how: 'failed', error: failure.error }
+    const nic = r.report?.nics.find((n) => n.name === name)
+    const ok = nic?.home ?? false
+    const how = r.pulled.includes(name) ? 'pulled' : r.returned.includes(name) ? 'returned' : 'home'
+    return ok ? { name, ok, how } : { name, ok, how: 'failed', error: nic?.reason ?? 'not home' }
+  })
 }
 
 export default {
@@ -74,49 +85,57 @@ export default {
   async main(argv) {
     const a = parseRelease(argv)
     let names = a.names
-    let target: Target | undefined
-    if (a.from !== undefined) {
-      let info: ContainerInfo | null = null
-      let why = ''
-      try {
-        info = inspectContainer(a.from)
-      } catch (err) {
-        if (!(err instanceof ContainerError)) throw err
-        why = err.message
+    let from: Netns | null = null
+    const entries = loadRegistry().nics
+    try {
+      if (a.from !== undefined) {
+        let info: ContainerInfo | null = null
+        let why = ''
+        try {
+          info = inspectContainer(a.from)
+        } catch (err) {
+          if (!(err instanceof ContainerError)) throw err
+          why = err.message
+        }
+        names = entries.filter((e) => e.away !== null && givenTo(e.away.container, a.from!, info)).map((e) => e.name)
+        if (info?.running) {
+          from = openTarget({ pid: info.pid, container: { id: info.id ?? undefined, name: info.name ?? undefined } }).ns
+          for (const n of recordedNicsIn(from)) if (!names.includes(n)) names.push(n)
+        }
+        if (names.length === 0) {
+          // Idempotent, like restore: a NIC given to a container that is gone
+          // may already be home (udev's rule restored it).
+          const about = why ? ` (${why})` : info ? ` (${info.engine} ${info.name ?? info.id}, ${info.status ?? 'no status'})` : ''
+          ;(why ? log.warn : log.info)(`nothing to release: no recorded NIC is away in container "${a.from}"${about}; see "nicback status"`)
+          if (a.json) printJson({ results: [] })
+          return 0
+        }
+      } else if (names.length > 0) {
+        // By name: the netns each was recorded going to, if it is alive.
+        const entry = entries.find((e) => e.name === names[0])
+        if (entry !== undefined && entry.away !== null) from = openLocation(entry)
       }
-      const entries = loadRegistry().nics
-      names = entries.filter((e) => e.away !== null && givenTo(e.away.container, a.from!, info)).map((e) => e.name)
-      if (info?.running) {
-        target = { pid: info.pid, container: { id: info.id ?? undefined, name: info.name ?? undefined } }
-        for (const n of recordedNicsIn(target)) if (!names.includes(n)) names.push(n)
+      const results: Released[] = []
+      // NICs of one container come back together; by name, each from its own netns.
+      const groups = a.from !== undefined ? [names] : names.map((n) => [n])
+      for (const group of groups) {
+        if (a.from === undefined && group[0] !== names[0]) {
+          from?.close()
+          const entry = entries.find((e) => e.name === group[0])
+          from = entry?.away ? openLocation(entry) : null
+        }
+        results.push(...outcomes(group, await nicsComeBack(group, { from, timeoutMs: a.timeoutMs })))
       }
-      if (names.length === 0) {
-        // Idempotent, like restore: a NIC given to a container that is gone
-        // may already be home (udev's rule restored it).
-        const about = why ? ` (${why})` : info ? ` (${info.engine} ${info.name ?? info.id}, ${info.status ?? 'no status'})` : ''
-        ;(why ? log.warn : log.info)(`nothing to release: no recorded NIC is away in container "${a.from}"${about}; see "nicback status"`)
-        if (a.json) printJson({ results: [], failures: [] })
-        return 0
+      for (const r of results) if (r.error) log.error(r.error)
+      if (a.json) printJson({ results })
+      else {
+        const how = { home: 'was already home', pulled: 'is home, taken out of its container', returned: 'is home, handed back by the kernel', failed: 'is NOT home' }
+        for (const r of results) process.stdout.write(`${r.name} ${how[r.how]}\n`)
+        if (results.length > 1) process.stdout.write(table([['NIC', 'RESULT'], ...results.map((r) => [r.name, r.how])]))
       }
+      return results.every((r) => r.ok) ? 0 : 1
+    } finally {
+      from?.close()
     }
-    const results: TakeBackResult[] = []
-    const failures: { name: string; error: string }[] = []
-    for (const name of names) {
-      try {
-        const r = await takeBackNic(name, { timeoutMs: a.timeoutMs, target })
-        results.push(r)
-        if (!a.json) print(r)
-        for (const e of r.errors) log.error(e)
-      } catch (err) {
-        if (!(err instanceof MoveError)) throw err
-        failures.push({ name, error: err.message })
-        log.error(err.message)
-      }
-    }
-    if (a.json) printJson({ results, failures })
-    else if (names.length > 1) {
-      process.stdout.write(table([['NIC', 'RESULT'], ...results.map((r) => [r.name, r.ok ? r.how : 'failed']), ...failures.map((f) => [f.name, 'failed'])]))
-    }
-    return failures.length === 0 && results.every((r) => r.ok) ? 0 : 1
   },
 } satisfies Command

@@ -1,7 +1,6 @@
-import { parse, printJson, table, UsageError, type Command } from '../lib/cli.js'
-import { log } from '../lib/log.js'
-import { notifyNetworkManagers } from '../lib/notify.js'
-import { nicReturns, type RestoreReport, type Selection } from '../lib/return.js'
+import { parse, printJson, table, UsageError, type Command } from '../lib/cli/cli.js'
+import { log } from '../lib/system/log.js'
+import { nicReturns, type RestoreReport, type Selection } from '../lib/moments/return.js'
 
 const help = `Usage: nicback restore [IFACE...] [--all] [--dry-run] [--json]
 
@@ -31,7 +30,7 @@ function print(r: RestoreReport): void {
     .filter((n) => n.outcome !== 'home' || n.settings)
     .map((n) => [n.name, n.was ?? '-', r.dryRun || !n.home ? n.outcome : 'home', n.reason])
   if (rows.length > 0) process.stdout.write(table([['NIC', 'WAS', 'RESULT', 'WHY'], ...rows]))
-  if (rows.length === 0 && r.steps.length === 0) process.stdout.write('Nothing to restore: every returned NIC is home.\n')
+  if (rows.length === 0 && r.steps.length === 0 && r.errors.length === 0) process.stdout.write('Nothing to restore: every returned NIC is home.\n')
 }
 
 export default {
@@ -42,8 +41,6 @@ export default {
     if (values.all && positionals.length > 0) throw new UsageError('give IFACE names or --all, not both')
     const select: Selection = values.all ? { kind: 'all' } : positionals.length > 0 ? { kind: 'names', names: positionals } : { kind: 'returned' }
     const r = nicReturns({ select, dryRun: values['dry-run'] === true })
-    // The kernel dropped their addresses when they left: tell the network manager.
-    if (!r.dryRun) for (const n of r.nics) if (n.home && (n.outcome === 'restore' || n.settings)) notifyNetworkManagers(n.name)
     if (values.json) printJson(r)
     else print(r)
     for (const e of r.errors) log.error(e)

@@ -1,9 +1,8 @@
-import { parse, printJson, table, type Command } from '../lib/cli.js'
-import { identityKey, matchNics } from '../lib/identity.js'
-import { readLinks } from '../lib/links.js'
-import { planRestore } from '../lib/planner.js'
-import { loadRegistry } from '../lib/registry.js'
-import type { Away, Entry, Link } from '../lib/types.js'
+import { parse, printJson, table, type Command } from '../lib/cli/cli.js'
+import { identityKey } from '../lib/facts/identity.js'
+import { readLinks } from '../lib/facts/links.js'
+import { statusRows } from '../lib/plan/status.js'
+import { loadRegistry } from '../lib/state/registry.js'
 
 const help = `Usage: nicback status [--json]
 
@@ -18,53 +17,6 @@ One row per recorded NIC, and one per NIC on a bus that is not recorded yet:
 --json prints an array of objects with recordedName, name, state, identity,
 container and detail. Read-only: takes no lock, changes nothing.
 `
-
-export type State = 'home' | 'away' | 'returned-misnamed' | 'conflict' | 'unrecorded'
-
-export interface StatusRow {
-  recordedName: string | null
-  name: string | null
-  state: State
-  identity: { bus: string | null; devPort: number | null; permAddr: string | null; mac: string | null }
-  container: Away['container'] | null
-  away: Away | null
-  detail: string
-}
-
-const STATE = { home: 'home', away: 'away', restore: 'returned-misnamed', skipped: 'returned-misnamed', conflict: 'conflict', ambiguous: 'conflict' } as const
-
-/** Pure: the status rows for these facts. */
-export function statusRows(links: Link[], entries: Entry[]): StatusRow[] {
-  const plan = planRestore(links, entries, { want: () => true, renameWhileUp: true })
-  const { found } = matchNics(entries, links)
-  const rows: StatusRow[] = entries.map((e, i) => {
-    const d = plan.decisions[i]!
-    const link = found.get(e)
-    return {
-      recordedName: e.name,
-      name: link?.name ?? null,
-      state: STATE[d.outcome],
-      identity: { bus: e.bus, devPort: e.devPort, permAddr: e.permAddr, mac: link?.mac ?? e.mac },
-      container: e.away?.container ?? null,
-      away: e.away,
-      detail: d.outcome === 'home' ? '' : d.outcome === 'restore' || d.outcome === 'skipped' ? `run "nicback restore ${e.name}"` : d.reason,
-    }
-  })
-  const recorded = new Set(found.values())
-  for (const l of links) {
-    if (l.bus === null || recorded.has(l)) continue
-    rows.push({
-      recordedName: null,
-      name: l.name,
-      state: 'unrecorded',
-      identity: { bus: l.bus, devPort: l.devPort, permAddr: l.permAddr, mac: l.mac },
-      container: null,
-      away: null,
-      detail: `run "nicback record ${l.name}"`,
-    })
-  }
-  return rows
-}
 
 export default {
   summary: 'show every NIC: recorded name, name now, state, who holds it',

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx/core'
-import { parse, printJson, type Command } from '../lib/cli.js'
-import { writeFileDurably } from '../lib/atomic.js'
-import { reloadDockerd, removeRuntime } from '../lib/dockerd.js'
-import { MANIFEST, readManifest } from './install.js'
-import { registryPath } from '../lib/registry.js'
+import { parse, printJson, type Command } from '../lib/cli/cli.js'
+import { writeFileDurably } from '../lib/system/atomic.js'
+import { reloadDockerd, removeRuntime } from '../lib/runtimes/dockerd.js'
+import { MANIFEST, readManifest } from '../lib/state/manifest.js'
+import { registryPath } from '../lib/state/registry.js'
 
 const help = `Usage: nicback uninstall [--root DIR] [--purge] [--json]
 

@@ -2,8 +2,8 @@
 // with a fake `ip -batch` that fails where told (the real one is exercised by
 // the netns and vm tiers).
 import { describe, expect, it } from 'vitest'
-import { applyNames, applyPlan, applySettings, type Batch, type BatchResult } from '../../scripts/lib/apply.js'
-import type { Step } from '../../scripts/lib/planner.js'
+import { applyNames, applyPlan, applySettings, type Batch, type BatchResult } from '../../scripts/lib/apply/executor.js'
+import type { Step } from '../../scripts/lib/plan/planner.js'
 
 /** A fake batch: records every call; fails the given 1-based lines of the first call. */
 function fakeBatch(failFirstCallAt: number[] = [], stderr = 'RTNETLINK answers: File exists') {

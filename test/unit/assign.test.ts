@@ -7,13 +7,16 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { parseAssign } from '../../scripts/commands/assign.js'
 import { givenTo, parseRelease } from '../../scripts/commands/release.js'
-import { UsageError } from '../../scripts/lib/cli.js'
-import { isNoSuchContainer, parseInspect, ContainerError } from '../../scripts/lib/container.js'
-import { assignRefusals, describeTarget, findNic, linksFromIpJson, MoveError, targetPath, type AssignFacts } from '../../scripts/lib/move.js'
-import { tempName } from '../../scripts/lib/planner.js'
-import { notifyNetworkManagers } from '../../scripts/lib/notify.js'
+import { UsageError } from '../../scripts/lib/cli/cli.js'
+import { isNoSuchContainer, parseInspect, ContainerError } from '../../scripts/lib/runtimes/engine.js'
+import { findNic, MoveError } from '../../scripts/lib/apply/transit.js'
+import { linksFromIpJson } from '../../scripts/lib/facts/links.js'
+import { tempName } from '../../scripts/lib/facts/names.js'
+import { assignRefusals, type AssignFacts } from '../../scripts/lib/plan/refusals.js'
+import { describeTarget, targetPath } from '../../scripts/lib/runtimes/target.js'
+import { notifyNetworkManagers } from '../../scripts/lib/apply/notify.js'
 import type { Entry, Link } from '../../scripts/lib/types.js'
-import { pollInterval, presentNics } from '../../scripts/lib/wait.js'
+import { pollInterval, presentNics } from '../../scripts/lib/moments/wait.js'
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
 
@@ -209,9 +212,12 @@ describe('finding a recorded NIC inside a container', () => {
     expect(findNic(rec, inside)?.ifindex).toBe(3)
   })
 
-  test('a virtual stand-in whose MAC the container changed: by the name nicback gave it, if one virtual device has it', () => {
+  test('a virtual stand-in (MAC only) whose MAC the container changed is not found: a name proves nothing (issue 8)', () => {
     const rec = entry('ens3', { away })
-    expect(findNic(rec, [link('eth0', { mac: '02:99:99:99:99:99' }), link('eth1', { mac: '02:99:99:99:99:98' })])?.name).toBe('eth0')
+    expect(findNic(rec, [link('eth0', { mac: '02:99:99:99:99:99' }), link('eth1', { mac: '02:99:99:99:99:98' })])).toBeUndefined()
+    // nor is a look-alike with its MAC but another ifindex
+    expect(findNic(rec, [link('eth0', { ifindex: 7 })])).toBeUndefined()
+    expect(findNic(rec, [link('eth0')])?.name).toBe('eth0')
     expect(findNic(rec, [link('eth0', { mac: '02:99:99:99:99:99', bus: '0000:00:05.0' })])).toBeUndefined()
     expect(findNic(rec, [link('lan', { mac: '02:99:99:99:99:99' })])).toBeUndefined()
   })

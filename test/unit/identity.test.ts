@@ -1,7 +1,7 @@
 // Which recorded NIC is which device: only what a container cannot forge.
 import { describe, expect, it } from 'vitest'
-import { identityKey, matchNics, sameNic } from '../../scripts/lib/identity.js'
-import { busFromDevicePath } from '../../scripts/lib/links.js'
+import { identityKey, matchNics, sameNic } from '../../scripts/lib/facts/identity.js'
+import { busFromDevicePath } from '../../scripts/lib/facts/links.js'
 import type { Identity } from '../../scripts/lib/types.js'
 
 const id = (o: Partial<Identity>): Identity => ({ bus: null, devPort: null, permAddr: null, mac: null, ...o })

@@ -2,8 +2,9 @@
 // then random worlds run through a model of the kernel (the property test).
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isFallbackName, isValidIfname, planRestore, type Decision, type Plan, type PlanOptions, type Step } from '../../scripts/lib/planner.js'
-import { wanted, type Selection } from '../../scripts/lib/return.js'
+import { isFallbackName, isValidIfname } from '../../scripts/lib/facts/names.js'
+import { planRestore, type Decision, type Plan, type PlanOptions, type Step } from '../../scripts/lib/plan/planner.js'
+import { wanted, type Selection } from '../../scripts/lib/moments/return.js'
 import type { Away, Entry, Link } from '../../scripts/lib/types.js'
 
 // ---------------------------------------------------------------- builders
@@ -531,7 +532,9 @@ function expectedOutcomes(w: World): Map<Entry, 'home' | 'restore' | 'conflict' 
     const l = linkOf.get(e)!
     const h = byName.get(e.name)
     const a = altOwner.get(e.name)
-    if (a !== undefined && a !== l) return 'blocked'
+    // Another device's altname blocks it only on a device nicback does not
+    // manage: a managed NIC's altname on it is nicback's to drop (issue 8).
+    if (a !== undefined && a !== l && w.foreignIdx.has(a.ifindex)) return 'blocked'
     if (h === undefined) return null
     if (w.foreignIdx.has(h.ifindex)) return 'blocked'
     return w.managed.get(h.ifindex)!

@@ -1,7 +1,7 @@
 // What `nicback record` does to the registry (pure: no system).
 import { describe, expect, it } from 'vitest'
-import { entryFromLink, recordLinks } from '../../scripts/lib/record.js'
-import { emptyRegistry } from '../../scripts/lib/registry.js'
+import { entryFromLink, recordLinks } from '../../scripts/lib/plan/record.js'
+import { emptyRegistry } from '../../scripts/lib/state/registry.js'
 import type { Away, Entry, Link, Registry } from '../../scripts/lib/types.js'
 
 const T0 = '2024-01-01T00:00:00.000Z'

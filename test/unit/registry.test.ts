@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { acquireLock, LockTimeoutError, withLock } from '../../scripts/lib/lock.js'
-import { emptyRegistry, loadRegistry, putEntry, RegistryError, registryPath, saveRegistry, updateRegistry } from '../../scripts/lib/registry.js'
+import { acquireLock, LockTimeoutError, withLock } from '../../scripts/lib/system/lock.js'
+import { emptyRegistry, loadRegistry, putEntry, RegistryError, registryPath, saveRegistry, updateRegistry } from '../../scripts/lib/state/registry.js'
 import type { Entry, Registry } from '../../scripts/lib/types.js'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -183,7 +183,7 @@ describe('lock', () => {
     // node 20 cannot run .ts: bundle the real modules, the way the build does.
     await build({
       stdin: {
-        contents: "export * from './scripts/lib/registry.ts'; export * from './scripts/lib/lock.ts'",
+        contents: "export * from './scripts/lib/state/registry.js'; export * from './scripts/lib/system/lock.js'",
         resolveDir: ROOT,
         loader: 'ts',
       },

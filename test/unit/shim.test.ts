@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addHooks, declaresNics, editBundle, nicbackHook, parseRuntimeArgv, resolveRuntime, ShimError } from '../../scripts/lib/shim.js'
+import { addHooks, declaresNics, editBundle, nicbackHook, parseRuntimeArgv, resolveRuntime, ShimError } from '../../scripts/lib/runtimes/shim.js'
 import { bundle, type Bundle } from './bundle.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'nicback-shim-'))

@@ -2,7 +2,7 @@
 // decides: the bus position (+ dev_port) or the permanent MAC. The current MAC
 // decides only for devices that have neither (veth stand-ins recorded by
 // name); name, ifalias and ifindex are hints used to break ties.
-import type { Identity } from './types.js'
+import type { Identity } from '../types.js'
 
 /** A stable string for an identity, for logs and uniqueness. */
 export function identityKey(id: Identity): string {
@@ -11,15 +11,30 @@ export function identityKey(id: Identity): string {
   return `mac ${id.mac ?? 'none'}`
 }
 
+/** Whether a recorded identity rests on the current MAC alone, which a
+ *  container can set on any device of its own. */
+export function macOnly(id: Identity): boolean {
+  return id.bus === null && id.permAddr === null
+}
+
 /** Whether `rec` (remembered) and `dev` (seen now) are the same NIC. */
-export function sameNic(rec: Identity, dev: Identity): boolean {
+export function sameNic(rec: Identity & { ifindex?: number | null }, dev: Identity & { ifindex?: number | null }): boolean {
   if (rec.bus !== null) {
     return dev.bus === rec.bus && (rec.devPort === null || dev.devPort === null || dev.devPort === rec.devPort)
   }
   if (rec.permAddr !== null) return dev.permAddr === rec.permAddr
   // No unforgeable identity was known when it was recorded: only a device that
-  // has no bus either may claim it by its MAC.
-  return dev.bus === null && rec.mac !== null && dev.mac === rec.mac
+  // has neither a bus nor a permanent MAC may claim it by its MAC, and only
+  // the device that left: the kernel keeps a device's ifindex across netns
+  // moves when it is free, so a look-alike a container made has another one.
+  return macOnly(dev) && rec.mac !== null && dev.mac === rec.mac && (rec.ifindex == null || dev.ifindex == null || rec.ifindex === dev.ifindex)
+}
+
+/** Devices that carry a MAC-only NIC's MAC without being it (another
+ *  ifindex): a container's look-alike, never taken for the NIC. */
+export function lookAlikes<D extends Identity & { ifindex: number; name: string }>(rec: Identity & { ifindex: number | null }, devs: readonly D[]): D[] {
+  if (!macOnly(rec) || rec.mac === null) return []
+  return devs.filter((d) => d.mac === rec.mac && !sameNic(rec, d))
 }
 
 export interface Match<R, D> {

@@ -28,22 +28,31 @@ export class CommandError extends Error {
 }
 
 /** Runs `cmd args...`, returns stdout; throws CommandError with stderr. */
-export function run(cmd: string, args: string[], input?: string): string {
+export function run(cmd: string, args: string[], input?: string | Buffer): string {
   try {
     return execFileSync(which(cmd), args, {
       encoding: 'utf8',
       input,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      maxBuffer: 256 << 20,
     })
   } catch (err) {
-    const e = err as { stderr?: string | Buffer; status?: number | null; message: string }
-    const stderr = e.stderr ? String(e.stderr) : e.message
-    throw new CommandError([cmd, ...args], stderr, e.status ?? null)
+    throw commandError(cmd, args, err)
   }
 }
 
-/** `ip -json ...` parsed. */
-export function ipJson<T>(args: string[]): T {
-  const out = run('ip', ['-json', ...args])
-  return (out.trim() === '' ? [] : JSON.parse(out)) as T
+/** Runs `cmd args...`, returns stdout as bytes (output that may hold any
+ *  byte a device name or alias can: see facts/links.ts). */
+export function runBytes(cmd: string, args: string[], input?: string | Buffer): Buffer {
+  try {
+    return execFileSync(which(cmd), args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], maxBuffer: 256 << 20 })
+  } catch (err) {
+    throw commandError(cmd, args, err)
+  }
+}
+
+function commandError(cmd: string, args: string[], err: unknown): CommandError {
+  const e = err as { stderr?: string | Buffer; status?: number | null; message: string }
+  const stderr = e.stderr ? String(e.stderr) : e.message
+  return new CommandError([cmd, ...args], stderr, e.status ?? null)
 }

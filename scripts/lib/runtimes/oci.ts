@@ -3,13 +3,11 @@
 // NICs the container declares (the io.nicback.nics annotation or the
 // NICBACK_NICS variable, which nicback moves itself; linux.netDevices, which
 // the runtime moves) and the bundle's config.json. Pure except readBundle().
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import * as v from 'valibot'
-import { isValidIfname } from './planner.js'
-import { envValue, NICS_ANNOTATION, NICS_ENV } from './shim.js'
-
-export { NICS_ANNOTATION, NICS_ENV }
+import { IFNAME_RULE, isValidIfname } from '../facts/names.js'
+import { envValue, NICS_ANNOTATION, NICS_ENV } from './declare.js'
 /** runtime-spec hook stages nicback acts on; prestart is createRuntime's deprecated twin. */
 export const STAGES = ['createRuntime', 'prestart', 'poststop'] as const
 export type Stage = (typeof STAGES)[number]
@@ -78,7 +76,7 @@ export function parseNicList(text: string, where: string): NicSpec[] {
     const host = parts[0]!
     const inside = parts[1] ?? host
     for (const [what, name] of [['host', host], ['inside', inside]] as const) {
-      if (!isValidIfname(name)) throw new OciError(`${where} "${text}": ${what} name "${name}" is not a valid interface name (1-15 bytes, no "/", ":" or spaces)`)
+      if (!isValidIfname(name)) throw new OciError(`${where} "${text}": ${what} name "${name}" is not a valid interface name (${IFNAME_RULE})`)
     }
     const dupHost = specs.find((s) => s.host === host)
     if (dupHost) throw new OciError(`${where} "${text}": ${host} is listed twice`)
@@ -122,9 +120,13 @@ export function parseConfig(text: string, path: string): BundleConfig {
 
 /** Reads at most `max` bytes of a file; more is an error, not a truncation. */
 export function readBounded(path: string, max: number): string {
-  const fd = openSync(path, 'r')
+  // Non-blocking: a FIFO put where config.json should be must not hang the
+  // runtime; only a regular file is read.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
   try {
-    const size = fstatSync(fd).size
+    const st = fstatSync(fd)
+    if (!st.isFile()) throw new OciError(`${path} is not a regular file`)
+    const size = st.size
     if (size > max) throw new OciError(`${path} is ${size} bytes, more than the ${max} nicback reads`)
     const buf = Buffer.alloc(Math.min(size, max) + 1)
     let n = 0

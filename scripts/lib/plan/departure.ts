@@ -1,12 +1,12 @@
-// Moment one: a NIC leaves the host. This is the seed's `init_ns_name`: the
-// name it has as it leaves init_net is the name it must get back. Called from
-// udev's `remove` event (sysfs already gone: identity from the event), from
-// an OCI hook or `assign` (before the move: identity read live).
-import { identityKey, sameNic } from './identity.js'
-import { log } from './log.js'
-import { isFallbackName } from './planner.js'
-import { putEntry, updateRegistry } from './registry.js'
-import type { Away, Entry, Identity, Link, Registry } from './types.js'
+// What a departure does to the registry, as a pure function: the seed's
+// `init_ns_name` moment. The name a NIC has as it leaves init_net is the name
+// it must get back, with care for the departures that must not overwrite a
+// good record (a devN or temporary name, a NIC that left again before it was
+// brought home, an unknown NIC leaving under another NIC's promised name).
+import { identityKey, sameNic } from '../facts/identity.js'
+import { isFallbackName, printable } from '../facts/names.js'
+import { entryProblem, putEntry } from '../state/registry.js'
+import type { Away, Entry, Identity, Link, Registry } from '../types.js'
 
 export interface Departure extends Identity {
   /** Name it leaves the host with. */
@@ -51,7 +51,12 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
     recordedAt: entry?.recordedAt ?? now,
     away,
   }
-  const what = `${dep.name} (${identityKey(fresh)})`
+  const what = `${printable(dep.name)} (${identityKey(fresh)})`
+  const problem = entryProblem(fresh)
+  if (problem !== null) {
+    // Never write what would not be read back: the event is reported instead.
+    return { changed: false, recordedName: null, message: `${what} left the host, but what the event says of it cannot be recorded (${problem}): nothing recorded` }
+  }
 
   if (entry === undefined && candidates.length > 1) {
     // Ports of one function, and the event says neither which (no dev_port)
@@ -61,6 +66,12 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
   if (entry === undefined) {
     if (isFallbackName(dep.name)) {
       return { changed: false, recordedName: null, message: `${what} left the host under the fallback name ${dep.name} and was never recorded: nothing to give back` }
+    }
+    const promised = reg.nics.find((e) => e.name === dep.name && e.away !== null)
+    if (promised !== undefined) {
+      // Another NIC is away and will want this name back: this one only
+      // borrowed it (it came back under it, say), so it is not its host name.
+      return { changed: false, recordedName: null, message: `${what} left the host under ${dep.name}, the recorded name of ${identityKey(promised)}, which is away (${promised.away!.via}): not recorded, ${dep.name} stays promised to that NIC` }
     }
     putEntry(reg, { ...fresh, recordedAt: now })
     return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via}); will be given back as ${dep.name}` }
@@ -73,7 +84,9 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
   }
   // A NIC that leaves under a fallback or temporary name, or leaves again
   // before it was brought home, keeps the name recorded before.
-  const keepRecorded = isFallbackName(dep.name) || (entry.away !== null && entry.name !== dep.name)
+  // So does one leaving under another NIC's name while that one is away.
+  const borrowed = reg.nics.some((e) => e !== entry && e.name === dep.name && e.away !== null)
+  const keepRecorded = isFallbackName(dep.name) || (entry.away !== null && entry.name !== dep.name) || borrowed
   if (keepRecorded || entry.name === dep.name) {
     Object.assign(entry, { ...fresh, name: entry.name, recordedAt: entry.recordedAt, away: { ...away, leftAs: dep.name } })
     const note = keepRecorded && entry.name !== dep.name ? ` (left as ${dep.name}, keeping the recorded name)` : ''
@@ -84,17 +97,4 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
   const displaced = putEntry(reg, { ...fresh, recordedAt: now })
   const also = displaced.length ? `; forgot ${displaced.map((d) => `${d.name} (${identityKey(d)})`).join(', ')}, which had the same name` : ''
   return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via}), renamed since it was recorded as ${entry.name}: will be given back as ${dep.name}${also}` }
-}
-
-/** Records a departure in the registry, under the lock, and logs it. */
-export function nicLeaves(dep: Departure, lockTimeoutSec?: number): DepartureNote {
-  const note = updateRegistry(
-    (reg) => {
-      const n = noteDeparture(reg, dep, new Date().toISOString())
-      return { changed: n.changed, value: n }
-    },
-    { lockTimeoutSec },
-  )
-  ;(note.recordedName === null ? log.warn : log.info)(note.message)
-  return note
 }

@@ -3,33 +3,37 @@
 // durably (atomic.ts), mode 0600, every read-modify-write under the flock of
 // lock.ts.
 // A file that is not a valid registry is never overwritten.
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import * as v from 'valibot'
-import { writeFileDurably } from './atomic.js'
-import { sameNic, identityKey } from './identity.js'
-import { withLock } from './lock.js'
-import { registryPath, stateDir } from './paths.js'
-import { isValidIfname } from './planner.js'
-import type { Entry, Registry } from './types.js'
+import { writeFileDurably } from '../system/atomic.js'
+import { sameNic, identityKey } from '../facts/identity.js'
+import { withLock } from '../system/lock.js'
+import { ensurePrivateDir, privateProblem, registryPath, stateDir, StateDirError } from '../system/paths.js'
+import { dirname } from 'node:path'
+import { isValidIfname } from '../facts/names.js'
+import type { Entry, Registry } from '../types.js'
 
-const nullableString = v.nullable(v.string())
+/** Text nicback writes and reads back: no control characters (a registry
+ *  is read by people too). */
+const text = v.pipe(v.string(), v.maxLength(4096, 'is longer than 4096 characters'), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'holds control characters'))
+const nullableString = v.nullable(text)
 const ifname = v.pipe(v.string(), v.check(isValidIfname, 'not a valid interface name'))
 const mac = v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/, 'not a MAC address')))
 const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 
 const AwaySchema = v.object({
-  since: v.string(),
+  since: text,
   via: v.picklist(['udev', 'hook', 'assign', 'release']),
-  leftAs: v.string(),
+  leftAs: ifname,
   container: v.optional(
     v.object({
-      id: v.optional(v.string()),
-      name: v.optional(v.string()),
+      id: v.optional(text),
+      name: v.optional(text),
       pid: v.optional(count),
-      netns: v.optional(v.string()),
+      netns: v.optional(text),
     }),
   ),
-  insideName: v.optional(v.string()),
+  insideName: v.optional(ifname),
 })
 
 const EntrySchema = v.object({
@@ -42,7 +46,7 @@ const EntrySchema = v.object({
   driver: nullableString,
   mtu: v.nullable(count),
   up: v.nullable(v.boolean()),
-  recordedAt: v.string(),
+  recordedAt: text,
   away: v.nullable(AwaySchema),
 })
 
@@ -54,7 +58,7 @@ const RegistrySchema = v.object({
 
 export class RegistryError extends Error {}
 
-export { registryPath, stateDir }
+export { registryPath, stateDir, StateDirError }
 
 export function emptyRegistry(): Registry {
   return { format: 'nicback-registry', version: 1, nics: [] }
@@ -84,19 +88,43 @@ export function parseRegistry(text: string, path: string): Registry {
   return r.output as Registry
 }
 
-/** The registry, or an empty one when the file does not exist yet. */
-export function loadRegistry(path = registryPath()): Registry {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyRegistry()
-    throw new RegistryError(`cannot read ${path}: ${(err as Error).message}`)
-  }
-  return parseRegistry(text, path)
+/** Why one entry would not be read back, or null: the same schema as reading. */
+export function entryProblem(e: Entry): string | null {
+  const r = v.safeParse(EntrySchema, e)
+  return r.success ? null : r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
 }
 
+/** The registry, or an empty one when the file does not exist yet. Only a
+ *  regular file that is root's and writable by no one else is read. */
+export function loadRegistry(path = registryPath()): Registry {
+  let content: string
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return emptyRegistry()
+    throw new RegistryError(code === 'ELOOP' ? `${path} is a symlink; nicback reads only a regular file there: remove the link` : `cannot read ${path}: ${(err as Error).message}`)
+  }
+  try {
+    const problem = privateProblem(fstatSync(fd), 'file')
+    if (problem !== null) throw new RegistryError(`refusing ${path}: ${problem}; make it root's and private ("chown root: ${path} && chmod 0600 ${path}") after checking its contents, or move it aside`)
+    content = readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+  return parseRegistry(content, path)
+}
+
+/** Writes the registry; never one that would not be read back: every entry
+ *  is checked with the schema that reads it. */
 export function saveRegistry(reg: Registry, path = registryPath()): void {
+  const r = v.safeParse(RegistrySchema, reg)
+  if (!r.success) {
+    const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+    throw new RegistryError(`nicback refused to write a registry it would not read back (${where}); ${path} is unchanged`)
+  }
+  ensurePrivateDir(dirname(path))
   writeFileDurably(path, `${JSON.stringify(reg, null, 2)}\n`, 0o600)
 }
 

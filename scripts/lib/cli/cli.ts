@@ -1,7 +1,7 @@
 // Small shared pieces of the command line: argument parsing with node's own
 // parseArgs (no dependency, no start-up cost), usage errors, output.
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { log, setQuiet } from './log.js'
+import { log, setQuiet } from '../system/log.js'
 
 /** Bad input: exit status 2 and the command's usage hint. */
 export class UsageError extends Error {}
@@ -45,7 +45,8 @@ export function printJson(value: unknown): void {
 
 /** Left-aligned columns, for people; scripts use --json. */
 export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  // reduce, not Math.max(...rows): a spread of 200000 rows overflows the stack.
+  const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), 0))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n'
 }
 
@@ -63,4 +64,12 @@ export async function runCommand(name: string, cmd: Command, argv: string[]): Pr
     if (process.env.NICBACK_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`)
     return 1
   }
+}
+
+/** A number of seconds from the command line or the environment (`what`
+ *  names it in the error): 0 < n <= max. Throws UsageError. */
+export function parseSeconds(raw: string, what: string, max = 3600): number {
+  const sec = Number(raw)
+  if (raw.trim() === '' || !Number.isFinite(sec) || sec <= 0 || sec > max) throw new UsageError(`${what} needs a number of seconds between 0 and ${max}, not "${raw}"`)
+  return sec
 }

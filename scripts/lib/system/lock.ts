@@ -4,9 +4,10 @@
 // the kernel drops it when the holder dies: a killed udev worker can never
 // leave a stale lock behind (a mkdir/mtime lock such as proper-lockfile can).
 import { spawnSync } from 'node:child_process'
-import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { which } from './exec.js'
+import { ensurePrivateDir, privateProblem } from './paths.js'
 
 export class LockTimeoutError extends Error {}
 
@@ -15,8 +16,21 @@ export interface Lock {
 }
 
 export function acquireLock(path: string, timeoutSec: number): Lock {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  const fd = openSync(path, 'a', 0o600)
+  ensurePrivateDir(dirname(path))
+  // Never through a symlink, never a file someone else owns or can write.
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ELOOP' ? 'it is a symlink' : (err as Error).message
+    throw new LockTimeoutError(`cannot open the lock ${path}: ${why}; remove it (nicback makes it again) and check who made it`)
+  }
+  const problem = privateProblem(fstatSync(fd), 'file')
+  if (problem !== null) {
+    closeSync(fd)
+    throw new LockTimeoutError(`refusing the lock ${path}: ${problem}; remove it (nicback makes it again)`)
+  }
   // flock(1) given a descriptor number locks that descriptor: the child's fd 3
   // is our `fd`, so the lock stays with us when the child exits.
   const r = spawnSync(which('flock'), ['--exclusive', '--wait', String(timeoutSec), '3'], {

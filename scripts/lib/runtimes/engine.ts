@@ -4,7 +4,7 @@
 // inode rather than trusting the engine's NetworkMode string.
 import { existsSync, statSync, statfsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { CommandError, run, which } from './exec.js'
+import { CommandError, run, which } from '../system/exec.js'
 
 export type Engine = 'docker' | 'podman'
 export const ENGINES: readonly Engine[] = ['docker', 'podman']

@@ -6,11 +6,11 @@
 // link`): it ends as soon as the last NIC is back; a slow poll is kept only as
 // a backstop for an event missed while the monitor was starting.
 import { spawn } from 'node:child_process'
-import { which } from './exec.js'
-import { sameNic } from './identity.js'
-import { readLinks } from './links.js'
-import { loadRegistry } from './registry.js'
-import type { Entry, Link } from './types.js'
+import { which } from '../system/exec.js'
+import { sameNic } from '../facts/identity.js'
+import { readLinks } from '../facts/links.js'
+import { loadRegistry } from '../state/registry.js'
+import type { Entry, Link } from '../types.js'
 
 /** Backstop poll interval; NICBACK_WAIT_POLL_MS overrides it (tests set it
  *  high to prove that the wait ends on the event, not on the poll). */

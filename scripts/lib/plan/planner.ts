@@ -8,8 +8,10 @@
 // altname on the same NIC (dropped first, else EEXIST), a name held by a
 // device nicback does not manage (never taken), pre-6.2 kernels that refuse to
 // rename an UP device, and temporary names left by a run that died.
-import { identityKey, matchNics } from './identity.js'
-import type { Away, Entry, Link } from './types.js'
+import { identityKey, lookAlikes, matchNics } from '../facts/identity.js'
+import { isValidIfname, tempName } from '../facts/names.js'
+import type { Entry, Link } from '../types.js'
+import { describeAway } from './describe.js'
 
 export type Step =
   | { op: 'altname-del'; ifindex: number; dev: string; altname: string }
@@ -54,26 +56,6 @@ export interface PlanOptions {
   renameWhileUp: boolean
 }
 
-/** The kernel's fallback for a returning NIC whose name clashes: dev<ifindex>, or dev%d. */
-export const FALLBACK_NAME = /^dev\d+$/
-/** nicback's own temporary names, used to break rename cycles. */
-export const TEMP_NAME = /^nbt(mp)?\d+(x\d+)?$/
-
-export function isFallbackName(name: string): boolean {
-  return FALLBACK_NAME.test(name) || TEMP_NAME.test(name)
-}
-
-/** The kernel's dev_valid_name(): 1-15 bytes, not "." or "..", no '/', ':' or white space. */
-export function isValidIfname(name: string): boolean {
-  return (
-    name.length > 0 &&
-    Buffer.byteLength(name) <= 15 &&
-    name !== '.' &&
-    name !== '..' &&
-    !/[/:\s]/.test(name)
-  )
-}
-
 interface Move {
   entry: Entry
   link: Link
@@ -105,7 +87,13 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
     if (why !== undefined) {
       decide(entry, { ifindex: null, now: null, outcome: 'ambiguous', reason: why })
     } else if (link === undefined) {
-      decide(entry, { ifindex: null, now: null, outcome: 'away', reason: awayReason(entry) })
+      const fakes = lookAlikes(entry, links)
+      if (fakes.length > 0) {
+        const f = fakes.map((d) => `${d.name} (ifindex ${d.ifindex})`).join(', ')
+        decide(entry, { ifindex: null, now: null, outcome: 'ambiguous', reason: `${f} carries its MAC ${entry.mac}, but is not the device that left (ifindex ${entry.ifindex}); it is known by MAC only, so nicback refuses to take a look-alike for it` })
+      } else {
+        decide(entry, { ifindex: null, now: null, outcome: 'away', reason: awayReason(entry) })
+      }
     } else if (link.name === entry.name) {
       const settings = entry.away !== null && opts.want(entry, link)
       decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'home', reason: 'already under its recorded name' }, settings)
@@ -146,16 +134,27 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
     const alt = altHolder.get(m.entry.name)
     if (h !== undefined && !moves.has(h)) {
       blocked.set(m.link, `"${m.entry.name}" is held by ${describe(h, managed.get(h))}; nicback never takes a name from a device it is not restoring`)
-    } else if (alt !== undefined && alt !== m.link) {
-      blocked.set(m.link, `"${m.entry.name}" is an altname of ${describe(alt, managed.get(alt))}`)
+    } else if (alt !== undefined && alt !== m.link && !managed.has(alt)) {
+      blocked.set(m.link, `"${m.entry.name}" is an altname of ${describe(alt, undefined)}`)
     }
   }
   for (const l of blocked.keys()) moves.delete(l)
 
+  // An altname on a NIC nicback manages that is another managed NIC's
+  // recorded name was put there by a container (or udev): nicback's to drop.
+  // A device nicback does not manage keeps its names (checked above).
+  const drops: Step[] = []
+  for (const m of moves.values()) {
+    const alt = altHolder.get(m.entry.name)
+    if (alt === undefined || alt === m.link) continue
+    drops.push({ op: 'altname-del', ifindex: alt.ifindex, dev: alt.name, altname: m.entry.name })
+    altHolder.delete(m.entry.name)
+  }
+
   // 3. Order the renames: any move whose target is free goes now; when none
   //    is free, the rest wait on each other or on a blocked device. A cycle is
   //    broken by parking one member under a temporary name.
-  const steps: Step[] = []
+  const steps: Step[] = [...drops]
   const downed = new Set<Link>()
   const pending = new Map(moves)
   const rename = (m: Move, to: string, temporary: boolean) => {
@@ -248,19 +247,6 @@ function findCycle(pending: Map<Link, Move>, holder: Map<string, Link>): Move | 
   return undefined
 }
 
-/** A temporary name for device `ifindex`, free in every one of `taken`
- *  (TEMP_NAME matches it, so a run that dies leaves a name the next run
- *  recognises as not a host name). */
-export function tempName(ifindex: number, ...taken: { has(name: string): boolean }[]): string {
-  const free = (n: string) => taken.every((t) => !t.has(n))
-  const base = `nbtmp${ifindex}`
-  if (free(base) && base.length <= 15) return base
-  for (let k = 1; ; k++) {
-    const n = `nbt${ifindex}x${k}`
-    if (free(n)) return n
-  }
-}
-
 function describe(link: Link, entry: Entry | undefined): string {
   if (entry === undefined) return `${link.name} (ifindex ${link.ifindex}), a device nicback does not manage`
   return `${link.name} (recorded as "${entry.name}", ${identityKey(entry)})`
@@ -268,18 +254,6 @@ function describe(link: Link, entry: Entry | undefined): string {
 
 function awayReason(entry: Entry): string {
   return entry.away === null ? 'not in this network namespace' : describeAway(entry.away)
-}
-
-/** Docker's 64-hex ids as `docker ps` shows them (12); other ids as they are. */
-export function shortId(id: string): string {
-  return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id
-}
-
-/** Where a NIC went, for people: "left as ens3 via hook at T to c1 (named eth0 there)". */
-export function describeAway(a: Away): string {
-  const c = a.container
-  const where = c?.name ?? (c?.id === undefined ? undefined : shortId(c.id)) ?? c?.netns ?? (c?.pid ? `pid ${c.pid}` : undefined)
-  return `left as ${a.leftAs} via ${a.via} at ${a.since}${where ? ` to ${where}` : ''}${a.insideName ? ` (named ${a.insideName} there)` : ''}`
 }
 
 function skipReason(entry: Entry): string {

@@ -6,8 +6,8 @@
 // add/remove only, so it is not served by this. Without a running udevd
 // there is nobody to tell, so nothing is done.
 import { existsSync } from 'node:fs'
-import { run } from './exec.js'
-import { log } from './log.js'
+import { run } from '../system/exec.js'
+import { log } from '../system/log.js'
 
 export const UDEV_CONTROL = '/run/udev/control'
 

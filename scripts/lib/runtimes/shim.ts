@@ -6,24 +6,14 @@
 // nothing but node's own fs: no schema library, no zx.
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
+import { envValue, NICS_ANNOTATION, NICS_ENV } from './declare.js'
 
-/** The annotation (podman, CRI-O, `docker run --annotation` since Docker 24). */
-export const NICS_ANNOTATION = 'io.nicback.nics'
-/** The same list in the container's environment (`docker run -e`, any Docker). */
-export const NICS_ENV = 'NICBACK_NICS'
 /** The command the hooks run: the wrapper `nicback install` writes. */
 export const HOOK_BIN = '/usr/local/sbin/nicback'
 /** The stages nicback's hooks run at, in config.json's spelling. */
 export const HOOK_STAGES = ['createRuntime', 'poststop'] as const
 
 export class ShimError extends Error {}
-
-/** The value of NAME=... in an environment list; the last one wins, as in execve. */
-export function envValue(env: readonly unknown[] | undefined, name: string): string | undefined {
-  let value: string | undefined
-  for (const e of env ?? []) if (typeof e === 'string' && e.startsWith(`${name}=`)) value = e.slice(name.length + 1)
-  return value
-}
 
 export interface RuntimeArgv {
   /** From `--nicback-runtime PATH` (daemon.json runtimeArgs), else null. */

@@ -7,16 +7,12 @@ import { existsSync, readFileSync } from 'node:fs'
 export const DAEMON_JSON = '/etc/docker/daemon.json'
 export const RUNTIME_NAME = 'nicback'
 
+import type { DockerNote } from '../state/manifest.js'
+
 export class DaemonJsonError extends Error {}
 
 /** What `nicback install --docker` added, kept in the install manifest. */
-export interface DockerNote {
-  /** daemon.json's path below the install root. */
-  path: string
-  runtime: string
-  createdFile: boolean
-  createdRuntimes: boolean
-}
+export type { DockerNote }
 
 export interface RuntimeValue {
   path: string

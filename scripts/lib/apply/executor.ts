@@ -1,16 +1,32 @@
-// Runs a plan's steps with `ip`, one undoable step at a time. Before each step
-// it checks that the device still has the name the plan expects (by ifindex
+// Runs a plan's steps with `ip` in the host's netns. Before the batch it
+// checks that every device still has the name the plan expects (by ifindex
 // in sysfs), so a rename by someone else between planning and now aborts the
-// run instead of renaming the wrong device. When the names phase fails, the
-// steps already done are undone in reverse: the NICs end as they were, never
-// half-renamed, and the next run starts from a state it can plan again.
+// run instead of renaming the wrong device. A device whose name ip cannot be
+// given as a word (not UTF-8, or bytes `ip -batch` would split) is addressed
+// as "if<ifindex>", which ip resolves to that ifindex when no device has that
+// name (checked first). When the names phase fails, the steps already done
+// are undone in reverse; if the undo itself fails, the result says exactly
+// which device is left under which name (the next run finishes the job: a
+// temporary name is always one it recognises).
 import { readFileSync } from 'node:fs'
-import { CommandError, run } from './exec.js'
-import type { Step } from './planner.js'
+import { displayName, sysfsNames } from '../facts/links.js'
+import { isValidIfname } from '../facts/names.js'
+import { CommandError, run } from '../system/exec.js'
+import type { Step } from '../plan/planner.js'
 
 export interface ApplyResult {
   done: Step[]
-  failed?: { step: Step; message: string; undone: boolean; undoErrors: string[] }
+  failed?: {
+    step: Step
+    message: string
+    /** Steps before the failure were undone (false: there were none). */
+    undone: boolean
+    undoErrors: string[]
+    /** After a failed undo: "ens3 (ifindex 3) is left as nbtmp3", one per device not back where it started. */
+    left: string[]
+    /** The kernel refused to rename a device that is up (EBUSY: before 6.2). */
+    busy: boolean
+  }
 }
 
 export function describeStep(s: Step): string {
@@ -30,20 +46,26 @@ export function describeStep(s: Step): string {
   }
 }
 
+/** How ip is told which device: its name, or "if<ifindex>" for a name that
+ *  is not a plain word (see the top of this file). */
+export function address(name: string, ifindex: number): string {
+  return isValidIfname(name) && BATCH_SAFE.test(name) ? name : `if${ifindex}`
+}
+
 function ipArgs(s: Step): string[] {
   switch (s.op) {
     case 'altname-del':
-      return ['link', 'property', 'del', 'dev', s.dev, 'altname', s.altname]
+      return ['link', 'property', 'del', 'dev', address(s.dev, s.ifindex), 'altname', s.altname]
     case 'down':
-      return ['link', 'set', 'dev', s.dev, 'down']
+      return ['link', 'set', 'dev', address(s.dev, s.ifindex), 'down']
     case 'rename':
-      return ['link', 'set', 'dev', s.from, 'name', s.to]
+      return ['link', 'set', 'dev', address(s.from, s.ifindex), 'name', s.to]
     case 'mtu':
-      return ['link', 'set', 'dev', s.dev, 'mtu', String(s.mtu)]
+      return ['link', 'set', 'dev', address(s.dev, s.ifindex), 'mtu', String(s.mtu)]
     case 'mac':
-      return ['link', 'set', 'dev', s.dev, 'address', s.mac]
+      return ['link', 'set', 'dev', address(s.dev, s.ifindex), 'address', s.mac]
     case 'up':
-      return ['link', 'set', 'dev', s.dev, 'up']
+      return ['link', 'set', 'dev', address(s.dev, s.ifindex), 'up']
   }
 }
 
@@ -63,7 +85,7 @@ function undoOf(s: Exclude<Step, { op: 'altname-del' }>): Step {
 }
 
 function undoArgs(s: Step): string[] {
-  if (s.op === 'altname-del') return ['link', 'property', 'add', 'dev', s.dev, 'altname', s.altname]
+  if (s.op === 'altname-del') return ['link', 'property', 'add', 'dev', address(s.dev, s.ifindex), 'altname', s.altname]
   return ipArgs(undoOf(s))
 }
 
@@ -74,6 +96,20 @@ function devName(s: Step): string {
 
 function checkDevice(s: Step): void {
   const name = devName(s)
+  const addr = address(name, s.ifindex)
+  if (addr !== name) {
+    // Addressed by ifindex: sysfs must show that ifindex under the expected
+    // name, and no device may be called "if<ifindex>".
+    const names = sysfsNames()
+    const now = names.get(s.ifindex)
+    if (now === undefined || displayName(now) !== name) {
+      throw new Error(`${name} (ifindex ${s.ifindex}) is gone or renamed: something else renamed or moved it while nicback was planning`)
+    }
+    if ([...names.values()].some((n) => n.toString('latin1') === addr)) {
+      throw new Error(`${name} (ifindex ${s.ifindex}) cannot be addressed: its name is not a plain word and a device is named "${addr}"; rename it by hand`)
+    }
+    return
+  }
   let ifindex: string
   try {
     ifindex = readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim()
@@ -148,30 +184,66 @@ function oneByOne(cmds: string[][], force: boolean): BatchResult {
   return { ok: failedLines.length === 0, failedLines, stderr }
 }
 
-/** ip's own words about what failed, without the batch bookkeeping. */
-function cause(stderr: string): string {
-  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Command failed')).join('; ') || 'ip failed'
+/** ip's own words about what failed, without the batch bookkeeping. With
+ *  `line`, only the words ip printed for that line of the batch (ip prints a
+ *  line's error, then "Command failed -:N"). */
+function cause(stderr: string, line?: number): string {
+  let text = stderr
+  if (line !== undefined) {
+    const chunks = stderr.split(/^Command failed -:(\d+)\s*$/m)
+    // [before1, N1, before2, N2, ...]: the words before "Command failed -:N" are N's.
+    for (let i = 1; i < chunks.length; i += 2) if (Number(chunks[i]) === line) text = chunks[i - 1]!
+  }
+  return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Command failed')).join('; ') || 'ip failed'
+}
+
+const isBusy = (stderr: string) => /Device or resource busy/.test(stderr)
+
+/** Where every device a failed run touched is now, against where it started:
+ *  one line per device that is not back under its name. */
+export type ReadBack = () => Map<number, string>
+
+function readBackNames(): Map<number, string> {
+  return new Map([...sysfsNames()].map(([i, b]) => [i, displayName(b)]))
+}
+
+function leftovers(steps: readonly Step[], now: Map<number, string>): string[] {
+  const first = new Map<number, string>()
+  for (const s of steps) if (!first.has(s.ifindex)) first.set(s.ifindex, devName(s))
+  const out: string[] = []
+  for (const [ifindex, was] of first) {
+    const is = now.get(ifindex)
+    if (is !== was) out.push(is === undefined ? `${was} (ifindex ${ifindex}) is no longer in this network namespace` : `${was} (ifindex ${ifindex}) is left as ${is}`)
+  }
+  return out
 }
 
 /** Applies the names phase all or nothing: on a failure, the steps done so
  *  far are undone in reverse. */
-export function applyNames(steps: readonly Step[], batch: Batch = ipBatch, check = checkDevices): ApplyResult {
+export function applyNames(steps: readonly Step[], batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames): ApplyResult {
   const moved = check(steps)
   if (moved !== null) {
     const step = steps[moved.at]!
-    return { done: [], failed: { step, message: `failed to ${describeStep(step)}: ${moved.message}`, undone: false, undoErrors: [] } }
+    return { done: [], failed: { step, message: `failed to ${describeStep(step)}: ${moved.message}`, undone: false, undoErrors: [], left: [], busy: false } }
   }
   const r = batch(steps.map(ipArgs), false)
-  return r.ok ? { done: [...steps] } : undoBefore(steps, r.failedLines[0]! - 1, r.stderr, batch)
+  return r.ok ? { done: [...steps] } : undoBefore(steps, r.failedLines[0]! - 1, r.stderr, batch, readBack)
 }
 
 /** Renames step `at` failed: undo, in reverse, the ones before it. */
-function undoBefore(steps: readonly Step[], at: number, stderr: string, batch: Batch): ApplyResult {
+function undoBefore(steps: readonly Step[], at: number, stderr: string, batch: Batch, readBack: ReadBack): ApplyResult {
   const step = steps[at]!
   const done = steps.slice(0, at).reverse()
   const undo = batch(done.map(undoArgs), true)
-  const undoErrors = undo.ok ? [] : undo.failedLines.map((n) => `undo of "${describeStep(done[n - 1]!)}" failed: ${cause(undo.stderr)}`)
-  return { done: [], failed: { step, message: `failed to ${describeStep(step)}: ${cause(stderr)}`, undone: done.length > 0, undoErrors } }
+  const undoErrors = undo.ok ? [] : undo.failedLines.map((n) => `undo of "${describeStep(done[n - 1]!)}" failed: ${cause(undo.stderr, n)}`)
+  const left = undoErrors.length === 0 ? [] : leftovers(steps.slice(0, at + 1), readBack())
+  return { done: [], failed: { step, message: `failed to ${describeStep(step)}: ${cause(stderr)}`, undone: done.length > 0, undoErrors, left, busy: isBusy(stderr) } }
+}
+
+/** Some drivers refuse a new MAC while the NIC is up (EBUSY): down, MAC, up. */
+function macWhileDown(s: Extract<Step, { op: 'mac' }>, batch: Batch): boolean {
+  const dev = { ifindex: s.ifindex, dev: s.dev }
+  return batch([ipArgs({ op: 'down', ...dev }), ipArgs(s), ipArgs({ op: 'up', ...dev })], false).ok
 }
 
 /** Applies MAC / MTU / admin-state steps, each on its own: a failure is
@@ -192,7 +264,8 @@ export function applySettings(steps: readonly Step[], batch: Batch = ipBatch, ch
     const r = batch(rest.map(ipArgs), false)
     if (r.ok) break
     const at = r.failedLines[0]! - 1
-    errors.push(`failed to ${describeStep(rest[at]!)}: ${cause(r.stderr)}`)
+    const failed = rest[at]!
+    if (!(failed.op === 'mac' && isBusy(r.stderr) && macWhileDown(failed, batch))) errors.push(`failed to ${describeStep(failed)}: ${cause(r.stderr)}`)
     rest = rest.slice(at + 1)
   }
   return errors
@@ -201,7 +274,7 @@ export function applySettings(steps: readonly Step[], batch: Batch = ipBatch, ch
 /** Both phases in one `ip -batch` when all goes well (one process fewer on
  *  the udev path): a failure among the renames is undone as applyNames does,
  *  a failure among the settings is reported and the settings after it run. */
-export function applyPlan(plan: { names: readonly Step[]; settings: readonly Step[] }, batch: Batch = ipBatch, check = checkDevices): { names: ApplyResult; settingErrors: string[] } {
+export function applyPlan(plan: { names: readonly Step[]; settings: readonly Step[] }, batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames): { names: ApplyResult; settingErrors: string[] } {
   const settingErrors: string[] = []
   let settings = [...plan.settings]
   // Settings of devices the renames do not touch are checked up front too;
@@ -215,9 +288,9 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
   const r = batch(all.map(ipArgs), false)
   if (r.ok) return { names: { done: [...plan.names] }, settingErrors }
   const at = r.failedLines[0]! - 1
-  if (at < plan.names.length) return { names: undoBefore(plan.names, at, r.stderr, batch), settingErrors }
+  if (at < plan.names.length) return { names: undoBefore(plan.names, at, r.stderr, batch, readBack), settingErrors }
   const failed = all[at]!
-  settingErrors.push(`failed to ${describeStep(failed)}: ${cause(r.stderr)}`)
+  if (!(failed.op === 'mac' && isBusy(r.stderr) && macWhileDown(failed, batch))) settingErrors.push(`failed to ${describeStep(failed)}: ${cause(r.stderr)}`)
   settingErrors.push(...applySettings(all.slice(at + 1), batch, () => {}))
   return { names: { done: [...plan.names] }, settingErrors }
 }

@@ -1,9 +1,9 @@
 // What `nicback record` does to the registry, as a pure function of the
 // devices seen now, so it can be tested without a system.
-import { identityKey, sameNic } from './identity.js'
-import { isFallbackName } from './planner.js'
-import { putEntry } from './registry.js'
-import type { Entry, Link, Registry } from './types.js'
+import { identityKey, sameNic } from '../facts/identity.js'
+import { isFallbackName } from '../facts/names.js'
+import { entryProblem, putEntry } from '../state/registry.js'
+import type { Entry, Link, Registry } from '../types.js'
 
 export interface RecordOptions {
   /** Record a devN / temporary name, or over a NIC recorded as away. */
@@ -39,6 +39,11 @@ export function recordLinks(reg: Registry, links: Link[], opts: RecordOptions, n
   for (const l of links) {
     if (isFallbackName(l.name) && !opts.force) {
       result.skipped.push({ name: l.name, reason: `${l.name} is a kernel fallback or nicback temporary name, not a host name: run "nicback restore" first, or --force to record it` })
+      continue
+    }
+    const problem = entryProblem(entryFromLink(l, now))
+    if (problem !== null) {
+      result.skipped.push({ name: l.name, reason: `${l.name} cannot be recorded (${problem}): give it a plain name first` })
       continue
     }
     const prev = reg.nics.find((e) => sameNic(e, l))

@@ -1,0 +1,154 @@
+// Moment one: a NIC leaves the host. Every way out comes here:
+//   nicLeaves   records a departure someone else makes (udev `remove`, a
+//               runtime moving linux.netDevices);
+//   nicsLeave   gives NICs to a container's netns itself (`nicback assign`,
+//               the createRuntime hook): every refusal checked for all of
+//               them first, each recorded before it moves, then moved in and
+//               set up; all or nothing, registry included (one Journal).
+import { moveIn, MoveError } from '../apply/transit.js'
+import { Journal, StepFailed } from '../apply/journal.js'
+import { sameNic } from '../facts/identity.js'
+import { hostUse, isWireless } from '../facts/hostuse.js'
+import { readLinks, readLinksIn } from '../facts/links.js'
+import { describeAway } from '../plan/describe.js'
+import { noteDeparture, type Departure, type DepartureNote } from '../plan/departure.js'
+import { assignRefusals, type AssignFacts } from '../plan/refusals.js'
+import { matchNics } from '../facts/identity.js'
+import { loadRegistry, updateRegistry } from '../state/registry.js'
+import { log } from '../system/log.js'
+import { isOwnNetns, type Netns } from '../system/netns.js'
+import type { Away, Entry, Link } from '../types.js'
+
+export type { Departure, DepartureNote }
+export { MoveError }
+
+/** Records a departure in the registry, under the lock, and logs it. */
+export function nicLeaves(dep: Departure, lockTimeoutSec?: number): DepartureNote {
+  const note = updateRegistry(
+    (reg) => {
+      const n = noteDeparture(reg, dep, new Date().toISOString())
+      return { changed: n.changed, value: n }
+    },
+    { lockTimeoutSec },
+  )
+  ;(note.recordedName === null ? log.warn : log.info)(note.message)
+  return note
+}
+
+/** One NIC to give: its host name, and its name inside (default: the same). */
+export interface Give {
+  host: string
+  inside?: string | undefined
+}
+
+export interface GiveOptions {
+  via: 'assign' | 'hook'
+  /** Who receives them, for the record. */
+  container: NonNullable<Away['container']>
+  /** Move them although plan/refusals.ts says so without --force. */
+  force?: boolean | undefined
+}
+
+export interface GiveResult {
+  hostName: string
+  insideName: string
+  /** Its ifindex inside, after the move. */
+  ifindex: number
+  where: string
+  container: NonNullable<Away['container']>
+  /** Every step done, in order (of all the NICs given together). */
+  steps: string[]
+  /** What was recorded. */
+  recorded: string
+}
+
+/** Why a NIC is not on the host under `name`. */
+function notHere(name: string, entries: readonly Entry[], links: readonly Link[]): string {
+  const entry = entries.find((e) => e.name === name)
+  if (entry?.away) return `${name} is already away (${describeAway(entry.away)}): bring it back first with "nicback release ${name}"`
+  const now = entry ? matchNics([entry], links).found.get(entry) : undefined
+  if (now) return `${name} is on the host as ${now.name}: give it its name back first ("nicback restore ${name}")`
+  return `no network device named ${name} in this network namespace`
+}
+
+/** Gives the host NICs `gives` to the network namespace `ns`. Throws
+ *  MoveError: refused (nothing touched) or failed (everything undone, or
+ *  the message says what could not be). */
+export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOptions): Promise<GiveResult[]> {
+  const names = gives.map((g) => g.host).join(', ')
+  if (isOwnNetns(ns.path)) {
+    throw new MoveError(`refusing to move ${names} to ${ns.where}: that is this host's own network namespace (a container run with --network host?)`, 'refused')
+  }
+  // Check first, act after.
+  const links = readLinks()
+  const entries = loadRegistry().nics
+  const inside = readLinksIn(ns)
+  const chosen: { give: Give; link: Link; insideName: string }[] = []
+  for (const give of gives) {
+    const link = links.find((l) => l.name === give.host)
+    if (link === undefined) throw new MoveError(notHere(give.host, entries, links), 'refused')
+    const recorded = entries.filter((e) => sameNic(e, link)).sort((a, b) => Number(b.name === give.host) - Number(a.name === give.host))[0]
+    const insideName = give.inside ?? give.host
+    const facts: AssignFacts = { hostName: give.host, link, recorded, wireless: isWireless(give.host), insideName, inside, where: ns.where }
+    const first = assignRefusals(facts)
+    if (first.fatal.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${first.fatal.join('; ')}`, 'refused')
+    if (!opts.force) {
+      const { overridable } = assignRefusals({ ...facts, use: await hostUse(give.host) })
+      if (overridable.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${overridable.join('; ')}. --force moves it anyway`, 'refused', true)
+    } else if (first.overridable.length > 0) {
+      log.warn(`moving ${give.host} although ${first.overridable.join('; ')} (--force)`)
+    }
+    chosen.push({ give, link, insideName })
+  }
+
+  const journal = new Journal()
+  const results: GiveResult[] = []
+  try {
+    for (const { give, link, insideName } of chosen) {
+      const recorded = recordDeparture(
+        {
+          name: give.host,
+          ifindex: link.ifindex,
+          bus: link.bus,
+          devPort: link.devPort,
+          permAddr: link.permAddr,
+          mac: link.mac,
+          via: opts.via,
+          live: link,
+          container: opts.container,
+          insideName: insideName !== give.host ? insideName : undefined,
+        },
+        journal,
+      )
+      const ifindex = moveIn(link, ns, insideName, link.up, journal)
+      log.info(`${give.host} is in ${ns.where}${insideName !== give.host ? ` as "${insideName}"` : ''}${link.up ? ', up' : ''}`)
+      results.push({ hostName: give.host, insideName, ifindex, where: ns.where, container: opts.container, steps: journal.done, recorded })
+    }
+    return results
+  } catch (err) {
+    const undoErrors = journal.rollback()
+    const what = err instanceof StepFailed || err instanceof MoveError ? err.message : `failed to move ${names}: ${(err as Error).message}`
+    const after = undoErrors.length === 0 ? `undone: ${names} ${gives.length > 1 ? 'are' : 'is'} on the host as before and the registry as it was` : `and undoing it failed: ${undoErrors.join('; ')}`
+    throw new MoveError(`${what}; ${after}`, 'failed')
+  }
+}
+
+/** Records a departure like nicLeaves, with the journal's undo putting the
+ *  registry back as it was for the NICs it touched. */
+function recordDeparture(dep: Departure, journal: Journal): string {
+  const touched = (e: Entry) => sameNic(e, dep) || e.name === dep.name
+  let before: Entry[] = []
+  const note = updateRegistry((reg) => {
+    before = structuredClone(reg.nics.filter(touched))
+    const n = noteDeparture(reg, dep, new Date().toISOString())
+    return { changed: n.changed, value: n }
+  })
+  log.info(note.message)
+  journal.undoable(`record ${dep.name} as away`, () =>
+    updateRegistry((reg) => {
+      reg.nics = [...reg.nics.filter((e) => !touched(e)), ...before].sort((a, b) => a.name.localeCompare(b.name))
+      return { changed: true, value: undefined }
+    }),
+  )
+  return note.message
+}

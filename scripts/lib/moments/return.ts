@@ -1,0 +1,247 @@
+// Moment two: a NIC returns to the host. Every way back comes here:
+//   nicReturns    the NICs are on the host (udev add/move, `nicback
+//                 restore`): facts in, pure plan, steps out, the result read
+//                 back from the kernel before anything is recorded, then the
+//                 network manager told;
+//   nicsComeBack  they may still be in a container's netns (`release`, the
+//                 poststop hook): taken out of it if it is alive (apply/
+//                 transit.ts), else waited for until the kernel hands them
+//                 back, then nicReturns.
+import { applyPlan, describeStep } from '../apply/executor.js'
+import { Journal } from '../apply/journal.js'
+import { notifyNetworkManagers } from '../apply/notify.js'
+import { MoveError, pullOut } from '../apply/transit.js'
+import { matchNics } from '../facts/identity.js'
+import { readLinks, refreshLinks } from '../facts/links.js'
+import { isFallbackName } from '../facts/names.js'
+import { describeAway } from '../plan/describe.js'
+import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
+import { loadRegistry, updateRegistry } from '../state/registry.js'
+import { log } from '../system/log.js'
+import type { Netns } from '../system/netns.js'
+import type { Entry, Link } from '../types.js'
+import { waitForReturn } from './wait.js'
+
+/** Which misnamed NICs to bring home:
+ *  - returned: those seen leaving (udev, hook, assign), or carrying a kernel
+ *    fallback (devN) or nicback temporary name: what the automatic paths do;
+ *  - all: every recorded NIC that is present under another name;
+ *  - names: these, by recorded name or current name. */
+export type Selection = { kind: 'returned' } | { kind: 'all' } | { kind: 'names'; names: string[] }
+
+export function wanted(sel: Selection): (e: Entry, l: Link) => boolean {
+  switch (sel.kind) {
+    case 'returned':
+      return (e, l) => e.away !== null || isFallbackName(l.name)
+    case 'all':
+      return () => true
+    case 'names':
+      return (e, l) => sel.names.includes(e.name) || sel.names.includes(l.name)
+  }
+}
+
+export interface NicResult extends Decision {
+  /** Its name before this run (`now` is its name after). */
+  was: string | null
+  /** Verified by reading the kernel back after applying. */
+  home: boolean
+}
+
+export interface RestoreReport {
+  dryRun: boolean
+  steps: { op: Step['op']; description: string }[]
+  nics: NicResult[]
+  errors: string[]
+  /** Every NIC asked for is home. */
+  ok: boolean
+  ms: number
+}
+
+export interface RestoreOptions {
+  select: Selection
+  dryRun?: boolean
+  lockTimeoutSec?: number
+  /** Tell the network manager about every NIC that came home (default true). */
+  notify?: boolean
+}
+
+/** Kernels before 6.2 refuse to rename a device that is up (EBUSY); some
+ *  distributions backported the change, so nicback asks the kernel: renames
+ *  are tried while up, and on EBUSY the run is planned again with down /
+ *  rename / up. NICBACK_RENAME_WHILE_UP=0 starts with the old way (tests). */
+let renameWhileUp = process.env.NICBACK_RENAME_WHILE_UP !== '0'
+
+/** Brings returned NICs home. Idempotent: a second run finds nothing to do. */
+export function nicReturns(opts: RestoreOptions): RestoreReport {
+  const t0 = performance.now()
+  const report = updateRegistry(
+    (reg) => {
+      const links = readLinks()
+      let plan = planRestore(links, reg.nics, { want: wanted(opts.select), renameWhileUp })
+      if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
+
+      const errors: string[] = []
+      let { names, settingErrors } = applyPlan(plan)
+      if (names.failed?.busy && renameWhileUp && names.failed.undoErrors.length === 0) {
+        // This kernel renames only devices that are down: plan again that way.
+        renameWhileUp = false
+        plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
+        ;({ names, settingErrors } = applyPlan(plan))
+      }
+      if (names.failed) {
+        errors.push(names.failed.message, ...names.failed.undoErrors)
+        if (names.failed.left.length > 0) {
+          errors.push(`left half-done: ${names.failed.left.join('; ')}; the next run (the next udev event, or "nicback restore") finishes it`)
+        } else if (names.failed.undone) {
+          errors.push('every rename done before the failure was undone; nothing is half-renamed')
+        }
+      }
+      errors.push(...settingErrors)
+      // Read back: only what the kernel confirms is recorded as home.
+      const after = refreshLinks(links)
+      const { found } = matchNics(reg.nics, after)
+      let changed = false
+      for (const entry of reg.nics) {
+        const link = found.get(entry)
+        if (link === undefined) continue
+        const d = plan.decisions[reg.nics.indexOf(entry)]!
+        const cameHome = link.name === entry.name && (d.outcome === 'restore' || d.settings)
+        if (cameHome || (link.name === entry.name && entry.ifindex !== link.ifindex)) {
+          if (cameHome) entry.away = null
+          entry.ifindex = link.ifindex
+          entry.mac = link.mac
+          changed = true
+        }
+      }
+      return { changed, value: summarize(plan, after, reg.nics, opts, errors, false) }
+    },
+    { lockTimeoutSec: opts.lockTimeoutSec },
+  )
+  report.ms = Math.round(performance.now() - t0)
+  // The kernel dropped their addresses when they left: one decision, on
+  // every path, for every NIC this run brought home.
+  if (!report.dryRun && opts.notify !== false) for (const n of report.nics) if (n.home && (n.outcome === 'restore' || n.settings)) notifyNetworkManagers(n.name)
+  return report
+}
+
+function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOptions, errors: string[], dryRun: boolean): RestoreReport {
+  const { found } = matchNics(entries, links)
+  const nics = plan.decisions.map((d, i) => {
+    const link = found.get(entries[i]!)
+    const home = dryRun ? d.outcome === 'home' : link !== undefined && link.name === d.name
+    return { ...d, was: d.now, now: link?.name ?? null, home }
+  })
+  const sel = opts.select
+  const asked = (n: NicResult) => {
+    switch (sel.kind) {
+      case 'names':
+        return sel.names.includes(n.name) || (n.was !== null && sel.names.includes(n.was))
+      case 'all':
+        return n.outcome !== 'away'
+      case 'returned':
+        return n.outcome === 'restore' || n.outcome === 'conflict' || n.outcome === 'ambiguous'
+    }
+  }
+  const missing = sel.kind === 'names' ? sel.names.filter((name) => !nics.some((n) => n.name === name || n.was === name)) : []
+  const stillAway = sel.kind === 'names' ? nics.filter((n) => asked(n) && n.outcome === 'away') : []
+  const allErrors = [
+    ...errors,
+    ...missing.map((n) => `${n} is not a recorded NIC (see "nicback status"; record it with "nicback record ${n}")`),
+    ...stillAway.map((n) => `${n.name} is not back in this network namespace (${n.reason}): nicback gives it its name when it returns, or use "nicback release ${n.name}"`),
+  ]
+  const ok = missing.length === 0 && errors.length === 0 && nics.filter(asked).every((n) => (dryRun ? n.outcome === 'home' || n.outcome === 'restore' : n.home))
+  return {
+    dryRun,
+    steps: [...plan.names, ...plan.settings].map((s) => ({ op: s.op, description: describeStep(s) })),
+    // Named: the NICs asked for, and any the run changed to free their names.
+    nics: sel.kind === 'names' ? nics.filter((n) => asked(n) || n.outcome === 'restore' || n.settings) : nics,
+    errors: allErrors,
+    ok,
+    ms: 0,
+  }
+}
+
+/** One log line for the steps, one per NIC that was not simply home, and one per error. */
+export function logReport(r: RestoreReport): void {
+  if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`)
+  for (const n of r.nics) {
+    if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`)
+    else if (n.outcome === 'conflict' || n.outcome === 'ambiguous') log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`)
+  }
+  for (const e of r.errors) log.error(e)
+}
+
+export interface ComeBackOptions {
+  /** The container's netns, alive: take them out of it. Null: it is gone. */
+  from: Netns | null
+  /** How long to wait for the kernel to hand back NICs not found in `from`. */
+  timeoutMs: number
+}
+
+export interface ComeBackResult {
+  /** Taken out of `from` by nicback (name they arrived under). */
+  pulled: string[]
+  /** Handed back by the kernel (waited for). */
+  returned: string[]
+  /** Why a NIC is not home: not recorded, not back in time, a failed pull. */
+  failures: { name: string; error: string }[]
+  report: RestoreReport | null
+}
+
+/** Brings the recorded NICs `names` home, wherever they are now. */
+export async function nicsComeBack(names: readonly string[], opts: ComeBackOptions): Promise<ComeBackResult> {
+  const result: ComeBackResult = { pulled: [], returned: [], failures: [], report: null }
+  const entries = loadRegistry().nics
+  const host = readLinks()
+  const waitFor: string[] = []
+  const present: string[] = []
+  for (const name of names) {
+    const entry = entries.find((e) => e.name === name)
+    if (entry === undefined) {
+      result.failures.push({ name, error: `${name} is not a recorded NIC (see "nicback status")` })
+      continue
+    }
+    if (matchNics([entry], host).found.has(entry)) {
+      present.push(name)
+      continue
+    }
+    if (opts.from === null) {
+      waitFor.push(name)
+      continue
+    }
+    const holder = host.find((l) => l.name === name || l.altnames.includes(name))
+    if (holder !== undefined) {
+      result.failures.push({ name, error: `refusing to take ${name} out of ${opts.from.where}: "${name}" is now ${holder.name === name ? 'the name' : 'an altname'} of ${holder.name} (ifindex ${holder.ifindex}) on the host; rename that device first` })
+      continue
+    }
+    try {
+      const journal = new Journal()
+      pullOut(opts.from, entry, name, [entry.away?.insideName, entry.away?.leftAs], journal)
+      result.pulled.push(name)
+      present.push(name)
+    } catch (err) {
+      if (!(err instanceof MoveError)) throw err
+      // Not in there: on its way back already (its netns died), wait for it.
+      if (/is not in .* \(looked for it by identity\)$/.test(err.message)) waitFor.push(name)
+      else result.failures.push({ name, error: err.message })
+    }
+  }
+  if (waitFor.length > 0) {
+    const why = (n: string) => {
+      const a = entries.find((e) => e.name === n)?.away
+      return a ? describeAway(a) : 'not recorded as away'
+    }
+    log.info(`waiting up to ${opts.timeoutMs / 1000} s for the kernel to hand back ${waitFor.map((n) => `${n} (${why(n)})`).join(', ')}`)
+    const { back, missing } = await waitForReturn(waitFor, opts.timeoutMs)
+    result.returned.push(...back)
+    present.push(...back)
+    for (const name of missing) {
+      result.failures.push({
+        name,
+        error: `${name} did not come back within ${opts.timeoutMs / 1000} s: something still holds its network namespace (a process, a bind mount under /run/netns or /run/docker/netns; "nicback status" names them), or it is a virtual device, which dies with it`,
+      })
+    }
+  }
+  if (present.length > 0) result.report = nicReturns({ select: { kind: 'names', names: present } })
+  return result
+}

@@ -1,0 +1,53 @@
+// What `nicback status` shows, as a pure function of the facts and the
+// registry: the planner's decision for every recorded NIC, in an admin's words.
+import { matchNics } from '../facts/identity.js'
+import type { Away, Entry, Link } from '../types.js'
+import { planRestore } from './planner.js'
+
+export type State = 'home' | 'away' | 'returned-misnamed' | 'conflict' | 'unrecorded'
+
+export interface StatusRow {
+  recordedName: string | null
+  name: string | null
+  state: State
+  identity: { bus: string | null; devPort: number | null; permAddr: string | null; mac: string | null }
+  container: Away['container'] | null
+  away: Away | null
+  detail: string
+}
+
+const STATE = { home: 'home', away: 'away', restore: 'returned-misnamed', skipped: 'returned-misnamed', conflict: 'conflict', ambiguous: 'conflict' } as const
+
+/** Pure: the status rows for these facts. */
+export function statusRows(links: Link[], entries: Entry[]): StatusRow[] {
+  const plan = planRestore(links, entries, { want: () => true, renameWhileUp: true })
+  const { found } = matchNics(entries, links)
+  const rows: StatusRow[] = entries.map((e, i) => {
+    const d = plan.decisions[i]!
+    const link = found.get(e)
+    return {
+      recordedName: e.name,
+      name: link?.name ?? null,
+      state: STATE[d.outcome],
+      identity: { bus: e.bus, devPort: e.devPort, permAddr: e.permAddr, mac: link?.mac ?? e.mac },
+      container: e.away?.container ?? null,
+      away: e.away,
+      detail: d.outcome === 'home' ? '' : d.outcome === 'restore' || d.outcome === 'skipped' ? `run "nicback restore ${e.name}"` : d.reason,
+    }
+  })
+  const recorded = new Set(found.values())
+  for (const l of links) {
+    if (l.bus === null || recorded.has(l)) continue
+    rows.push({
+      recordedName: null,
+      name: l.name,
+      state: 'unrecorded',
+      identity: { bus: l.bus, devPort: l.devPort, permAddr: l.permAddr, mac: l.mac },
+      container: null,
+      away: null,
+      detail: `run "nicback record ${l.name}"`,
+    })
+  }
+  return rows
+}
+

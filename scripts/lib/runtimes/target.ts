@@ -1,0 +1,133 @@
+// Where a container's network namespace is: from a container (Docker,
+// podman), a PID or a netns file to a path nicback can open and pin, and,
+// for a NIC recorded as away, the netns it is in now if that is still alive.
+import { existsSync } from 'node:fs'
+import { MoveError } from '../apply/transit.js'
+import { ContainerError, inspectContainer } from './engine.js'
+import { sameNic } from '../facts/identity.js'
+import { readLinks, readLinksIn } from '../facts/links.js'
+import { loadRegistry } from '../state/registry.js'
+import { isOwnNetns, NetnsError, openNetns, type Netns } from '../system/netns.js'
+import type { Away, Entry } from '../types.js'
+
+export interface Target {
+  pid?: number | undefined
+  /** A netns file (any path), or a name under /run/netns. */
+  netns?: string | undefined
+  /** A Docker or podman container (name or id); looked up when no pid is given. */
+  container?: { id?: string | undefined; name?: string | undefined } | undefined
+}
+
+/** Pure: the netns file a target names. */
+export function targetPath(t: Target): string {
+  const given = [t.pid !== undefined, t.netns !== undefined].filter(Boolean).length
+  if (given > 1) throw new MoveError('give the target as a PID or a netns, not both', 'refused')
+  if (t.pid !== undefined) {
+    if (!Number.isSafeInteger(t.pid) || t.pid <= 0) throw new MoveError(`"${t.pid}" is not a process id`, 'refused')
+    return `/proc/${t.pid}/ns/net`
+  }
+  if (t.netns !== undefined) {
+    if (t.netns === '') throw new MoveError('empty netns name', 'refused')
+    return t.netns.includes('/') ? t.netns : `/run/netns/${t.netns}`
+  }
+  throw new MoveError('no target: give a container, a PID or a netns', 'refused')
+}
+
+/** Pure: a target for people. */
+export function describeTarget(t: Target): string {
+  if (t.container?.name || t.container?.id) return `container ${t.container.name ?? t.container.id!.slice(0, 12)}`
+  if (t.pid !== undefined) return `pid ${t.pid}`
+  return `netns ${t.netns}`
+}
+
+export interface Resolved {
+  path: string
+  where: string
+  container: NonNullable<Away['container']>
+}
+
+export function resolveTarget(t: Target): Resolved {
+  if (t.pid === undefined && t.netns === undefined && t.container !== undefined) {
+    const ref = t.container.id ?? t.container.name
+    if (!ref) throw new MoveError('no target: the container has neither a name nor an id', 'refused')
+    let info
+    try {
+      info = inspectContainer(ref)
+    } catch (err) {
+      throw new MoveError((err as Error).message, 'failed')
+    }
+    if (!info.running) throw new MoveError(`container ${info.name ?? ref} is not running (${info.status ?? 'no process'}): start it first`, 'refused')
+    t = { pid: info.pid, container: { id: info.id ?? undefined, name: info.name ?? undefined } }
+  }
+  const path = targetPath(t)
+  const container: NonNullable<Away['container']> = {}
+  if (t.container?.id) container.id = t.container.id
+  if (t.container?.name) container.name = t.container.name
+  if (t.pid !== undefined) container.pid = t.pid
+  else container.netns = path
+  return { path, where: describeTarget(t), container }
+}
+
+export interface Location {
+  path: string
+  where: string
+}
+
+/** Where a recorded NIC is now, from what was recorded when it left: its
+ *  container (asked again: a restarted container has another netns), else
+ *  the PID or netns file. Null: that netns is gone. */
+export function locate(entry: Entry): Location | null {
+  const c = entry.away?.container
+  if (c === undefined) return null
+  const ref = c.id ?? c.name
+  if (ref) {
+    try {
+      const info = inspectContainer(ref)
+      const where = `container ${info.name ?? ref}`
+      return info.running ? { path: `/proc/${info.pid}/ns/net`, where } : null
+    } catch (err) {
+      if (err instanceof ContainerError && err.notFound) return null
+      // The engine cannot be asked: the PID, checked below by identity.
+    }
+  }
+  if (c.pid !== undefined && existsSync(`/proc/${c.pid}/ns/net`)) return { path: `/proc/${c.pid}/ns/net`, where: `pid ${c.pid}` }
+  if (c.netns !== undefined && existsSync(c.netns)) return { path: c.netns, where: `netns ${c.netns}` }
+  return null
+}
+
+
+/** Opens (pins) the network namespace a target names. Throws MoveError. */
+export function openTarget(t: Target): { ns: Netns; container: Resolved['container'] } {
+  const r = resolveTarget(t)
+  try {
+    return { ns: openNetns(r.path, r.where), container: r.container }
+  } catch (err) {
+    throw new MoveError((err as Error).message, err instanceof NetnsError && /not a namespace file/.test(err.message) ? 'refused' : 'failed')
+  }
+}
+
+/** Recorded NICs that are in `ns` now and not on the host, recognised
+ *  strictly by identity (bus, permanent MAC, or MAC and ifindex for a
+ *  virtual stand-in). */
+export function recordedNicsIn(ns: Netns): string[] {
+  if (isOwnNetns(ns.path)) return []
+  const inside = readLinksIn(ns)
+  const host = readLinks()
+  return loadRegistry()
+    .nics.filter((e) => !host.some((l) => sameNic(e, l)) && inside.some((l) => sameNic(e, l)))
+    .map((e) => e.name)
+}
+
+/** The live netns of an away NIC, opened; null when it is gone. */
+export function openLocation(entry: Entry): Netns | null {
+  const loc = locate(entry)
+  if (loc === null) return null
+  try {
+    const ns = openNetns(loc.path, loc.where)
+    if (!isOwnNetns(ns.path)) return ns
+    ns.close()
+  } catch {
+    // it died meanwhile: the kernel is handing the NIC back
+  }
+  return null
+}

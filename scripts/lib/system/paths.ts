@@ -1,0 +1,65 @@
+// Where nicback's own files are at run time: the folder holding nicback.mjs
+// (dist/ in a checkout, /usr/local/lib/nicback once installed), with the udev
+// and hook templates copied beside it by the build.
+import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs'
+import { dirname, isAbsolute, join } from 'node:path'
+
+export function distDir(): string {
+  const main = process.argv[1]
+  if (main === undefined) throw new Error('cannot tell where nicback is installed (no script path in argv)')
+  return dirname(realpathSync(main))
+}
+
+/** Absolute path of the node binary running us: what udev and hooks must call. */
+export const nodeBin = process.execPath
+
+/** nicback's state: $NICBACK_STATE_DIR, default /var/lib/nicback. Here, not
+ *  in registry.ts, so that callers can find the file without loading the
+ *  registry's schema (the OCI hook's quick look at poststop). */
+export function stateDir(): string {
+  const dir = process.env.NICBACK_STATE_DIR || '/var/lib/nicback'
+  if (!isAbsolute(dir)) throw new StateDirError(`NICBACK_STATE_DIR must be an absolute path, not "${dir}"`)
+  if (/^\/(proc|sys|dev)(\/|$)/.test(dir)) throw new StateDirError(`NICBACK_STATE_DIR=${dir} is on a kernel filesystem: point it at a directory on disk (default /var/lib/nicback)`)
+  return dir
+}
+
+export class StateDirError extends Error {}
+
+/** Why a state file or directory is not nicback's to trust, or null: it
+ *  must be owned by the user nicback runs as (root) and be writable by no
+ *  one else. Anyone who can write the registry can make nicback rename a
+ *  host NIC to a name of their choosing. */
+export function privateProblem(st: Stats, kind: 'file' | 'dir'): string | null {
+  const uid = process.geteuid?.() ?? 0
+  if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) return `it is not a ${kind === 'dir' ? 'directory' : 'regular file'}`
+  if (st.uid !== uid) return `it is owned by uid ${st.uid}, not ${uid === 0 ? 'root' : `uid ${uid}`}`
+  if ((st.mode & 0o022) !== 0) return `others can write it (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`
+  return null
+}
+
+/** Makes the state directory (mode 0700) or checks the one there. */
+export function ensurePrivateDir(dir: string): void {
+  let st: Stats
+  try {
+    st = lstatSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateDirError(`cannot read the state directory ${dir}: ${(err as Error).message}`)
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      throw new StateDirError(
+        code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? `cannot create the state directory ${dir} (${code}): run nicback as root, or set NICBACK_STATE_DIR to a directory you own`
+          : `cannot create the state directory ${dir}: ${(e as Error).message}`,
+      )
+    }
+    st = lstatSync(dir)
+  }
+  const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
+  if (problem !== null) throw new StateDirError(`refusing the state directory ${dir}: ${problem}; make it root's and private ("chown root: ${dir} && chmod 0700 ${dir}") or set NICBACK_STATE_DIR`)
+}
+
+export function registryPath(): string {
+  return join(stateDir(), 'registry.json')
+}
