@@ -65,17 +65,20 @@ interface Released {
   ok: boolean
   /** pulled: taken out of a live netns; returned: handed back by the kernel; home: nothing to do. */
   how: 'pulled' | 'returned' | 'home' | 'failed'
+  /** Where it was taken out of (pulled). */
+  from?: string
   error?: string
 }
 
-function outcomes(names: string[], r: ComeBackResult): Released[] {
+function outcomes(names: string[], r: ComeBackResult, from: Netns | null): Released[] {
   return names.map((name) => {
     const failure = r.failures.find((f) => f.name === name)
     if (failure) return { name, ok: false, how: 'failed', error: failure.error }
     const nic = r.report?.nics.find((n) => n.name === name)
     const ok = nic?.home ?? false
     const how = r.pulled.includes(name) ? 'pulled' : r.returned.includes(name) ? 'returned' : 'home'
-    return ok ? { name, ok, how } : { name, ok, how: 'failed', error: nic?.reason ?? 'not home' }
+    if (!ok) return { name, ok, how: 'failed', error: nic?.reason ?? 'not home' }
+    return how === 'pulled' && from !== null ? { name, ok, how, from: from.where } : { name, ok, how }
   })
 }
 
@@ -116,6 +119,7 @@ export default {
         if (entry !== undefined && entry.away !== null) from = openLocation(entry)
       }
       const results: Released[] = []
+      const steps: string[] = []
       // NICs of one container come back together; by name, each from its own netns.
       const groups = a.from !== undefined ? [names] : names.map((n) => [n])
       for (const group of groups) {
@@ -124,13 +128,16 @@ export default {
           const entry = entries.find((e) => e.name === group[0])
           from = entry?.away ? openLocation(entry) : null
         }
-        results.push(...outcomes(group, await nicsComeBack(group, { from, timeoutMs: a.timeoutMs })))
+        const r = await nicsComeBack(group, { from, timeoutMs: a.timeoutMs })
+        results.push(...outcomes(group, r, from))
+        steps.push(...r.steps)
       }
       for (const r of results) if (r.error) log.error(r.error)
-      if (a.json) printJson({ results })
+      if (a.json) printJson({ results, steps })
       else {
-        const how = { home: 'was already home', pulled: 'is home, taken out of its container', returned: 'is home, handed back by the kernel', failed: 'is NOT home' }
-        for (const r of results) process.stdout.write(`${r.name} ${how[r.how]}\n`)
+        const how = { home: 'was already home', pulled: 'is home, taken out of', returned: 'is home, handed back by the kernel', failed: 'is NOT home' }
+        for (const r of results) process.stdout.write(`${r.name} ${how[r.how]}${r.from ? ` ${r.from}` : ''}\n`)
+        process.stdout.write(steps.map((s, i) => `  ${i + 1}. ${s}\n`).join(''))
         if (results.length > 1) process.stdout.write(table([['NIC', 'RESULT'], ...results.map((r) => [r.name, r.how])]))
       }
       return results.every((r) => r.ok) ? 0 : 1

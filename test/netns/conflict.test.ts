@@ -97,15 +97,27 @@ describe('the altname trap', () => {
     expect(w.link('eth2').altnames ?? []).not.toContain('eth2')
   })
 
-  test('an altname eth2 on another device is a conflict: nothing renamed, the altname kept', () => {
-    const { w, dev } = returned((w) => w.hostIp('link', 'property', 'add', 'dev', 'eth3', 'altname', 'eth2'))
+  test('an altname eth2 on another managed NIC (planted by a container) is dropped, and eth2 comes home (issue 8)', () => {
+    const { w } = returned((w) => w.hostIp('link', 'property', 'add', 'dev', 'eth3', 'altname', 'eth2'))
+    const r = w.nicbackJson<RestoreJson>(['restore'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json.steps.map((s) => s.description)).toContain('drop altname "eth2" of "eth3"')
+    expect(w.where()).toEqual(w.allHome())
+    expect(w.link('eth3').altnames ?? []).toEqual([])
+  })
+
+  test('an altname eth2 on a device nicback does not manage is a conflict: nothing renamed, the altname kept', () => {
+    const { w, dev } = returned((w) => {
+      w.hostIp('link', 'add', 'vx0', 'type', 'veth', 'peer', 'name', 'qx0', 'netns', w.wire)
+      w.hostIp('link', 'property', 'add', 'dev', 'vx0', 'altname', 'eth2')
+    })
     const before = w.links()
     const r = w.nicbackJson<RestoreJson>(['restore'])
     expect(r.code).toBe(1)
     expect(r.json.nics.find((n) => n.name === 'eth2')).toMatchObject({ outcome: 'conflict', now: dev })
-    expect(r.json.nics.find((n) => n.name === 'eth2')!.reason).toMatch(/altname of eth3/)
+    expect(r.json.nics.find((n) => n.name === 'eth2')!.reason).toMatch(/altname of vx0/)
     expect(w.links()).toEqual(before)
-    expect(w.link('eth3').altnames).toEqual(['eth2'])
+    expect(w.link('vx0').altnames).toEqual(['eth2'])
   })
 })
 

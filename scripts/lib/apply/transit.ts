@@ -10,7 +10,7 @@
 // device there are the move into the scratch netns (whatever arrives is
 // checked, and anything else goes straight back) and setting the NIC up
 // (which the container could do itself). Every step goes through a Journal.
-import { sameNic } from '../facts/identity.js'
+import { macOnly, sameNic } from '../facts/identity.js'
 import { displayName, readLinksIn, sysfsNames } from '../facts/links.js'
 import { tempName } from '../facts/names.js'
 import { run } from '../system/exec.js'
@@ -26,6 +26,8 @@ export class MoveError extends Error {
     message: string,
     readonly kind: 'refused' | 'failed',
     readonly overridable = false,
+    /** The NIC it is about, when several were asked for. */
+    readonly nic?: string,
   ) {
     super(message)
   }
@@ -39,7 +41,20 @@ export type Nic = Identity & { ifindex: number | null; name: string }
  *  ifindex it left with). Several candidates: the one with a hinted name,
  *  else none (nicback does not guess). */
 export function findNic(nic: Nic & { away?: Away | null }, links: readonly Link[], hints: readonly (string | undefined)[] = [nic.away?.insideName, nic.away?.leftAs]): Link | undefined {
-  const c = links.filter((l) => sameNic(nic, l))
+  let c = links.filter((l) => sameNic(nic, l))
+  if (c.length > 1 && macOnly(nic) && nic.ifindex !== null) {
+    // A look-alike a container made with the MAC of a MAC-only stand-in has
+    // another ifindex than the device that left (kept when it was free).
+    const same = c.filter((l) => l.ifindex === nic.ifindex)
+    if (same.length === 1) return same[0]
+  }
+  if (c.length === 0 && macOnly(nic) && nic.ifindex !== null) {
+    // A MAC-only stand-in whose MAC the container changed: the device that
+    // left keeps its ifindex (the kernel keeps it when it is free), and a
+    // look-alike has another. Only a device with neither bus nor permanent
+    // MAC may claim it so.
+    c = links.filter((l) => macOnly(l) && l.ifindex === nic.ifindex)
+  }
   if (c.length <= 1) return c[0]
   for (const h of [...hints, nic.name]) {
     const byName = c.filter((l) => l.name === h)
@@ -53,7 +68,10 @@ export function findNic(nic: Nic & { away?: Away | null }, links: readonly Link[
  *  it is free there). The journal's undo takes it back out (pullOut). */
 export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, journal: Journal): number {
   const renamed = insideName !== link.name ? ` as "${insideName}"` : ''
-  const undo = () => void pullOut(ns, { ...link, ifindex: null }, link.name, [insideName], new Journal())
+  const undo = () => {
+    pullOut(ns, { ...link, ifindex: null }, link.name, [insideName], new Journal())
+    if (link.up) run('ip', ['link', 'set', 'dev', link.name, 'up'])
+  }
   journal.do(
     `move "${link.name}" to ${ns.where}${renamed}`,
     () => {
@@ -89,13 +107,17 @@ export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (
   if (dev === undefined) throw new MoveError(`${hostName} is not in ${ns.where} (looked for it by identity)`, 'failed')
   const scratch = scratchNetns()
   try {
-    journal.do(`move "${dev.name}" out of ${ns.where}`, () => {
-      fault('move-out')
-      ipIn(ns, ['link', 'set', 'dev', address(dev.name, dev.ifindex), 'netns', scratch.path])
-    })
+    try {
+      journal.do(`move "${dev.name}" out of ${ns.where}`, () => {
+        fault('move-out')
+        ipIn(ns, ['link', 'set', 'dev', address(dev.name, dev.ifindex), 'netns', scratch.path])
+      })
+    } catch (err) {
+      throw new MoveError(`${(err as Error).message}; ${hostName} is still in ${ns.where} as "${dev.name}"`, 'failed')
+    }
     // Whatever arrived is checked here, where only nicback acts.
     const arrived = readLinksIn(scratch)
-    const it = arrived.find((l) => sameNic(nic, l) || sameNic({ ...nic, ifindex: dev.ifindex }, l))
+    const it = findNic({ ...nic, ifindex: nic.ifindex ?? dev.ifindex }, arrived, [])
     for (const other of arrived.filter((l) => l !== it)) {
       ipIn(scratch, ['link', 'set', 'dev', address(other.name, other.ifindex), 'netns', ns.path])
     }
@@ -106,14 +128,25 @@ export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (
         'failed',
       )
     }
+    if (nic.mac !== null && it.mac !== null && it.mac !== nic.mac) {
+      // Its own MAC back while nothing else can touch it (a MAC-only NIC is
+      // known on the host by it).
+      const mac = nic.mac
+      journal.do(`set the MAC of "${it.name}" back to ${mac} (was ${it.mac})`, () => void ipIn(scratch, ['link', 'set', 'dev', address(it.name, it.ifindex), 'address', mac]))
+    }
+    // Named here first, where nobody else acts, then moved: the host sees it
+    // arrive under its host name and no other.
     let as = hostName
+    const at = address(it.name, it.ifindex)
     journal.do(`move it to the host as "${hostName}"`, () => {
+      ipIn(scratch, ['link', 'set', 'dev', at, 'name', hostName])
       try {
-        ipIn(scratch, ['link', 'set', 'dev', address(it.name, it.ifindex), 'netns', hostNetnsPath(), 'name', hostName])
+        ipIn(scratch, ['link', 'set', 'dev', hostName, 'netns', hostNetnsPath()])
       } catch {
         // Taken on the host meanwhile: arrive under a temporary name instead.
         as = tempName(it.ifindex, new Set([...sysfsNames().values()].map(displayName)))
-        ipIn(scratch, ['link', 'set', 'dev', address(it.name, it.ifindex), 'netns', hostNetnsPath(), 'name', as])
+        ipIn(scratch, ['link', 'set', 'dev', hostName, 'name', as])
+        ipIn(scratch, ['link', 'set', 'dev', as, 'netns', hostNetnsPath()])
       }
     })
     return as

@@ -18,23 +18,16 @@ export function macOnly(id: Identity): boolean {
 }
 
 /** Whether `rec` (remembered) and `dev` (seen now) are the same NIC. */
-export function sameNic(rec: Identity & { ifindex?: number | null }, dev: Identity & { ifindex?: number | null }): boolean {
+export function sameNic(rec: Identity, dev: Identity): boolean {
   if (rec.bus !== null) {
     return dev.bus === rec.bus && (rec.devPort === null || dev.devPort === null || dev.devPort === rec.devPort)
   }
   if (rec.permAddr !== null) return dev.permAddr === rec.permAddr
   // No unforgeable identity was known when it was recorded: only a device that
-  // has neither a bus nor a permanent MAC may claim it by its MAC, and only
-  // the device that left: the kernel keeps a device's ifindex across netns
-  // moves when it is free, so a look-alike a container made has another one.
-  return macOnly(dev) && rec.mac !== null && dev.mac === rec.mac && (rec.ifindex == null || dev.ifindex == null || rec.ifindex === dev.ifindex)
-}
-
-/** Devices that carry a MAC-only NIC's MAC without being it (another
- *  ifindex): a container's look-alike, never taken for the NIC. */
-export function lookAlikes<D extends Identity & { ifindex: number; name: string }>(rec: Identity & { ifindex: number | null }, devs: readonly D[]): D[] {
-  if (!macOnly(rec) || rec.mac === null) return []
-  return devs.filter((d) => d.mac === rec.mac && !sameNic(rec, d))
+  // has neither a bus nor a permanent MAC may claim it by its MAC. Two such
+  // devices with one MAC are never told apart by guessing (matchNics: the
+  // recorded ifindex and name may break the tie, else it is ambiguous).
+  return macOnly(dev) && rec.mac !== null && dev.mac === rec.mac
 }
 
 export interface Match<R, D> {

@@ -86,15 +86,15 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
   const chosen: { give: Give; link: Link; insideName: string }[] = []
   for (const give of gives) {
     const link = links.find((l) => l.name === give.host)
-    if (link === undefined) throw new MoveError(notHere(give.host, entries, links), 'refused')
+    if (link === undefined) throw new MoveError(notHere(give.host, entries, links), 'refused', false, give.host)
     const recorded = entries.filter((e) => sameNic(e, link)).sort((a, b) => Number(b.name === give.host) - Number(a.name === give.host))[0]
     const insideName = give.inside ?? give.host
     const facts: AssignFacts = { hostName: give.host, link, recorded, wireless: isWireless(give.host), insideName, inside, where: ns.where }
     const first = assignRefusals(facts)
-    if (first.fatal.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${first.fatal.join('; ')}`, 'refused')
+    if (first.fatal.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${first.fatal.join('; ')}`, 'refused', false, give.host)
     if (!opts.force) {
       const { overridable } = assignRefusals({ ...facts, use: await hostUse(give.host) })
-      if (overridable.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${overridable.join('; ')}. --force moves it anyway`, 'refused', true)
+      if (overridable.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${overridable.join('; ')}. --force moves it anyway`, 'refused', true, give.host)
     } else if (first.overridable.length > 0) {
       log.warn(`moving ${give.host} although ${first.overridable.join('; ')} (--force)`)
     }

@@ -176,11 +176,15 @@ export interface ComeBackOptions {
   from: Netns | null
   /** How long to wait for the kernel to hand back NICs not found in `from`. */
   timeoutMs: number
+  /** Where they went, for messages ("container 0123abcd"). */
+  who?: string
 }
 
 export interface ComeBackResult {
-  /** Taken out of `from` by nicback (name they arrived under). */
+  /** Taken out of `from` by nicback. */
   pulled: string[]
+  /** Every step done, for people: the pull-outs, then the restore's. */
+  steps: string[]
   /** Handed back by the kernel (waited for). */
   returned: string[]
   /** Why a NIC is not home: not recorded, not back in time, a failed pull. */
@@ -190,7 +194,7 @@ export interface ComeBackResult {
 
 /** Brings the recorded NICs `names` home, wherever they are now. */
 export async function nicsComeBack(names: readonly string[], opts: ComeBackOptions): Promise<ComeBackResult> {
-  const result: ComeBackResult = { pulled: [], returned: [], failures: [], report: null }
+  const result: ComeBackResult = { pulled: [], steps: [], returned: [], failures: [], report: null }
   const entries = loadRegistry().nics
   const host = readLinks()
   const waitFor: string[] = []
@@ -216,7 +220,11 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
     }
     try {
       const journal = new Journal()
-      pullOut(opts.from, entry, name, [entry.away?.insideName, entry.away?.leftAs], journal)
+      try {
+        pullOut(opts.from, entry, name, [entry.away?.insideName, entry.away?.leftAs], journal)
+      } finally {
+        result.steps.push(...journal.done)
+      }
       result.pulled.push(name)
       present.push(name)
     } catch (err) {
@@ -238,10 +246,13 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
     for (const name of missing) {
       result.failures.push({
         name,
-        error: `${name} did not come back within ${opts.timeoutMs / 1000} s: something still holds its network namespace (a process, a bind mount under /run/netns or /run/docker/netns; "nicback status" names them), or it is a virtual device, which dies with it`,
+        error: `${name} did not come back${opts.who ? ` from ${opts.who}` : ''} within ${opts.timeoutMs / 1000} s: something still holds its network namespace (a process, a bind mount under /run/netns or /run/docker/netns; "nicback status" names them), or it is a virtual device, which dies with it`,
       })
     }
   }
-  if (present.length > 0) result.report = nicReturns({ select: { kind: 'names', names: present } })
+  if (present.length > 0) {
+    result.report = nicReturns({ select: { kind: 'names', names: present } })
+    result.steps.push(...result.report.steps.map((s) => s.description))
+  }
   return result
 }

@@ -8,7 +8,7 @@
 // altname on the same NIC (dropped first, else EEXIST), a name held by a
 // device nicback does not manage (never taken), pre-6.2 kernels that refuse to
 // rename an UP device, and temporary names left by a run that died.
-import { identityKey, lookAlikes, matchNics } from '../facts/identity.js'
+import { identityKey, matchNics } from '../facts/identity.js'
 import { isValidIfname, tempName } from '../facts/names.js'
 import type { Entry, Link } from '../types.js'
 import { describeAway } from './describe.js'
@@ -87,13 +87,7 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
     if (why !== undefined) {
       decide(entry, { ifindex: null, now: null, outcome: 'ambiguous', reason: why })
     } else if (link === undefined) {
-      const fakes = lookAlikes(entry, links)
-      if (fakes.length > 0) {
-        const f = fakes.map((d) => `${d.name} (ifindex ${d.ifindex})`).join(', ')
-        decide(entry, { ifindex: null, now: null, outcome: 'ambiguous', reason: `${f} carries its MAC ${entry.mac}, but is not the device that left (ifindex ${entry.ifindex}); it is known by MAC only, so nicback refuses to take a look-alike for it` })
-      } else {
-        decide(entry, { ifindex: null, now: null, outcome: 'away', reason: awayReason(entry) })
-      }
+      decide(entry, { ifindex: null, now: null, outcome: 'away', reason: awayReason(entry) })
     } else if (link.name === entry.name) {
       const settings = entry.away !== null && opts.want(entry, link)
       decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'home', reason: 'already under its recorded name' }, settings)

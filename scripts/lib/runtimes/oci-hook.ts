@@ -124,7 +124,7 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
     try {
       await nicsLeave(give, target, { via: 'hook', force, container })
     } catch (err) {
-      if (err instanceof MoveError) throw new OciError(`cannot give ${give.map((g) => g.host).join(', ')} to ${who}: ${err.message}`)
+      if (err instanceof MoveError) throw new OciError(`cannot give ${err.nic ?? give.map((g) => g.host).join(', ')} to ${who}: ${err.message}`)
       throw err
     } finally {
       target.close()
@@ -185,7 +185,7 @@ export async function poststop(state: OciState, waitMs: number): Promise<number>
   }
   let r
   try {
-    r = await nicsComeBack(names, { from, timeoutMs: waitMs })
+    r = await nicsComeBack(names, { from, timeoutMs: waitMs, who })
   } finally {
     from?.close()
   }
