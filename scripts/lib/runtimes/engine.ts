@@ -2,7 +2,7 @@
 // engine's own `inspect` (Docker or podman, as JSON), and whether it shares
 // the host's network namespace (`--network host`), which nicback compares by
 // inode rather than trusting the engine's NetworkMode string.
-import { existsSync, statSync, statfsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { CommandError, run, which } from '../system/exec.js'
 
@@ -126,27 +126,4 @@ export function inspectContainer(ref: string, engines: readonly Engine[] = ENGIN
     return parseInspect(out, engine, ref)
   }
   throw new ContainerError(`no container "${ref}" (${answers.join('; ')})`, asked > 0 && noSuch === asked)
-}
-
-/** statfs(2) f_type of the nsfs filesystem: what a namespace file is on. */
-export const NSFS_MAGIC = 0x6e736673
-
-/** Whether `path` is a namespace file (/proc/PID/ns/net, a bind mount of one). */
-export function isNetnsFile(path: string): boolean {
-  try {
-    return Number(statfsSync(path).type) === NSFS_MAGIC
-  } catch {
-    return false
-  }
-}
-
-/** Identity of a network namespace file (nsfs inode and device). */
-export function netnsId(path: string): string {
-  const st = statSync(path)
-  return `${st.dev}:${st.ino}`
-}
-
-/** Whether the network namespace at `path` is the one nicback runs in. */
-export function isOwnNetns(path: string): boolean {
-  return netnsId(path) === netnsId('/proc/self/ns/net')
 }
