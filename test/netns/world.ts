@@ -336,7 +336,7 @@ export class World {
 
   /** `nicback ARGS...` inside the host namespace, with this world's registry. */
   nicback(args: string[], env: Record<string, string> = {}): RunResult {
-    const r = spawnSync('ip', this.argv(args), { encoding: 'utf8', env: this.env(env), timeout: 60_000 })
+    const r = spawnSync('ip', this.argv(args), { encoding: 'utf8', env: this.env(env), timeout: 60_000, maxBuffer: 256 << 20 })
     if (r.error) throw r.error
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
   }

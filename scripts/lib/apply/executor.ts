@@ -13,6 +13,7 @@ import { displayName, sysfsNames } from '../facts/links.js'
 import { isValidIfname } from '../facts/names.js'
 import { CommandError, run } from '../system/exec.js'
 import type { Step } from '../plan/planner.js'
+import { stopAfter } from './journal.js'
 
 export interface ApplyResult {
   done: Step[]
@@ -285,6 +286,11 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
     settings = settings.filter((s) => s !== step)
   }
   const all = [...plan.names, ...settings]
+  const k = stopAfter()
+  if (k !== null && k < all.length) {
+    batch(all.slice(0, k).map(ipArgs), false)
+    process.kill(process.pid, 'SIGKILL')
+  }
   const r = batch(all.map(ipArgs), false)
   if (r.ok) return { names: { done: [...plan.names] }, settingErrors }
   const at = r.failedLines[0]! - 1

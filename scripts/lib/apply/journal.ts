@@ -57,3 +57,11 @@ export class Journal {
 export function fault(at: string): void {
   if (process.env.NICBACK_FAIL_AT === at) throw new Error(`NICBACK_FAIL_AT=${at}: injected failure`)
 }
+
+/** Test hook: NICBACK_STOP_AFTER=k makes a restore die (SIGKILL) after the
+ *  first k steps of its batch, as a udev worker killed mid-run would; null
+ *  when not set. The next run must converge. */
+export function stopAfter(): number | null {
+  const k = process.env.NICBACK_STOP_AFTER
+  return k !== undefined && /^\d+$/.test(k) ? Number(k) : null
+}

@@ -14,6 +14,7 @@ import { macOnly, sameNic } from '../facts/identity.js'
 import { displayName, readLinksIn, sysfsNames } from '../facts/links.js'
 import { tempName } from '../facts/names.js'
 import { run } from '../system/exec.js'
+import { log } from '../system/log.js'
 import { hostNetnsPath, ipIn, scratchNetns, type Netns } from '../system/netns.js'
 import type { Away, Identity, Link } from '../types.js'
 import { address } from './executor.js'
@@ -96,6 +97,23 @@ export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, j
   return there.ifindex
 }
 
+/** A device the container slipped into the scratch netns goes back to it,
+ *  under a temporary name if the container has taken its name meanwhile.
+ *  If even that fails, it stays where it is: a virtual device dies with the
+ *  scratch netns, a NIC goes to the host as the kernel hands back any NIC. */
+function sendBack(scratch: Netns, ns: Netns, dev: Link): void {
+  const at = address(dev.name, dev.ifindex)
+  try {
+    ipIn(scratch, ['link', 'set', 'dev', at, 'netns', ns.path])
+  } catch {
+    try {
+      ipIn(scratch, ['link', 'set', 'dev', at, 'netns', ns.path, 'name', tempName(dev.ifindex, new Set())])
+    } catch (err) {
+      log.warn(`${dev.name} (ifindex ${dev.ifindex}), which ${ns.where} slipped in instead of the NIC, could not be sent back (${(err as Error).message.trim()}): it is left to the kernel`)
+    }
+  }
+}
+
 /** Takes NIC `nic` out of `ns` to the host as `hostName` (or, if that name
  *  was taken on the host meanwhile, as a temporary name the return moment
  *  then resolves): so the host never sees devN or its container-side name.
@@ -118,9 +136,7 @@ export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (
     // Whatever arrived is checked here, where only nicback acts.
     const arrived = readLinksIn(scratch)
     const it = findNic({ ...nic, ifindex: nic.ifindex ?? dev.ifindex }, arrived, [])
-    for (const other of arrived.filter((l) => l !== it)) {
-      ipIn(scratch, ['link', 'set', 'dev', address(other.name, other.ifindex), 'netns', ns.path])
-    }
+    for (const other of arrived.filter((l) => l !== it)) sendBack(scratch, ns, other)
     if (it === undefined) {
       const what = arrived.map((l) => `${l.name} (ifindex ${l.ifindex})`).join(', ') || 'nothing'
       throw new MoveError(

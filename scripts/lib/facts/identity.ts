@@ -49,6 +49,18 @@ export function matchNics<R extends Identity & { ifindex: number | null; name: s
   const claimedBy = new Map<D, R[]>()
   for (const rec of recs) {
     let candidates = devs.filter((d) => sameNic(rec, d))
+    if (macOnly(rec) && rec.ifindex !== null && candidates.length > 0) {
+      // Known by MAC alone, which a container can put on any device of its
+      // own: the claimant must be the device that left. The kernel keeps a
+      // device's ifindex when it is free, so it comes back under the one it
+      // left with, unless another device holds that one now.
+      const holder = devs.find((d) => d.ifindex === rec.ifindex)
+      if (holder !== undefined && sameNic(rec, holder)) candidates = [holder]
+      else if (holder === undefined) {
+        ambiguous.set(rec, `${candidates.map((d) => `${d.name} (ifindex ${d.ifindex})`).join(', ')} carries its MAC ${rec.mac} but not the ifindex it left with (${rec.ifindex}), which is free: not the device that left (known by MAC only), so nicback will not take it for it`)
+        continue
+      }
+    }
     if (candidates.length > 1) {
       const byHint = candidates.filter((d) => d.ifindex === rec.ifindex || d.name === rec.name)
       if (byHint.length === 1) candidates = byHint

@@ -8,7 +8,7 @@ import * as v from 'valibot'
 import { writeFileDurably } from '../system/atomic.js'
 import { sameNic, identityKey } from '../facts/identity.js'
 import { withLock } from '../system/lock.js'
-import { ensurePrivateDir, privateProblem, registryPath, stateDir, StateDirError } from '../system/paths.js'
+import { checkPrivateDir, ensurePrivateDir, privateProblem, registryPath, stateDir, StateDirError } from '../system/paths.js'
 import { dirname } from 'node:path'
 import { isValidIfname } from '../facts/names.js'
 import type { Entry, Registry } from '../types.js'
@@ -97,6 +97,7 @@ export function entryProblem(e: Entry): string | null {
 /** The registry, or an empty one when the file does not exist yet. Only a
  *  regular file that is root's and writable by no one else is read. */
 export function loadRegistry(path = registryPath()): Registry {
+  checkPrivateDir(dirname(path))
   let content: string
   let fd: number
   try {

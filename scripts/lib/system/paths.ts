@@ -37,6 +37,18 @@ export function privateProblem(st: Stats, kind: 'file' | 'dir'): string | null {
   return null
 }
 
+/** Checks the state directory if it exists (readers: no directory is made). */
+export function checkPrivateDir(dir: string): void {
+  let st: Stats
+  try {
+    st = lstatSync(dir)
+  } catch {
+    return
+  }
+  const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
+  if (problem !== null) throw new StateDirError(`refusing the state directory ${dir}: ${problem}; make it root's and private ("chown root: ${dir} && chmod 0700 ${dir}") or set NICBACK_STATE_DIR`)
+}
+
 /** Makes the state directory (mode 0700) or checks the one there. */
 export function ensurePrivateDir(dir: string): void {
   let st: Stats

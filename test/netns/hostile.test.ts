@@ -1,0 +1,243 @@
+// Issue 8: a container with NET_ADMIN must not be able to steer the host.
+// One test per class the hostile-container audit found, each against real
+// kernel state in namespaces made here: the container side is scripted to do
+// what an attacker would (race nicback on link events, plant names, bytes,
+// look-alikes), and every assertion reads the host back from the kernel.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, type RestoreJson, type StatusJson, type World } from './world.js'
+
+beforeAll(ensureBuilt)
+const procs: ChildProcess[] = []
+afterEach(() => {
+  for (const p of procs.splice(0)) p.kill('SIGKILL')
+  destroyWorlds()
+})
+
+function recorded(n = 4): World {
+  const w = createWorld({ nics: n })
+  const r = w.nicback(['record', ...w.nics])
+  expect(r.code, r.stderr).toBe(0)
+  return w
+}
+
+/** `sh -c SCRIPT` (names with raw bytes go through printf). */
+function sh(script: string): string {
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`sh -c ${script}: ${r.stderr}`)
+  return r.stdout
+}
+
+/** The host's devices by `ip -o link` (whatever bytes names or aliases hold):
+ *  MAC -> ifindex and name bytes shown by ip. */
+function hostByMac(w: World): Map<string, { ifindex: number; name: string }> {
+  const out = new Map<string, { ifindex: number; name: string }>()
+  for (const line of sh(`ip -n ${w.host} -o link show`).split('\n')) {
+    const m = /^(\d+): ([^:@]+)[:@].*link\/ether ([0-9a-f:]{17})/.exec(line)
+    if (m) out.set(m[3]!, { ifindex: Number(m[1]), name: m[2]! })
+  }
+  return out
+}
+
+const FAKE_MAC = '02:66:66:66:66:66'
+
+describe('1. release while the container swaps names on every link event', () => {
+  test("the container's own device never reaches the host; the NIC comes home once the race stops", async () => {
+    const w = createWorld()
+    const ctr = w.container('race')
+    expect(w.nicback(['assign', 'eth1', '--netns', ctr, '--as', 'eth0', '--force']).code).toBe(0)
+    w.ip('-n', ctr, 'link', 'add', 'fake', 'address', FAKE_MAC, 'type', 'veth', 'peer', 'name', 'fakep')
+    // Swap the names of the NIC and the container's own device, forever.
+    const racer = spawn('ip', ['netns', 'exec', ctr, 'sh', '-c', 'while :; do ip link set eth0 name x; ip link set fake name eth0; ip link set x name fake; done 2>/dev/null'], { stdio: 'ignore' })
+    procs.push(racer)
+    let failures = 0
+    for (let i = 0; i < 6; i++) {
+      const r = w.nicback(['release', 'eth1', '--timeout', '1'])
+      const host = hostByMac(w)
+      expect(host.has(FAKE_MAC), `attempt ${i}: the container's device is on the host\n${r.stderr}`).toBe(false)
+      if (r.code === 0) {
+        expect(host.get(macOf(1))?.name).toBe('eth1')
+        break
+      }
+      failures++
+      expect(r.stderr).toMatch(/eth1|arrived instead|still in|not in/)
+      expect(host.has(macOf(1))).toBe(false)
+    }
+    racer.kill('SIGKILL')
+    await new Promise((r) => racer.once('exit', r))
+    if (hostByMac(w).get(macOf(1)) === undefined) {
+      const r = w.nicback(['release', 'eth1'])
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const host = hostByMac(w)
+    expect(host.get(macOf(1))?.name).toBe('eth1')
+    expect(host.has(FAKE_MAC)).toBe(false)
+    // The container keeps its own device (sent back if it ever got out).
+    expect(sh(`ip -n ${ctr} -o link show`)).toContain(FAKE_MAC)
+    console.log(`release under a racing container: ${failures} refused attempt(s) before it came home`)
+  })
+})
+
+describe('2. one device with hostile bytes does not stop the others', () => {
+  test('a returned NIC named 0xff with control bytes in ifalias and altname, beside a devN: status works, restore --all brings both home', () => {
+    const w = recorded()
+    const ctr = w.container('bytes')
+    w.lend(ctr, ['eth1', 'eth2'], { eth1: 'eth0', eth2: 'eth3' })
+    const i1 = w.ifindexIn(ctr, 'eth1')
+    const i2 = w.ifindexIn(ctr, 'eth2')
+    sh(`ip -n ${ctr} link set dev eth0 name "$(printf 'a\\377b')" && ip -n ${ctr} link set dev if${i1} alias "$(printf 'q\\001\\377z')" && ip -n ${ctr} link property add dev if${i1} altname "$(printf 'x\\001y')"`)
+    // The kernel hands them back: the 0xff name is free on the host, eth3 is not.
+    sh(`ip -n ${ctr} link set dev if${i1} netns ${w.host} && ip -n ${ctr} link set dev eth3 netns ${w.host} name dev${i2}`)
+    const status = w.nicbackJson<StatusJson[]>(['status'])
+    expect(status.code, status.stderr).toBe(0)
+    expect(status.json.find((s) => s.recordedName === 'eth1')).toMatchObject({ state: 'returned-misnamed', name: 'a\\xffb (not UTF-8)' })
+    const r = w.nicbackJson<RestoreJson>(['restore', '--all'])
+    expect(r.code, r.stderr).toBe(0)
+    const host = hostByMac(w)
+    expect(host.get(macOf(1))).toEqual({ ifindex: i1, name: 'eth1' })
+    expect(host.get(macOf(2))).toEqual({ ifindex: i2, name: 'eth2' })
+  })
+})
+
+describe('3. an altname planted on one NIC does not block another', () => {
+  test("the container gives NIC A an altname equal to NIC B's host name: both come home, the altname dropped and logged", () => {
+    const w = recorded()
+    const a = w.container('a')
+    const b = w.container('b')
+    w.lend(a, ['eth1'])
+    w.lend(b, ['eth2'], { eth2: 'eth0' })
+    w.ip('-n', a, 'link', 'property', 'add', 'dev', 'eth1', 'altname', 'eth2')
+    w.handBack(a)
+    expect(w.link('eth1').altnames).toEqual(['eth2'])
+    const back = w.handBack(b)
+    expect(back.eth2).toMatch(/^dev\d+$/)
+    const r = w.nicbackJson<RestoreJson>(['restore', '--all'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json.steps.map((s) => s.description)).toContain('drop altname "eth2" of "eth1"')
+    expect(w.where()).toEqual(w.allHome())
+  })
+})
+
+describe('4. bad events and names never break the registry', () => {
+  const pci = (name: string, fn = '03') => ({ DEVPATH: `/devices/pci0000:00/0000:00:${fn}.0/net/${name}` })
+  test('udev remove with IFINDEX -1, 1e300, 99999999999 or an invalid INTERFACE: logged and ignored; the registry still reads', () => {
+    const w = recorded()
+    const reg = w.registryText()
+    for (const env of [
+      { ACTION: 'remove', INTERFACE: 'eth0', IFINDEX: '-1', ...pci('eth0') },
+      { ACTION: 'remove', INTERFACE: 'eth0', IFINDEX: '1e300', ...pci('eth0') },
+      { ACTION: 'remove', INTERFACE: 'eth0', IFINDEX: '99999999999', ...pci('eth0') },
+      { ACTION: 'remove', INTERFACE: 'a b', IFINDEX: '3', ...pci('a b') },
+      { ACTION: 'remove', INTERFACE: 'x'.repeat(16), IFINDEX: '3', ...pci('x') },
+    ]) {
+      const r = w.nicback(['udev'], env)
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toMatch(/ignored/)
+      expect(w.registryText()).toBe(reg)
+    }
+    expect(w.nicback(['status']).code).toBe(0)
+  })
+
+  test('record of a kernel-valid name with U+3000 writes a registry that reads back', () => {
+    const w = recorded()
+    const name = 'x\u3000y'
+    w.hostIp('link', 'add', name, 'type', 'veth', 'peer', 'name', 'q3000', 'netns', w.wire)
+    const r = w.nicback(['record', name])
+    expect(r.code, r.stderr).toBe(0)
+    const s = w.nicbackJson<StatusJson[]>(['status'])
+    expect(s.code, s.stderr).toBe(0)
+    expect(s.json.some((x) => x.recordedName === name)).toBe(true)
+  })
+})
+
+describe('5. a borrowed name does not replace an away NIC\'s record', () => {
+  test("an unrecorded NIC leaving under an away NIC's name leaves that record alone", () => {
+    const w = recorded()
+    const ev = (fn: string) => w.nicback(['udev'], { ACTION: 'remove', INTERFACE: 'ens3', IFINDEX: '40', DEVPATH: `/devices/pci0000:00/0000:00:${fn}.0/net/ens3` })
+    expect(ev('03').code).toBe(0)
+    const first = JSON.parse(w.registryText()) as { nics: { name: string; bus: string | null; away: unknown }[] }
+    expect(first.nics.find((e) => e.name === 'ens3')).toMatchObject({ bus: '0000:00:03.0' })
+    const r = ev('04')
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/not recorded, ens3 stays promised/)
+    const after = JSON.parse(w.registryText()) as typeof first
+    expect(after.nics.filter((e) => e.name === 'ens3')).toEqual(first.nics.filter((e) => e.name === 'ens3'))
+  })
+})
+
+describe('6. a state directory others can write is refused', () => {
+  test('a 0777 state dir, a registry owned by someone else, a symlinked lock', () => {
+    const w = recorded()
+    chmodSync(w.state, 0o777)
+    let r = w.nicback(['status'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/refusing the state directory .*others can write it.*chmod 0700/)
+    chmodSync(w.state, 0o700)
+    chownSync(w.registryPath, 65534, 65534)
+    r = w.nicback(['restore'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/owned by uid 65534/)
+    chownSync(w.registryPath, 0, 0)
+
+    const target = join(mkdtempSync(join(tmpdir(), 'nicback-lock-target-')), 'made-by-root')
+    rmSync(`${w.registryPath}.lock`, { force: true })
+    symlinkSync(target, `${w.registryPath}.lock`)
+    r = w.nicback(['record', 'eth0'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/symlink/)
+    expect(existsSync(target)).toBe(false)
+  })
+
+  test('a state dir under /proc is refused at once, a FIFO as config.json does not hang the hook', async () => {
+    const w = recorded()
+    const t0 = Date.now()
+    const r = w.nicback(['status'], { NICBACK_STATE_DIR: '/proc/self/nicback' })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/kernel filesystem/)
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    const bundle = mkdtempSync(join(tmpdir(), 'nicback-fifo-'))
+    spawnSync('mkfifo', [join(bundle, 'config.json')])
+    const state = JSON.stringify({ ociVersion: '1.0.2', id: 'fifo', status: 'creating', pid: 1, bundle })
+    const hook = spawnSync('ip', ['netns', 'exec', w.host, process.execPath, NICBACK, 'hook', '--stage', 'createRuntime'], { input: state, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NICBACK_STATE_DIR: w.state } })
+    expect(hook.signal, 'the hook hung on a FIFO').toBeNull()
+    expect(hook.status).toBe(1)
+    expect(hook.stderr).toMatch(/not a regular file/)
+    rmSync(bundle, { recursive: true, force: true })
+  })
+})
+
+describe('8. a look-alike with a MAC-only NIC\'s MAC is not taken for it', () => {
+  test("a device on the host carrying an away stand-in's MAC under another ifindex is refused, and status says why", () => {
+    const w = createWorld()
+    const ctr = w.container('l')
+    expect(w.nicback(['assign', 'eth1', '--netns', ctr, '--force']).code).toBe(0)
+    w.hostIp('link', 'add', 'dev99', 'address', macOf(1), 'type', 'veth', 'peer', 'name', 'q99', 'netns', w.wire)
+    const r = w.nicbackJson<RestoreJson>(['restore', 'eth1'])
+    expect(r.code).toBe(1)
+    expect(r.json.nics.find((n) => n.name === 'eth1')).toMatchObject({ outcome: 'ambiguous' })
+    expect(r.json.nics.find((n) => n.name === 'eth1')!.reason).toMatch(/not the device that left/)
+    expect(w.links().some((l) => l.ifname === 'dev99')).toBe(true)
+    expect(w.links().some((l) => l.ifname === 'eth1')).toBe(false)
+  })
+})
+
+describe('9. small ones', () => {
+  test('status with 200000 registry entries; restore of an unknown name says only that', () => {
+    const w = recorded(1)
+    const reg = JSON.parse(w.registryText()) as { nics: Record<string, unknown>[] }
+    const base = reg.nics[0]!
+    reg.nics = Array.from({ length: 200_000 }, (_, i) => ({ ...base, name: `n${i}`, mac: `02:${[(i >> 16) & 255, (i >> 8) & 255, i & 255, 1, 2].map((x) => x.toString(16).padStart(2, '0')).join(':')}`, ifindex: 100000 + i }))
+    writeFileSync(w.registryPath, JSON.stringify(reg), { mode: 0o600 })
+    const s = w.nicback(['status'])
+    expect(s.code, s.stderr.slice(0, 500)).toBe(0)
+    expect(s.stdout.split('\n').length).toBeGreaterThan(200_000)
+    const u = w.nicback(['restore', 'nosuch0'])
+    expect(u.code).toBe(1)
+    expect(u.stderr).toMatch(/nosuch0 is not a recorded NIC/)
+    expect(u.stdout).not.toMatch(/Nothing to restore/)
+    expect(readFileSync(w.registryPath, 'utf8')).toBe(JSON.stringify(reg))
+  }, 120_000)
+})
