@@ -22,7 +22,7 @@ interface LinkState {
 type Raw = Record<string, Record<string, unknown>>
 const parse = <T>(s: unknown): T => JSON.parse(String(s)) as T
 
-describe.skipIf(!run)('assign / release with Docker', () => {
+describe.skipIf(!run)('assign / release with Docker, and a hostile container (issue 8)', () => {
   test.each(KERNELS)('%s: assign --to c1 --as ens4, release --from c1, docker rm -f, release after rm', async (kernel: Kernel) => {
     if (!available.ok) throw new Error(`the VM tier cannot run here: ${available.why}`)
     const vm = await runInVm({ kernel, script: SCRIPT, docker: true, timeoutMs: 600_000 })
@@ -69,6 +69,24 @@ describe.skipIf(!run)('assign / release with Docker', () => {
     expect(g.assignRc, String(g.assign)).toBe(0)
     expect(g.releaseRc, String(g.release)).toBe(0)
     expect(parse<LinkState>(g.after)).toEqual(parse<LinkState>(g.before))
+
+    // race (issue 8): the container's own device never reached the host.
+    const race = r.race!
+    expect(race.assignRc, String(race.assign)).toBe(0)
+    expect(race.fakeOnHost, all).toBe(false)
+    expect(race.fakeInContainer, all).toBe(1)
+    expect(parse<LinkState>(race.after), all).toEqual(before)
+    console.log(`[vm ${kernel} assign] release under a racing container, exit codes:${race.tries}`)
+
+    // altname (issue 8): the altname planted on ens3 came back with it and
+    // did not keep ens5 from its name.
+    const alt = r.altname!
+    expect(alt.assignRc, String(alt.assign)).toBe(0)
+    expect(parse<string[]>(alt.altnamesWhenBack), all).toContain('ens5')
+    expect((alt.watch as { ok: boolean }).ok, all).toBe(true)
+    expect(parse<LinkState>(alt.ens3).name).toBe('ens3')
+    expect(parse<LinkState>(alt.ens5).name).toBe('ens5')
+    expect(parse<string[]>(alt.ens3altnames)).not.toContain('ens5')
 
     const end = r.end!
     expect(end.untouched, all).toBe(true)

@@ -8,6 +8,11 @@
 #             (devN), the udev rule gives it its name back.
 #   gone      assign ens5 --to c2, docker rm -f c2, then release --from c2:
 #             the container is gone, release waits for / finds the NIC back.
+#   race      (issue 8) release ens3 while the container swaps the NIC's name
+#             with a veth of its own in a tight loop: the veth never reaches
+#             the host; once the race stops, ens3 comes home.
+#   altname   (issue 8) the container plants altname ens5 on ens3; both die:
+#             ens3 and ens5 both end home, the planted altname dropped.
 # Results: /out/result.json (strings; the test parses them).
 set -u
 . test/vm/guest/lib.sh
@@ -77,6 +82,44 @@ R3=$($NB release --from c2 --timeout 10 2>&1); R3RC=$?
 udevadm settle
 result gone "{\"assignRc\": $A3RC, \"assign\": $(j "$A3"), \"releaseRc\": $R3RC, \"release\": $(j "$R3"), \
 \"before\": $(j "$S5"), \"after\": $(j "$(state_of ens5)")}"
+
+# ----------------------------------------------------------------- race
+FAKE=02:66:66:66:66:66
+docker run -d --network none --name c3 nbtest sleep 1000 >/dev/null
+P=$(pid_of c3)
+A4=$($NB assign ens3 --to c3 --as ens4 2>&1); A4RC=$?
+nsenter -t "$P" -n ip link add fake address $FAKE type veth peer name fakep
+nsenter -t "$P" -n sh -c 'while :; do ip link set ens4 name x; ip link set fake name ens4; ip link set x name fake; done' >/dev/null 2>&1 &
+RACER=$!
+TRIES="" FAKE_ON_HOST=false
+for i in 1 2 3 4; do
+  $NB release ens3 --timeout 2 >/dev/null 2>>/tmp/race.err; TRIES="$TRIES $?"
+  ip -o link | grep -q "$FAKE" && FAKE_ON_HOST=true
+  ip link show ens3 >/dev/null 2>&1 && break
+done
+kill "$RACER"; wait "$RACER" 2>/dev/null
+ip link show ens3 >/dev/null 2>&1 || $NB release ens3 >/dev/null 2>>/tmp/race.err
+udevadm settle
+ip -o link | grep -q "$FAKE" && FAKE_ON_HOST=true
+FAKE_IN_CTR=$(nsenter -t "$P" -n ip -o link | grep -c "$FAKE")
+docker rm -f c3 >/dev/null
+udevadm settle
+result race "{\"assignRc\": $A4RC, \"assign\": $(j "$A4"), \"tries\": $(j "$TRIES"), \"fakeOnHost\": $FAKE_ON_HOST, \"fakeInContainer\": $FAKE_IN_CTR, \
+\"errors\": $(j "$(cat /tmp/race.err)"), \"after\": $(j "$(state_of ens3)"), \"before\": $(j "$S3")}"
+
+# -------------------------------------------------------------- altname
+docker run -d --network none --name c4 nbtest sleep 1000 >/dev/null
+docker run -d --network none --name c5 nbtest sleep 1000 >/dev/null
+A5=$($NB assign ens3 --to c4 2>&1 && $NB assign ens5 --to c5 --as eth0 2>&1); A5RC=$?
+nsenter -t "$(pid_of c4)" -n ip link property add dev ens3 altname ens5
+docker rm -f c4 >/dev/null
+udevadm settle
+ALT_BACK=$(ip -j link show ens3 | jq -c '.[0].altnames // []')
+W5=$($WATCH --expect $M3=ens3 --expect $M5=ens5 -- docker rm -f c5)
+udevadm settle
+result altname "{\"assignRc\": $A5RC, \"assign\": $(j "$A5"), \"altnamesWhenBack\": $(j "$ALT_BACK"), \"watch\": $W5, \
+\"ens3\": $(j "$(state_of ens3)"), \"ens5\": $(j "$(state_of ens5)"), \"ens3altnames\": $(j "$(ip -j link show ens3 | jq -c '.[0].altnames // []')"), \
+\"status\": $(j "$($NB status --json)")}"
 
 ip link set ens3 down # as it was before the scenario
 udevadm settle
