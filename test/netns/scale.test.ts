@@ -1,6 +1,8 @@
 // Many NICs at once, and several nicback processes at once.
+import { spawn } from 'node:child_process'
+import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, expect, test } from 'vitest'
-import { createWorld, destroyWorlds, ensureBuilt, type RestoreJson, type World } from './world.js'
+import { createWorld, destroyWorlds, ensureBuilt, NICBACK, type RestoreJson, type World } from './world.js'
 
 beforeAll(ensureBuilt)
 afterEach(destroyWorlds)
@@ -73,4 +75,33 @@ test('4 restores started at once on 8 returned NICs: all succeed, the work is do
   expect(reg.version).toBe(1)
   expect(reg.nics.map((e) => e.name).sort()).toEqual(w.nics.slice().sort())
   expect(w.nicback(['status']).code).toBe(0)
+})
+
+test('a storm: 64 udev add events at once (nicback-udev.cjs), one per returned NIC: all exit 0, each NIC renamed exactly once, all home', async () => {
+  const { w, lent } = massReturn(80, 16, 4)
+  const udev = join(dirname(NICBACK), 'nicback-udev.cjs')
+  const devs = w.links().filter((l) => /^dev\d+$/.test(l.ifname))
+  expect(devs).toHaveLength(64)
+  const t0 = performance.now()
+  const runs = await Promise.all(
+    devs.map(
+      (l, i) =>
+        new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+          const env = { ...process.env, NICBACK_STATE_DIR: w.state, ACTION: 'add', INTERFACE: l.ifname, IFINDEX: String(l.ifindex), DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.${i >> 5}/net/${l.ifname}` }
+          const child = spawn('ip', ['netns', 'exec', w.host, process.execPath, udev], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+          let stderr = ''
+          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+          child.on('error', reject)
+          child.on('close', (code) => resolve({ code: code ?? -1, stderr }))
+        }),
+    ),
+  )
+  const wall = performance.now() - t0
+  const leaders = runs.filter((r) => /ran in \d+ ms/.test(r.stderr)).length
+  console.log(`netns: storm of ${devs.length} udev add events: ${wall.toFixed(0)} ms wall, ${leaders} run(s) did the work`)
+  for (const r of runs) expect(r.code, r.stderr).toBe(0)
+  expect(runs.filter((r) => /error/.test(r.stderr)).map((r) => r.stderr)).toEqual([])
+  const renamed = runs.flatMap((r) => [...r.stderr.matchAll(/rename "(dev\d+)" to "(eth\d+)"/g)].map((m) => m[2]!))
+  expect(renamed.slice().sort()).toEqual(lent.slice().sort())
+  expect(w.where()).toEqual(w.allHome())
 })

@@ -28,6 +28,8 @@ export interface ApplyResult {
     /** The kernel refused to rename a device that is up (EBUSY: before 6.2). */
     busy: boolean
   }
+  /** Failures of other, independent groups of renames (applyPlan). */
+  alsoFailed?: NonNullable<ApplyResult['failed']>[]
 }
 
 export function describeStep(s: Step): string {
@@ -291,12 +293,62 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
     batch(all.slice(0, k).map(ipArgs), false)
     process.kill(process.pid, 'SIGKILL')
   }
-  const r = batch(all.map(ipArgs), false)
-  if (r.ok) return { names: { done: [...plan.names] }, settingErrors }
-  const at = r.failedLines[0]! - 1
-  if (at < plan.names.length) return { names: undoBefore(plan.names, at, r.stderr, batch, readBack), settingErrors }
-  const failed = all[at]!
-  if (!(failed.op === 'mac' && isBusy(r.stderr) && macWhileDown(failed, batch))) settingErrors.push(`failed to ${describeStep(failed)}: ${cause(r.stderr)}`)
-  settingErrors.push(...applySettings(all.slice(at + 1), batch, () => {}))
-  return { names: { done: [...plan.names] }, settingErrors }
+  // Renames fall into independent groups (a chain or cycle of NICs waiting
+  // on each other's names): a failure undoes its own group only, and the
+  // other groups go on, in the same batch when all goes well.
+  const groupOf = renameGroups(plan.names)
+  const names = new Set<Step>(plan.names)
+  const done: Step[] = []
+  const failures: NonNullable<ApplyResult['failed']>[] = []
+  const dead = new Set<number>()
+  let queue = all
+  while (queue.length > 0) {
+    const r = batch(queue.map(ipArgs), false)
+    const at = r.ok ? queue.length : r.failedLines[0]! - 1
+    for (const s of queue.slice(0, at)) if (names.has(s)) done.push(s)
+    if (r.ok) break
+    const failed = queue[at]!
+    if (names.has(failed)) {
+      const g = groupOf(failed)
+      const mine = done.filter((s) => groupOf(s) === g)
+      const f = undoBefore([...mine, failed], mine.length, r.stderr, batch, readBack).failed!
+      failures.push(f)
+      for (const s of mine) done.splice(done.indexOf(s), 1)
+      dead.add(g)
+    } else if (!(failed.op === 'mac' && isBusy(r.stderr) && macWhileDown(failed, batch))) {
+      settingErrors.push(`failed to ${describeStep(failed)}: ${cause(r.stderr)}`)
+    }
+    queue = queue.slice(at + 1).filter((s) => !dead.has(groupOf(s)))
+  }
+  const result: ApplyResult = { done }
+  if (failures.length > 0) result.failed = failures[0]!
+  if (failures.length > 1) result.alsoFailed = failures.slice(1)
+  return { names: result, settingErrors }
+}
+
+/** Pure: which group each step's device belongs to. Two devices are in one
+ *  group when one is renamed to a name the other leaves (or whose altname
+ *  the other drops): they depend on each other. A device no rename touches
+ *  is a group of its own. */
+export function renameGroups(names: readonly Step[]): (s: Step) => number {
+  const parent = new Map<number, number>()
+  const find = (i: number): number => {
+    let p = parent.get(i) ?? i
+    while (p !== (parent.get(p) ?? p)) p = parent.get(p)!
+    parent.set(i, p)
+    return p
+  }
+  const union = (a: number, b: number) => parent.set(find(a), find(b))
+  const vacated = new Map<string, number>()
+  const dropped = new Map<string, number>()
+  for (const s of names) {
+    if (s.op === 'altname-del') dropped.set(s.altname, s.ifindex)
+    if (s.op !== 'rename') continue
+    const v = vacated.get(s.to)
+    if (v !== undefined) union(s.ifindex, v)
+    const d = dropped.get(s.to)
+    if (d !== undefined) union(s.ifindex, d)
+    vacated.set(s.from, s.ifindex)
+  }
+  return (s) => find(s.ifindex)
 }
