@@ -224,6 +224,23 @@ describe('8. a look-alike with a MAC-only NIC\'s MAC is not taken for it', () =>
   })
 })
 
+describe('8b. a look-alike inside the container', () => {
+  test('the container moves its MAC to a veth of its own under the NIC\'s name: release brings the NIC, never the veth', () => {
+    const w = createWorld()
+    const ctr = w.container('clone')
+    expect(w.nicback(['assign', 'eth1', '--netns', ctr, '--as', 'eth0', '--force']).code).toBe(0)
+    w.ip('-n', ctr, 'link', 'set', 'eth0', 'address', '02:99:99:99:99:01', 'name', 'real')
+    w.ip('-n', ctr, 'link', 'add', 'eth0', 'address', macOf(1), 'type', 'veth', 'peer', 'name', 'clonep')
+    const r = w.nicback(['release', 'eth1'])
+    expect(r.code, r.stderr).toBe(0)
+    const host = hostByMac(w)
+    expect(host.get(macOf(1))?.name).toBe('eth1')
+    // The device that came home is the one that left (its ifindex), with its MAC back;
+    // the container's veth is still in the container.
+    expect(w.links(ctr).map((l) => l.ifname).sort()).toEqual(['clonep', 'eth0'])
+  })
+})
+
 describe('9. small ones', () => {
   test('status with 200000 registry entries; restore of an unknown name says only that', () => {
     const w = recorded(1)

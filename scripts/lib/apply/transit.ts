@@ -42,20 +42,14 @@ export type Nic = Identity & { ifindex: number | null; name: string }
  *  ifindex it left with). Several candidates: the one with a hinted name,
  *  else none (nicback does not guess). */
 export function findNic(nic: Nic & { away?: Away | null }, links: readonly Link[], hints: readonly (string | undefined)[] = [nic.away?.insideName, nic.away?.leftAs]): Link | undefined {
-  let c = links.filter((l) => sameNic(nic, l))
-  if (c.length > 1 && macOnly(nic) && nic.ifindex !== null) {
-    // A look-alike a container made with the MAC of a MAC-only stand-in has
-    // another ifindex than the device that left (kept when it was free).
-    const same = c.filter((l) => l.ifindex === nic.ifindex)
-    if (same.length === 1) return same[0]
+  if (macOnly(nic) && nic.ifindex !== null) {
+    // Known by MAC alone, which the container can change or copy: the NIC
+    // is the device that left, and it keeps its ifindex across the move when
+    // that is free (nicsLeave records the one it got inside otherwise).
+    const same = links.filter((l) => macOnly(l) && l.ifindex === nic.ifindex)
+    return same.length === 1 ? same[0] : undefined
   }
-  if (c.length === 0 && macOnly(nic) && nic.ifindex !== null) {
-    // A MAC-only stand-in whose MAC the container changed: the device that
-    // left keeps its ifindex (the kernel keeps it when it is free), and a
-    // look-alike has another. Only a device with neither bus nor permanent
-    // MAC may claim it so.
-    c = links.filter((l) => macOnly(l) && l.ifindex === nic.ifindex)
-  }
+  const c = links.filter((l) => sameNic(nic, l))
   if (c.length <= 1) return c[0]
   for (const h of [...hints, nic.name]) {
     const byName = c.filter((l) => l.name === h)
@@ -69,8 +63,9 @@ export function findNic(nic: Nic & { away?: Away | null }, links: readonly Link[
  *  it is free there). The journal's undo takes it back out (pullOut). */
 export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, journal: Journal): number {
   const renamed = insideName !== link.name ? ` as "${insideName}"` : ''
+  let inside: number | null = null
   const undo = () => {
-    pullOut(ns, { ...link, ifindex: null }, link.name, [insideName], new Journal())
+    pullOut(ns, { ...link, ifindex: inside }, link.name, [insideName], new Journal())
     if (link.up) run('ip', ['link', 'set', 'dev', link.name, 'up'])
   }
   journal.do(
@@ -82,8 +77,12 @@ export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, j
     },
     undo,
   )
-  const there = findNic({ ...link, ifindex: null }, readLinksIn(ns), [insideName])
+  // Where it is inside: by identity; a MAC-only stand-in by the ifindex it
+  // had, else (taken there) by the only device with its MAC.
+  const links = readLinksIn(ns)
+  const there = findNic(link, links, [insideName]) ?? findNic({ ...link, ifindex: null }, links, [insideName])
   if (there === undefined) throw new MoveError(`${link.name} is not in ${ns.where} after the move (looked for it by identity)`, 'failed')
+  inside = there.ifindex
   if (up) {
     journal.do(
       `set "${insideName}" up in ${ns.where}`,
@@ -135,7 +134,7 @@ export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (
     }
     // Whatever arrived is checked here, where only nicback acts.
     const arrived = readLinksIn(scratch)
-    const it = findNic({ ...nic, ifindex: nic.ifindex ?? dev.ifindex }, arrived, [])
+    const it = findNic({ ...nic, ifindex: macOnly(nic) ? dev.ifindex : nic.ifindex }, arrived, [])
     for (const other of arrived.filter((l) => l !== it)) sendBack(scratch, ns, other)
     if (it === undefined) {
       const what = arrived.map((l) => `${l.name} (ifindex ${l.ifindex})`).join(', ') || 'nothing'

@@ -7,7 +7,7 @@
 //               set up; all or nothing, registry included (one Journal).
 import { moveIn, MoveError } from '../apply/transit.js'
 import { Journal, StepFailed } from '../apply/journal.js'
-import { sameNic } from '../facts/identity.js'
+import { macOnly, sameNic } from '../facts/identity.js'
 import { hostUse, isWireless } from '../facts/hostuse.js'
 import { readLinks, readLinksIn } from '../facts/links.js'
 import { describeAway } from '../plan/describe.js'
@@ -121,6 +121,14 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
         journal,
       )
       const ifindex = moveIn(link, ns, insideName, link.up, journal)
+      if (macOnly(link) && ifindex !== link.ifindex) {
+        // A MAC-only stand-in is known by the ifindex it has: the one it got inside.
+        updateRegistry((reg) => {
+          const e = reg.nics.find((x) => x.name === give.host)
+          if (e) e.ifindex = ifindex
+          return { changed: e !== undefined, value: undefined }
+        })
+      }
       log.info(`${give.host} is in ${ns.where}${insideName !== give.host ? ` as "${insideName}"` : ''}${link.up ? ', up' : ''}`)
       results.push({ hostName: give.host, insideName, ifindex, where: ns.where, container: opts.container, steps: journal.done, recorded })
     }
