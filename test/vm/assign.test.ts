@@ -4,12 +4,9 @@
 // path after `docker rm -f` (the udev rule), and release after the container
 // is gone.
 import { readFileSync } from 'node:fs'
-import { describe, expect, test } from 'vitest'
-import { KERNELS, type Kernel, runInVm, vmAvailable } from './harness.js'
+import { expect, test } from 'vitest'
+import { KERNELS, type Kernel, runInVm, describeVm, requireVm } from './harness.js'
 
-const available = vmAvailable()
-// Skipped only off CI: on CI an unusable VM tier is a failure.
-const run = available.ok || process.env.CI === 'true'
 const SCRIPT = readFileSync(new URL('./scenarios/assign.sh', import.meta.url), 'utf8')
 const M3 = '52:54:00:00:00:10'
 
@@ -22,9 +19,9 @@ interface LinkState {
 type Raw = Record<string, Record<string, unknown>>
 const parse = <T>(s: unknown): T => JSON.parse(String(s)) as T
 
-describe.skipIf(!run)('assign / release with Docker, and a hostile container (issue 8)', () => {
+describeVm('assign / release with Docker, and a hostile container (issue 8)', () => {
   test.each(KERNELS)('%s: assign --to c1 --as ens4, release --from c1, docker rm -f, release after rm', async (kernel: Kernel) => {
-    if (!available.ok) throw new Error(`the VM tier cannot run here: ${available.why}`)
+    requireVm()
     const vm = await runInVm({ kernel, script: SCRIPT, docker: true, timeoutMs: 600_000 })
     const context = `scenario log:\n${vm.log}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-3000)}`
     expect(vm.timedOut, context).toBe(false)

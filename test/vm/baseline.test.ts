@@ -1,12 +1,9 @@
 // The problem nicback solves, reproduced without nicback on real kernels:
 // a PCI NIC moved into a namespace and renamed there to a name taken on the
 // host comes back as devN when the namespace dies. Also proves the harness.
-import { beforeAll, describe, expect, test } from 'vitest'
-import { KERNELS, type Kernel, parseUevents, runInVm, summarizeUevents, vmAvailable } from './harness.js'
+import { beforeAll, expect, test } from 'vitest'
+import { KERNELS, type Kernel, parseUevents, runInVm, summarizeUevents, describeVm, requireVm } from './harness.js'
 
-const available = vmAvailable()
-// Skipped only off CI: on CI an unusable VM tier is a failure.
-const run = available.ok || process.env.CI === 'true'
 
 /** The scenario: `mode` is how ens3 leaves and how its namespace dies. */
 function scenario(mode: 'netns' | 'docker'): string {
@@ -80,9 +77,9 @@ interface Result {
   uevents: string
 }
 
-describe.skipIf(!run)('baseline: without nicback a returning NIC is misnamed', () => {
+describeVm('baseline: without nicback a returning NIC is misnamed', () => {
   beforeAll(() => {
-    if (!available.ok) throw new Error(`the VM tier cannot run here: ${available.why}`)
+    requireVm()
   })
 
   test.each(

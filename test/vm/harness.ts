@@ -4,6 +4,7 @@
 // assets.sh prepares the kernels and initramfs; guest-init.sh is the
 // guest's PID 1. See README.md in this folder.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { describe } from 'vitest'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -279,4 +280,15 @@ export function summarizeUevents(events: Uevent[]): string[] {
     const from = e.devpathOld ? ` (from ${e.devpathOld.split('/').at(-1)})` : ''
     return `${e.action} ${e.name}${from}`
   })
+}
+
+/** The VM tier's describe: skipped only off CI when the VM cannot run here
+ *  (a developer's laptop); on CI (CI=true) it runs, and requireVm() fails
+ *  its tests, so an unusable VM tier is never reported as passed. */
+export const describeVm = describe.skipIf(!(vmAvailable().ok || process.env.CI === 'true'))
+
+/** First line of every VM test: fails with the reason when the VM cannot run. */
+export function requireVm(): void {
+  const a = vmAvailable()
+  if (!a.ok) throw new Error(`the VM tier cannot run here: ${a.why}`)
 }

@@ -2,19 +2,17 @@
 // and with a rule that lets udev rename through NAME=, in one boot, and the
 // case that decides it: a swap, which NAME= cannot do (README "Why RUN").
 import { readFileSync } from 'node:fs'
-import { beforeAll, describe, expect, test } from 'vitest'
-import { CHECKOUT, runInVm, vmAvailable, type VmRun } from './harness.js'
+import { beforeAll, expect, test } from 'vitest'
+import { CHECKOUT, runInVm, describeVm, requireVm, type VmRun } from './harness.js'
 
-const available = vmAvailable()
-const run = available.ok || process.env.CI === 'true'
 type Watch = { ok: boolean; nics: Record<string, { seen: string[]; backMs: number | null; namedMs: number | null; final: string | null }> }
 
-describe.skipIf(!run)('udev RUN versus NAME= (kernel 6.12)', () => {
+describeVm('udev RUN versus NAME= (kernel 6.12)', () => {
   let vm: VmRun
   let r: Record<string, { watch: Watch }> = {}
   let context = ''
   beforeAll(async () => {
-    if (!available.ok) throw new Error(`the VM tier cannot run here: ${available.why}`)
+    requireVm()
     vm = await runInVm({ kernel: '6.12', script: readFileSync(`${CHECKOUT}/test/vm/scenarios/name-rule.sh`, 'utf8'), timeoutMs: 300_000 })
     r = (vm.result ?? {}) as typeof r
     context = `scenario log:\n${vm.log}\nguest log:\n${vm.guestLog}`

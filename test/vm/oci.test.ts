@@ -6,12 +6,9 @@
 // the hooks.d files when podman is installed on the machine.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, test } from 'vitest'
-import { CHECKOUT, KERNELS, runInVm, vmAvailable, type Kernel } from './harness.js'
+import { beforeAll, expect, test } from 'vitest'
+import { CHECKOUT, KERNELS, runInVm, describeVm, requireVm, type Kernel } from './harness.js'
 
-const available = vmAvailable()
-// Skipped only off CI: on CI an unusable VM tier is a failure.
-const run = available.ok || process.env.CI === 'true'
 const SCRIPT = readFileSync(join(CHECKOUT, 'test/vm/scenarios/oci.sh'), 'utf8')
 
 interface Away {
@@ -44,9 +41,9 @@ interface Result {
   end: { untouched: boolean; after: string; syslog: string }
 }
 
-describe.skipIf(!run)('OCI hooks: the NIC is inside under its container name, and home under its host name when the container is gone', () => {
+describeVm('OCI hooks: the NIC is inside under its container name, and home under its host name when the container is gone', () => {
   beforeAll(() => {
-    if (!available.ok) throw new Error(`the VM tier cannot run here: ${available.why}`)
+    requireVm()
   })
 
   test.each(KERNELS)('%s: runc, docker (nicback-runtime), podman', async (kernel: Kernel) => {

@@ -3,11 +3,9 @@
 // themselves, on both kernel event orders (6.1: add + move, 6.12: add devN).
 // One boot per kernel runs every scenario of test/vm/scenarios/udev.sh.
 import { readFileSync } from 'node:fs'
-import { beforeAll, describe, expect, test } from 'vitest'
-import { CHECKOUT, KERNELS, runInVm, vmAvailable, type VmRun } from './harness.js'
+import { beforeAll, expect, test } from 'vitest'
+import { CHECKOUT, KERNELS, runInVm, describeVm, requireVm, type VmRun } from './harness.js'
 
-const available = vmAvailable()
-const run = available.ok || process.env.CI === 'true'
 const script = readFileSync(`${CHECKOUT}/test/vm/scenarios/udev.sh`, 'utf8')
 
 interface NicWatch {
@@ -32,12 +30,12 @@ const SCENARIOS = [
   ['plain-netns', 'ip netns add / set netns / ip netns del, no Docker'],
 ] as const
 
-describe.skipIf(!run).each(KERNELS)('udev rules on kernel %s', (kernel) => {
+describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
   let vm: VmRun
   let results: Record<string, Scenario> = {}
   let context = ''
   beforeAll(async () => {
-    if (!available.ok) throw new Error(`the VM tier cannot run here: ${available.why}`)
+    requireVm()
     vm = await runInVm({ kernel, script, docker: true, timeoutMs: 600_000 })
     results = (vm.result ?? {}) as Record<string, Scenario>
     const syslog = String((vm.result as { syslog?: string } | null)?.syslog ?? '')

@@ -1,4 +1,4 @@
-// The unit tier runs the real command lines (exit codes, messages on stderr,
+// The cli tier runs the real command lines (exit codes, messages on stderr,
 // no stack traces) from the project's own build (scripts/build.mjs) written
 // to a temporary folder: building dist/ would delete it under other tiers.
 import { execFileSync } from 'node:child_process'

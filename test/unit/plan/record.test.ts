@@ -1,8 +1,8 @@
 // What `nicback record` does to the registry (pure: no system).
 import { describe, expect, it } from 'vitest'
-import { entryFromLink, recordLinks } from '../../scripts/lib/plan/record.js'
-import { emptyRegistry } from '../../scripts/lib/state/registry.js'
-import type { Away, Entry, Link, Registry } from '../../scripts/lib/types.js'
+import { entryFromLink, recordLinks } from '../../../scripts/lib/plan/record.js'
+import { emptyRegistry } from '../../../scripts/lib/state/registry.js'
+import type { Away, Entry, Link, Registry } from '../../../scripts/lib/types.js'
 
 const T0 = '2024-01-01T00:00:00.000Z'
 const NOW = '2024-06-01T12:00:00.000Z'

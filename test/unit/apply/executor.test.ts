@@ -2,8 +2,8 @@
 // with a fake `ip -batch` that fails where told (the real one is exercised by
 // the netns and vm tiers).
 import { describe, expect, it } from 'vitest'
-import { applyNames, applyPlan, applySettings, type Batch, type BatchResult } from '../../scripts/lib/apply/executor.js'
-import type { Step } from '../../scripts/lib/plan/planner.js'
+import { applyNames, applyPlan, applySettings, renameGroups, type Batch, type BatchResult } from '../../../scripts/lib/apply/executor.js'
+import type { Step } from '../../../scripts/lib/plan/planner.js'
 
 /** A fake batch: records every call; fails the given 1-based lines of the first call. */
 function fakeBatch(failFirstCallAt: number[] = [], stderr = 'RTNETLINK answers: File exists') {
@@ -130,5 +130,54 @@ describe('applyPlan: renames and settings in one batch', () => {
     })
     expect(r.settingErrors).toEqual(['failed to set "ens9" up: "ens9" is gone'])
     expect(calls[0]!.cmds).toHaveLength(4)
+  })
+})
+
+describe('independent groups of renames (issue 10) and a failed undo (issue 8, class 7)', () => {
+  // Two independent fixes: a swap of 3 and 4 (through nbtmp3), and dev9 -> eth9.
+  const swap: Step[] = [
+    { op: 'rename', ifindex: 3, from: 'eth0', to: 'nbtmp3', temporary: true },
+    { op: 'rename', ifindex: 4, from: 'eth1', to: 'eth0', temporary: false },
+    { op: 'rename', ifindex: 3, from: 'nbtmp3', to: 'eth1', temporary: false },
+  ]
+  const lone: Step = { op: 'rename', ifindex: 9, from: 'dev9', to: 'eth9', temporary: false }
+
+  it('renameGroups: devices waiting on each other are one group, others their own', () => {
+    const g = renameGroups([...swap, lone])
+    expect(g(swap[0]!)).toBe(g(swap[1]!))
+    expect(g(swap[2]!)).toBe(g(swap[0]!))
+    expect(g(lone)).not.toBe(g(swap[0]!))
+    expect(g({ op: 'up', ifindex: 4, dev: 'eth0' })).toBe(g(swap[0]!))
+  })
+
+  it('a failure in one group undoes that group only; the other group is done, and its settings run', () => {
+    const { batch, calls } = fakeBatch([3]) // the lone rename (line 3 of [swap0, lone... ] order below) fails
+    const names = [swap[0]!, swap[1]!, lone, swap[2]!]
+    const settings: Step[] = [{ op: 'up', ifindex: 4, dev: 'eth0' }, { op: 'up', ifindex: 9, dev: 'eth9' }]
+    const r = applyPlan({ names, settings }, batch, noCheck)
+    expect(r.names.failed).toMatchObject({ step: lone, undone: false })
+    expect(r.names.done).toEqual([swap[0], swap[1], swap[2]])
+    // Nothing of dev9's group to undo (calls[1] is empty); then the rest of
+    // the swap and its setting, not dev9's.
+    expect(calls[1]!.cmds).toEqual([])
+    expect(calls[2]!.cmds).toEqual([
+      ['link', 'set', 'dev', 'nbtmp3', 'name', 'eth1'],
+      ['link', 'set', 'dev', 'eth0', 'up'],
+    ])
+  })
+
+  it('an undo that fails says exactly which NIC is left where', () => {
+    // The third rename fails, and so does the undo of the first (its old
+    // name was taken meanwhile): eth0's NIC is left as nbtmp3.
+    const calls: string[][][] = []
+    const batch: Batch = (cmds, force) => {
+      calls.push(cmds)
+      if (calls.length === 1) return { ok: false, failedLines: [3], stderr: 'RTNETLINK answers: File exists\nCommand failed -:3\n' }
+      return force ? { ok: false, failedLines: [2], stderr: 'RTNETLINK answers: Device busy\nCommand failed -:2\n' } : { ok: true, failedLines: [], stderr: '' }
+    }
+    const readBack = () => new Map([[3, 'nbtmp3'], [4, 'eth1']])
+    const r = applyNames(swap, batch, noCheck, readBack)
+    expect(r.failed!.undoErrors).toEqual(['undo of "rename "eth0" to "nbtmp3" (temporary, to break a cycle)" failed: RTNETLINK answers: Device busy'])
+    expect(r.failed!.left).toEqual(['eth0 (ifindex 3) is left as nbtmp3'])
   })
 })

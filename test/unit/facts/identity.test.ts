@@ -1,50 +1,13 @@
 // Which recorded NIC is which device: only what a container cannot forge.
 import { describe, expect, it } from 'vitest'
-import { identityKey, matchNics, sameNic } from '../../scripts/lib/facts/identity.js'
-import { busFromDevicePath } from '../../scripts/lib/facts/links.js'
-import type { Identity } from '../../scripts/lib/types.js'
+import { identityKey, matchNics, sameNic } from '../../../scripts/lib/facts/identity.js'
+import type { Identity } from '../../../scripts/lib/types.js'
+import { identity as id } from '../helpers.js'
 
-const id = (o: Partial<Identity>): Identity => ({ bus: null, devPort: null, permAddr: null, mac: null, ...o })
 type Rec = Identity & { ifindex: number | null; name: string }
 type Dev = Identity & { ifindex: number; name: string }
 const rec = (name: string, o: Partial<Rec>): Rec => ({ ...id(o), ifindex: null, name, ...o })
 const dev = (ifindex: number, name: string, o: Partial<Dev>): Dev => ({ ...id(o), ifindex, name, ...o })
-
-describe('busFromDevicePath', () => {
-  it('knows a PCI NIC by its function, from sysfs or from a uevent DEVPATH', () => {
-    expect(busFromDevicePath('/sys/devices/pci0000:00/0000:00:03.0/net/ens3')).toBe('0000:00:03.0')
-    expect(busFromDevicePath('/devices/pci0000:00/0000:00:03.0/net/ens3')).toBe('0000:00:03.0')
-    // realpath of /sys/class/net/X/device: no /net/X tail.
-    expect(busFromDevicePath('/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.1')).toBe('0000:02:00.1')
-    // Behind a bridge: the function itself, not the bridge.
-    expect(busFromDevicePath('/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/net/enp2s0f0')).toBe('0000:02:00.0')
-  })
-
-  it('resolves a virtio NIC to its PCI parent', () => {
-    expect(busFromDevicePath('/devices/pci0000:00/0000:00:04.0/virtio1/net/ens4')).toBe('0000:00:04.0')
-    expect(busFromDevicePath('/sys/devices/pci0000:00/0000:00:04.0/virtio1/net/ens4')).toBe('0000:00:04.0')
-    expect(busFromDevicePath('/sys/devices/pci0000:00/0000:00:04.0/virtio12')).toBe('0000:00:04.0')
-  })
-
-  it('has no bus for a virtual device', () => {
-    expect(busFromDevicePath('/devices/virtual/net/veth0')).toBeNull()
-    expect(busFromDevicePath('/sys/devices/virtual/net/dummy0')).toBeNull()
-    expect(busFromDevicePath('/devices/virtual')).toBeNull()
-    expect(busFromDevicePath('/something/else')).toBeNull()
-  })
-
-  it('knows a NIC on another bus by its device path', () => {
-    expect(busFromDevicePath('/sys/devices/platform/soc/fe300000.ethernet/net/eth0')).toBe('platform/soc/fe300000.ethernet')
-  })
-
-  it('tells apart two USB NICs on one USB controller (by port, not by the controller)', () => {
-    const a = busFromDevicePath('/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/net/usb0')
-    const b = busFromDevicePath('/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/net/usb1')
-    expect(a).toBe('pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0')
-    expect(b).toBe('pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0')
-    expect(sameNic(id({ bus: a }), id({ bus: b }))).toBe(false)
-  })
-})
 
 describe('sameNic', () => {
   it('matches on bus, and on dev_port when both sides know it', () => {

@@ -1,26 +1,8 @@
-// Moment one: what a departure does to the registry (the seed's init_ns_name).
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { nicLeaves } from '../../scripts/lib/moments/leave.js'
-import { noteDeparture, type Departure } from '../../scripts/lib/plan/departure.js'
-import { emptyRegistry, loadRegistry, saveRegistry } from '../../scripts/lib/state/registry.js'
-import type { Entry, Link, Registry } from '../../scripts/lib/types.js'
-
-const T0 = '2024-01-01T00:00:00.000Z'
-const NOW = '2024-06-01T12:00:00.000Z'
-const BUS = '0000:00:03.0'
-
-function entry(name: string, o: Partial<Entry> = {}): Entry {
-  return { name, bus: BUS, devPort: null, permAddr: null, mac: '52:54:00:00:00:03', ifindex: 3, driver: 'e1000', mtu: 1500, up: true, recordedAt: T0, away: null, ...o }
-}
-/** What the udev remove event carries: name, ifindex, bus from DEVPATH; sysfs is gone. */
-function dep(name: string, o: Partial<Departure> = {}): Departure {
-  return { name, ifindex: 3, bus: BUS, devPort: null, permAddr: null, mac: null, via: 'udev', ...o }
-}
-const reg = (...nics: Entry[]): Registry => ({ ...emptyRegistry(), nics })
-const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T
+// What a departure does to the registry (the seed's init_ns_name): pure.
+import { describe, expect, it } from 'vitest'
+import { noteDeparture } from '../../../scripts/lib/plan/departure.js'
+import type { Link } from '../../../scripts/lib/types.js'
+import { BUS, busEntry as entry, clone, dep, NOW, reg, T0 } from '../helpers.js'
 
 describe('noteDeparture', () => {
   it('records the name of a NIC seen leaving for the first time', () => {
@@ -137,30 +119,6 @@ describe('noteDeparture', () => {
       expect(n.message).toContain('2 recorded NICs match it (eth0, eth1)')
       expect(r).toEqual(before)
     })
-  })
-})
-
-describe('nicLeaves', () => {
-  const saved = process.env.NICBACK_STATE_DIR
-  let dir: string | undefined
-  afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true })
-    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
-    else process.env.NICBACK_STATE_DIR = saved
-    vi.restoreAllMocks()
-  })
-
-  it('writes the departure to the registry file and logs it', () => {
-    dir = mkdtempSync(join(tmpdir(), 'nicback-leave-'))
-    process.env.NICBACK_STATE_DIR = dir
-    saveRegistry(reg(entry('eth2')))
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
-    const n = nicLeaves(dep('dev3'))
-    expect(n.recordedName).toBe('eth2')
-    const [e] = loadRegistry().nics
-    expect(e).toMatchObject({ name: 'eth2', away: { via: 'udev', leftAs: 'dev3' } })
-    expect(Date.parse(e!.away!.since)).toBeGreaterThan(Date.parse(T0))
-    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain('nicback: eth2 (bus 0000:00:03.0) left the host (udev) (left as dev3, keeping the recorded name)')
   })
 })
 

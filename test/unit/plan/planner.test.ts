@@ -2,10 +2,10 @@
 // then random worlds run through a model of the kernel (the property test).
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isFallbackName, isValidIfname } from '../../scripts/lib/facts/names.js'
-import { planRestore, type Decision, type Plan, type PlanOptions, type Step } from '../../scripts/lib/plan/planner.js'
-import { wanted, type Selection } from '../../scripts/lib/moments/return.js'
-import type { Away, Entry, Link } from '../../scripts/lib/types.js'
+import { isValidIfname } from '../../../scripts/lib/facts/names.js'
+import { planRestore, type Decision, type Plan, type PlanOptions, type Step } from '../../../scripts/lib/plan/planner.js'
+import { wanted, type Selection } from '../../../scripts/lib/moments/return.js'
+import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
 
 // ---------------------------------------------------------------- builders
 
@@ -405,18 +405,6 @@ describe('planRestore: examples', () => {
       { name: 'eth0', ifindex: null, now: null, outcome: 'away', reason: `left as eth0 via udev at ${AWAY.since} to web`, settings: false },
       { name: 'eth1', ifindex: 4, now: 'eth1', outcome: 'home', reason: 'already under its recorded name', settings: false },
     ])
-  })
-})
-
-describe('isValidIfname / isFallbackName', () => {
-  it("follows the kernel's dev_valid_name()", () => {
-    for (const ok of ['eth0', 'a', 'enp0s31f6', 'x'.repeat(15), 'wlan-0_1.2', 'é'.repeat(7)]) expect(isValidIfname(ok), ok).toBe(true)
-    for (const bad of ['', '.', '..', 'x'.repeat(16), 'é'.repeat(8), 'a/b', 'a:b', 'a b', 'a\tb', 'a\nb']) expect(isValidIfname(bad), bad).toBe(false)
-  })
-
-  it('knows the kernel fallback and nicback temporary names', () => {
-    for (const n of ['dev3', 'dev123', 'nbtmp7', 'nbt7x1', 'nbt12x30']) expect(isFallbackName(n), n).toBe(true)
-    for (const n of ['eth0', 'devA', 'dev', 'xdev3', 'nbtmp', 'nbtmp7y', 'ens3']) expect(isFallbackName(n), n).toBe(false)
   })
 })
 

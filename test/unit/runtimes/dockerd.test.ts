@@ -1,7 +1,7 @@
 // nicback's key in /etc/docker/daemon.json: merged in, never clobbering, and
 // taken out exactly.
 import { describe, expect, it } from 'vitest'
-import { addRuntime, DaemonJsonError, removeRuntime, type DockerNote } from '../../scripts/lib/runtimes/dockerd.js'
+import { addRuntime, DaemonJsonError, removeRuntime, type DockerNote } from '../../../scripts/lib/runtimes/dockerd.js'
 
 const value = { path: '/usr/local/sbin/nicback-runtime' }
 const P = '/etc/docker/daemon.json'

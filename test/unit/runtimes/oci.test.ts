@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { containerName, declaredNics, MAX_STATE_BYTES, netnsMount, OciError, parseConfig, parseNicList, parseStage, parseState, readBundle } from '../../scripts/lib/runtimes/oci.js'
+import { containerName, declaredNics, MAX_STATE_BYTES, netnsMount, OciError, parseConfig, parseNicList, parseStage, parseState, readBundle } from '../../../scripts/lib/runtimes/oci.js'
 
 const state = (o: Record<string, unknown> = {}) => JSON.stringify({ ociVersion: '1.0.2', id: 'c1', status: 'creating', pid: 1234, bundle: '/run/b/c1', ...o })
 

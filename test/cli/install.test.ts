@@ -1,0 +1,86 @@
+// The built `nicback install --docker` / `uninstall` below --root, as an admin
+// runs them: they write and remove exactly their files and daemon.json key.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { nicback, noTrace, tmp, useBuiltHookCli } from './hook-cli.js'
+
+useBuiltHookCli()
+
+describe('nicback install --docker / uninstall below --root', () => {
+  it('writes the hooks.d files, the shim and its daemon.json key; uninstall takes out exactly those', () => {
+    const root = join(tmp, 'root1')
+    mkdirSync(join(root, 'etc/docker'), { recursive: true })
+    const before = '{\n  "log-level": "warn",\n  "runtimes": {\n    "crun": {\n      "path": "/usr/bin/crun"\n    }\n  }\n}\n'
+    writeFileSync(join(root, 'etc/docker/daemon.json'), before)
+    const r = nicback(['install', '--root', root, '--docker', '--json'], null)
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { files: string[] }
+    expect(out.files).toEqual(expect.arrayContaining([
+      '/usr/share/containers/oci/hooks.d/50-nicback-createruntime.json',
+      '/usr/share/containers/oci/hooks.d/50-nicback-poststop.json',
+      '/usr/local/sbin/nicback-runtime',
+    ]))
+    expect(out.files.some((f) => f.includes('always'))).toBe(false)
+    const hook = JSON.parse(readFileSync(join(root, 'usr/share/containers/oci/hooks.d/50-nicback-poststop.json'), 'utf8'))
+    expect(hook).toEqual({
+      version: '1.0.0',
+      hook: { path: '/usr/local/sbin/nicback', args: ['nicback', 'hook', '--stage', 'poststop'] },
+      when: { annotations: { '^io\\.nicback\\.nics$': '.*' } },
+      stages: ['poststop'],
+    })
+    expect(JSON.parse(readFileSync(join(root, 'etc/docker/daemon.json'), 'utf8'))).toEqual({
+      'log-level': 'warn',
+      runtimes: { crun: { path: '/usr/bin/crun' }, nicback: { path: '/usr/local/sbin/nicback-runtime' } },
+    })
+    const manifest = JSON.parse(readFileSync(join(root, 'var/lib/nicback/install.json'), 'utf8'))
+    expect(manifest.docker).toEqual({ path: '/etc/docker/daemon.json', runtime: 'nicback', createdFile: false, createdRuntimes: false })
+    const wrapper = readFileSync(join(root, 'usr/local/sbin/nicback-runtime'), 'utf8')
+    expect(wrapper).toContain('/usr/local/lib/nicback/nicback-runtime.mjs "$@"')
+    expect(wrapper).toContain('rt=${NICBACK_RUNTIME:-runc}')
+
+    // Again: nothing doubles.
+    expect(nicback(['install', '--root', root, '--docker'], null).code).toBe(0)
+    expect(Object.keys(JSON.parse(readFileSync(join(root, 'etc/docker/daemon.json'), 'utf8')).runtimes)).toEqual(['crun', 'nicback'])
+
+    const u = nicback(['uninstall', '--root', root], null)
+    expect(u.code, u.stderr).toBe(0)
+    expect(readFileSync(join(root, 'etc/docker/daemon.json'), 'utf8')).toBe(before)
+    expect(existsSync(join(root, 'usr/local/sbin/nicback-runtime'))).toBe(false)
+    expect(existsSync(join(root, 'usr/share/containers/oci/hooks.d/50-nicback-createruntime.json'))).toBe(false)
+  })
+
+  it('removes a daemon.json it created', () => {
+    const root = join(tmp, 'root2')
+    expect(nicback(['install', '--root', root, '--docker'], null).code).toBe(0)
+    expect(JSON.parse(readFileSync(join(root, 'etc/docker/daemon.json'), 'utf8'))).toEqual({ runtimes: { nicback: { path: '/usr/local/sbin/nicback-runtime' } } })
+    expect(nicback(['uninstall', '--root', root], null).code).toBe(0)
+    expect(existsSync(join(root, 'etc/docker/daemon.json'))).toBe(false)
+  })
+
+  it('refuses an invalid daemon.json before writing anything', () => {
+    const root = join(tmp, 'root3')
+    mkdirSync(join(root, 'etc/docker'), { recursive: true })
+    writeFileSync(join(root, 'etc/docker/daemon.json'), '{"runtimes": {')
+    const r = nicback(['install', '--root', root, '--docker'], null)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/daemon\.json is not valid JSON .*nicback will not touch it/)
+    noTrace(r.stderr)
+    expect(readFileSync(join(root, 'etc/docker/daemon.json'), 'utf8')).toBe('{"runtimes": {')
+    expect(existsSync(join(root, 'usr/local/lib/nicback'))).toBe(false)
+  })
+
+  it('--netdevices installs the when.always hooks instead of the annotation ones', () => {
+    const root = join(tmp, 'root4')
+    expect(nicback(['install', '--root', root], null).code).toBe(0)
+    expect(nicback(['install', '--root', root, '--netdevices'], null).code).toBe(0)
+    const d = join(root, 'usr/share/containers/oci/hooks.d')
+    expect(existsSync(join(d, '50-nicback-createruntime.json'))).toBe(false)
+    expect(JSON.parse(readFileSync(join(d, '50-nicback-always-createruntime.json'), 'utf8')).when).toEqual({ always: true })
+    const manifest = JSON.parse(readFileSync(join(root, 'var/lib/nicback/install.json'), 'utf8'))
+    expect(manifest.files.filter((f: string) => f.includes('hooks.d'))).toEqual([
+      '/usr/share/containers/oci/hooks.d/50-nicback-always-createruntime.json',
+      '/usr/share/containers/oci/hooks.d/50-nicback-always-poststop.json',
+    ])
+  })
+})

@@ -1,0 +1,258 @@
+// Moment two's pure parts: which misnamed NICs a run brings home (wanted),
+// what a run reports (summarize, reached through nicReturns with the kernel,
+// the executor and the network manager stood in for: the registry is a real
+// file in a temporary directory), and how a report is logged (logReport).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { ApplyResult } from '../../../scripts/lib/apply/executor.js'
+import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
+import { logReport, nicReturns, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
+import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
+import { log } from '../../../scripts/lib/system/log.js'
+import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
+import { entry, link, reg } from '../helpers.js'
+
+/** The kernel as nicReturns sees it: the links before, and after the plan ran. */
+const kernel = vi.hoisted(() => ({
+  before: [] as Link[],
+  after: null as Link[] | null,
+  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: string[] },
+}))
+
+vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../scripts/lib/facts/links.js')>()),
+  readLinks: () => kernel.before,
+  refreshLinks: () => kernel.after ?? kernel.before,
+}))
+vi.mock('../../../scripts/lib/apply/executor.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../scripts/lib/apply/executor.js')>()),
+  applyPlan: vi.fn(() => kernel.result),
+}))
+vi.mock('../../../scripts/lib/apply/notify.js', () => ({ notifyNetworkManagers: vi.fn(() => true) }))
+
+const pci = (slot: number) => `0000:00:${slot.toString(16).padStart(2, '0')}.0`
+const AWAY: Away = { since: '2024-01-01T00:00:00.000Z', via: 'udev', leftAs: 'x' }
+/** The NIC in PCI slot `slot`, now called `name`. */
+const nic = (slot: number, name: string, o: Partial<Link> = {}) => link(name, { ifindex: slot, bus: pci(slot), ...o })
+/** Its entry, recorded as `name`; away unless told otherwise. */
+const rec = (slot: number, name: string, o: Partial<Entry> = {}) => entry(name, { ifindex: slot, bus: pci(slot), away: { ...AWAY, leftAs: name }, ...o })
+
+// ---------------------------------------------------------------- wanted
+
+describe('wanted', () => {
+  const away = rec(3, 'ens3')
+  const home = rec(3, 'ens3', { away: null })
+
+  it('returned: a NIC seen leaving, or one under a kernel fallback or nicback temporary name', () => {
+    const w = wanted({ kind: 'returned' })
+    expect(w(away, nic(3, 'eth0'))).toBe(true)
+    expect(w(home, nic(3, 'dev3'))).toBe(true)
+    expect(w(home, nic(3, 'nbtmp3'))).toBe(true)
+    expect(w(home, nic(3, 'nbt3x1'))).toBe(true)
+    // renamed on the host by an admin, never seen leaving: left alone
+    expect(w(home, nic(3, 'lan0'))).toBe(false)
+  })
+
+  it('all: every recorded NIC, whatever its name', () => {
+    const w = wanted({ kind: 'all' })
+    expect(w(home, nic(3, 'lan0'))).toBe(true)
+    expect(w(away, nic(3, 'eth0'))).toBe(true)
+  })
+
+  it('names: by recorded name or by current name, no other', () => {
+    const w = wanted({ kind: 'names', names: ['ens3', 'lan1'] })
+    expect(w(home, nic(3, 'lan0'))).toBe(true) // recorded as ens3
+    expect(w(rec(4, 'ens4', { away: null }), nic(4, 'lan1'))).toBe(true) // called lan1 now
+    expect(w(rec(4, 'ens4'), nic(4, 'dev4'))).toBe(false) // away, fallback name: not asked for
+    expect(wanted({ kind: 'names', names: [] })(away, nic(3, 'eth0'))).toBe(false)
+  })
+})
+
+// ---------------------------------------------------------------- summarize, through nicReturns
+
+describe('nicReturns: the report (summarize)', () => {
+  const saved = process.env.NICBACK_STATE_DIR
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nicback-return-'))
+    process.env.NICBACK_STATE_DIR = dir
+    // ens3 is back as dev3; ens4 is home; ens5 is away; eth9 was renamed lan9 on the host.
+    saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4', { away: null }), rec(5, 'ens5'), rec(9, 'eth9', { away: null })))
+    kernel.before = [nic(3, 'dev3'), nic(4, 'ens4'), nic(9, 'lan9')]
+    kernel.after = null
+    kernel.result = { names: { done: [] }, settingErrors: [] }
+    vi.mocked(notifyNetworkManagers).mockClear()
+  })
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true })
+    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
+    else process.env.NICBACK_STATE_DIR = saved
+  })
+  const run = (select: Selection, dryRun = false) => nicReturns({ select, dryRun })
+  const rows = (r: RestoreReport) => r.nics.map((n) => [n.name, n.outcome, n.was, n.now, n.home])
+
+  it('a dry run: every NIC, home only if it already is, ok when what returned would be restored; nothing written or told', () => {
+    const r = run({ kind: 'returned' }, true)
+    expect(r.dryRun).toBe(true)
+    expect(r.steps).toEqual([{ op: 'rename', description: 'rename "dev3" to "ens3"' }])
+    expect(rows(r)).toEqual([
+      ['ens3', 'restore', 'dev3', 'dev3', false],
+      ['ens4', 'home', 'ens4', 'ens4', true],
+      ['ens5', 'away', null, null, false],
+      ['eth9', 'skipped', 'lan9', 'lan9', false],
+    ])
+    expect(r.errors).toEqual([])
+    expect(r.ok).toBe(true)
+    expect(r.ms).toBeGreaterThanOrEqual(0)
+    expect(loadRegistry().nics.find((e) => e.name === 'ens3')!.away).not.toBeNull()
+    expect(notifyNetworkManagers).not.toHaveBeenCalled()
+  })
+
+  it('all: the renamed NIC is asked for too; a NIC that is away does not make it fail', () => {
+    const r = run({ kind: 'all' }, true)
+    expect(rows(r).map(([name, outcome]) => [name, outcome])).toEqual([['ens3', 'restore'], ['ens4', 'home'], ['ens5', 'away'], ['eth9', 'restore']])
+    expect(r.steps.map((s) => s.description)).toEqual(expect.arrayContaining(['rename "dev3" to "ens3"', 'rename "lan9" to "eth9"']))
+    expect(r.ok).toBe(true)
+    expect(r.errors).toEqual([])
+  })
+
+  it('names: only the NICs asked for, by recorded or current name', () => {
+    const r = run({ kind: 'names', names: ['dev3'] }, true)
+    expect(rows(r)).toEqual([['ens3', 'restore', 'dev3', 'dev3', false]])
+    expect(r.ok).toBe(true)
+    expect(run({ kind: 'names', names: ['ens4'] }, true)).toMatchObject({ ok: true, errors: [], steps: [], nics: [{ name: 'ens4', outcome: 'home', home: true }] })
+  })
+
+  it('names: one not recorded, one still away: each an error, not ok', () => {
+    const r = run({ kind: 'names', names: ['ens5', 'nope'] }, true)
+    expect(rows(r)).toEqual([['ens5', 'away', null, null, false]])
+    expect(r.ok).toBe(false)
+    expect(r.errors).toEqual([
+      'nope is not a recorded NIC (see "nicback status"; record it with "nicback record nope")',
+      'ens5 is not back in this network namespace (left as ens5 via udev at 2024-01-01T00:00:00.000Z): nicback gives it its name when it returns, or use "nicback release ens5"',
+    ])
+  })
+
+  it('applied: home only when the kernel, read back, says so; recorded as home and the network manager told', () => {
+    kernel.after = [nic(3, 'ens3'), nic(4, 'ens4'), nic(9, 'lan9')]
+    const r = run({ kind: 'returned' })
+    expect(r.dryRun).toBe(false)
+    expect(rows(r)).toEqual([
+      ['ens3', 'restore', 'dev3', 'ens3', true],
+      ['ens4', 'home', 'ens4', 'ens4', true],
+      ['ens5', 'away', null, null, false],
+      ['eth9', 'skipped', 'lan9', 'lan9', false],
+    ])
+    expect(r.ok).toBe(true)
+    expect(loadRegistry().nics.map((e) => [e.name, e.away === null])).toEqual([['ens3', true], ['ens4', true], ['ens5', false], ['eth9', true]])
+    expect(notifyNetworkManagers).toHaveBeenCalledTimes(1)
+    expect(notifyNetworkManagers).toHaveBeenCalledWith('ens3')
+  })
+
+  it('applied, but the kernel still shows the old name: not home, not ok, still away', () => {
+    const r = run({ kind: 'returned' })
+    expect(rows(r)[0]).toEqual(['ens3', 'restore', 'dev3', 'dev3', false])
+    expect(r.ok).toBe(false)
+    expect(loadRegistry().nics[0]!.away).not.toBeNull()
+    expect(notifyNetworkManagers).not.toHaveBeenCalled()
+  })
+
+  it("the executor's errors come first in the report, and make it fail", () => {
+    kernel.after = [nic(3, 'ens3'), nic(4, 'ens4'), nic(9, 'lan9')]
+    kernel.result = { names: { done: [] }, settingErrors: ['failed to set MTU of "ens3" to 9000 (was 1500): no'] }
+    const r = run({ kind: 'names', names: ['ens3', 'nope'] })
+    expect(r.errors).toEqual(['failed to set MTU of "ens3" to 9000 (was 1500): no', 'nope is not a recorded NIC (see "nicback status"; record it with "nicback record nope")'])
+    expect(r.ok).toBe(false)
+  })
+
+  it('a failed rename, undone: says nothing is half-renamed', () => {
+    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: true, undoErrors: [], left: [], busy: false } }, settingErrors: [] }
+    const r = run({ kind: 'returned' })
+    expect(r.errors).toHaveLength(2)
+    expect(r.errors[0]).toBe('failed to rename "dev3" to "ens3": File exists')
+    expect(r.errors[1]).toMatch(/undone; nothing is half-renamed$/)
+    expect(r.ok).toBe(false)
+  })
+
+  it('a failed rename whose undo failed too: says what is left half-done, and that the next run finishes it', () => {
+    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: false, undoErrors: ['undo failed'], left: ['ens3 (ifindex 3) is left as nbtmp3'], busy: false } }, settingErrors: [] }
+    const r = run({ kind: 'returned' })
+    expect(r.errors[0]).toBe('failed to rename "dev3" to "ens3": File exists')
+    expect(r.errors[1]).toBe('undo failed')
+    expect(r.errors[2]).toMatch(/^left half-done: ens3 \(ifindex 3\) is left as nbtmp3; the next run .* finishes it$/)
+    expect(r.ok).toBe(false)
+  })
+})
+
+// ---------------------------------------------------------------- logReport
+
+describe('logReport', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  function logged(r: RestoreReport): string[] {
+    const lines: string[] = []
+    vi.spyOn(log, 'info').mockImplementation((m) => void lines.push(`info: ${m}`))
+    vi.spyOn(log, 'warn').mockImplementation((m) => void lines.push(`warn: ${m}`))
+    vi.spyOn(log, 'error').mockImplementation((m) => void lines.push(`error: ${m}`))
+    logReport(r)
+    return lines
+  }
+  const nic = (name: string, outcome: RestoreReport['nics'][number]['outcome'], o: Partial<RestoreReport['nics'][number]> = {}) => ({
+    name, ifindex: 3, now: name, was: name, outcome, reason: `why ${name}`, settings: false, home: outcome === 'home', ...o,
+  })
+  const report = (o: Partial<RestoreReport>): RestoreReport => ({ dryRun: false, steps: [], nics: [], errors: [], ok: true, ms: 12, ...o })
+  const steps = [
+    { op: 'rename' as const, description: 'rename "dev3" to "ens3"' },
+    { op: 'up' as const, description: 'set "ens3" up' },
+  ]
+
+  it('one line for the steps, one per NIC restored or not, one per error; home, away and skipped NICs say nothing', () => {
+    expect(
+      logged(
+        report({
+          steps,
+          nics: [
+            nic('ens3', 'restore', { was: 'dev3', home: true }),
+            nic('ens4', 'restore', { was: 'dev4', now: 'dev4', home: false }),
+            nic('ens5', 'conflict', { now: 'dev5' }),
+            nic('ens6', 'ambiguous', { now: null }),
+            nic('ens7', 'home'),
+            nic('ens8', 'away', { now: null }),
+            nic('ens9', 'skipped'),
+          ],
+          errors: ['failed to set "ens3" up: no'],
+          ok: false,
+        }),
+      ),
+    ).toEqual([
+      'info: ran in 12 ms: rename "dev3" to "ens3"; set "ens3" up',
+      'info: restored ens3: why ens3',
+      'info: failed to restore ens4: why ens4',
+      'warn: cannot restore ens5 (now dev5): why ens5',
+      'warn: cannot restore ens6 (now away): why ens6',
+      'error: failed to set "ens3" up: no',
+    ])
+  })
+
+  it('a dry run says what it would do', () => {
+    expect(logged(report({ dryRun: true, steps: steps.slice(0, 1), nics: [nic('ens3', 'restore', { was: 'dev3', now: 'dev3', home: false })] }))).toEqual([
+      'info: would run in 12 ms: rename "dev3" to "ens3"',
+      'info: would restore ens3: why ens3',
+    ])
+  })
+
+  it('nothing to do: silent', () => {
+    expect(logged(report({ nics: [nic('ens3', 'home')] }))).toEqual([])
+  })
+
+  it('goes to stderr as "nicback: ..." lines', () => {
+    const out: string[] = []
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true))
+    logReport(report({ nics: [nic('ens5', 'conflict', { now: 'dev5' })], errors: ['boom'] }))
+    expect(out.join('')).toBe('nicback: warning: cannot restore ens5 (now dev5): why ens5\nnicback: error: boom\n')
+  })
+})
