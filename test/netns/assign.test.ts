@@ -96,30 +96,13 @@ function refused(r: RunResult, ...words: string[]): string {
   return r.stderr
 }
 
-/** `ip -o monitor link` on the host netns while something runs. */
+/** Host link names seen while something runs (world.watchLinks). */
 async function watchHost(w: World): Promise<{ stop: () => Promise<string[]> }> {
-  const mon = spawn('ip', ['-n', w.host, '-oneline', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] })
-  procs.push(mon)
-  let text = ''
-  mon.stdout.setEncoding('utf8').on('data', (d: string) => (text += d))
-  // Listening once it reports a change we make (eth3's peer flaps).
-  for (let i = 0; !text.includes('eth3'); i++) {
-    if (i > 100) throw new Error('ip monitor did not start')
-    w.ip('-n', w.wire, 'link', 'set', 'p3', i % 2 === 0 ? 'down' : 'up')
-    await new Promise((r) => setTimeout(r, 30))
-  }
-  w.ip('-n', w.wire, 'link', 'set', 'p3', 'up')
-  await new Promise((r) => setTimeout(r, 100))
-  text = ''
+  const mon = await w.watchLinks()
   return {
     async stop() {
-      await new Promise((r) => setTimeout(r, 200))
-      mon.kill()
       // "7: eth1@if8: <...>" or "Deleted 7: eth1@if8: ..."
-      return text
-        .split('\n')
-        .map((l) => /^(?:Deleted )?\d+: ([^:@\s]+)/.exec(l)?.[1])
-        .filter((n): n is string => n !== undefined)
+      return (await mon.stop()).map((l) => /^(?:Deleted )?\d+: ([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined)
     },
   }
 }
@@ -232,7 +215,11 @@ describe('release when the container is already gone', () => {
     // container is gone, its NIC not back yet (a pinned or slow teardown).
     const keeper = spawn('ip', ['netns', 'exec', ctr, 'sleep', '1000'], { stdio: 'ignore' })
     procs.push(keeper)
-    await new Promise((r) => setTimeout(r, 100))
+    // Ready once `ip netns exec` has become the sleep inside the netns.
+    for (let i = 0; !readFileSync(`/proc/${keeper.pid}/comm`, 'utf8').startsWith('sleep'); i++) {
+      if (i > 400) throw new Error('the keeper did not start')
+      await new Promise((r) => setTimeout(r, 5))
+    }
     w.ip('netns', 'del', ctr)
 
     const t = performance.now()
@@ -257,6 +244,8 @@ describe('release when the container is already gone', () => {
     )
     const run = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)))
     await waiting
+    // No signal says when release's own `ip monitor` listens: a moment for it
+    // (the test proves the wait ends on the event, with the poll set long).
     await new Promise((r) => setTimeout(r, 300))
     const t0 = performance.now()
     // The kernel's way: back to the host as dev<ifindex>, down.

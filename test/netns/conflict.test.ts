@@ -1,7 +1,6 @@
 // What stands in the way of a rename: a device nicback does not manage sitting
 // on the recorded name, udev's altname on the returned NIC, an UP NIC on a
 // kernel that refuses to rename it.
-import { spawn } from 'node:child_process'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { createWorld, destroyWorlds, ensureBuilt, type RestoreJson, type World } from './world.js'
 
@@ -125,19 +124,12 @@ describe('an UP returned NIC', () => {
   /** Runs restore while `ip monitor link` watches the host; returns the report
    *  and the flags the NIC carried in the first event under its new name. */
   async function restoreWatched(w: World, env: Record<string, string>) {
-    const mon = spawn('ip', ['-n', w.host, 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] })
-    let events = ''
-    mon.stdout.setEncoding('utf8').on('data', (d: string) => (events += d))
-    try {
-      await new Promise((r) => setTimeout(r, 300))
-      const r = w.nicbackJson<RestoreJson>(['restore'], env)
-      await new Promise((r) => setTimeout(r, 300))
-      const first = /^\d+: eth2(?:@\S+)?: <([^>]*)>/m.exec(events)
-      expect(first, `no event for eth2 in:\n${events}`).not.toBeNull()
-      return { r, flagsAtRename: first![1]!.split(',') }
-    } finally {
-      mon.kill()
-    }
+    const mon = await w.watchLinks()
+    const r = w.nicbackJson<RestoreJson>(['restore'], env)
+    const events = (await mon.stop()).join('\n')
+    const first = /^\d+: eth2(?:@\S+)?: <([^>]*)>/m.exec(events)
+    expect(first, `no event for eth2 in:\n${events}`).not.toBeNull()
+    return { r, flagsAtRename: first![1]!.split(',') }
   }
 
   test('pre-6.2 kernel (NICBACK_RENAME_WHILE_UP=0): down, rename, up; it was down when renamed and is up at the end', async () => {

@@ -69,9 +69,17 @@ function stateOf(c: Ctr, o: Record<string, unknown> = {}): string {
 }
 
 /** `nicback hook ARGS` in the world's host namespace, the state on stdin. */
-function hook(w: World, args: string[], input: string, env: Record<string, string> = {}): Promise<RunResult & { ms: number }> {
+type HookRun = Promise<RunResult & { ms: number }> & {
+  /** Resolves once the hook says it waits for the kernel to hand NICs back
+   *  (its readiness signal: poststop), or when it ends. */
+  waiting: Promise<void>
+}
+
+function hook(w: World, args: string[], input: string, env: Record<string, string> = {}): HookRun {
   const t0 = performance.now()
-  return new Promise((resolve, reject) => {
+  let ready: () => void = () => {}
+  const waiting = new Promise<void>((r) => (ready = r))
+  const run = new Promise<RunResult & { ms: number }>((resolve, reject) => {
     const envv: NodeJS.ProcessEnv = {}
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NICBACK_')) envv[k] = v
     const child = spawn('ip', ['netns', 'exec', w.host, process.execPath, NICBACK, 'hook', ...args], {
@@ -81,11 +89,18 @@ function hook(w: World, args: string[], input: string, env: Record<string, strin
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+      if (/waiting up to/.test(stderr)) ready()
+    })
     child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - t0 }))
+    child.on('close', (code) => {
+      ready()
+      resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - t0 })
+    })
     child.stdin.end(input)
   })
+  return Object.assign(run, { waiting })
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -133,7 +148,7 @@ describe('createRuntime then poststop: io.nicback.nics=eth2:eth0', () => {
     // NIC back (down, as dev<ifindex>: the host has an eth0) while poststop waits.
     ctrIp(c, 'link', 'set', 'eth0', 'mtu', '1280')
     const stop = hook(w, ['--stage', 'poststop'], stateOf(c, { status: 'stopped', pid: 0 }))
-    await sleep(400)
+    await stop.waiting
     const t0 = performance.now()
     const came = handBack(w, c, 'eth0')
     expect(came).toMatch(/^dev\d+$/)
@@ -180,7 +195,7 @@ describe('createRuntime then poststop: io.nicback.nics=eth2:eth0', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(Object.fromEntries(ctrLinks(c).map((l) => [l.address, l.ifname]))).toEqual({ [macOf(1)]: 'eth7', [macOf(3)]: 'eth3' })
     const stop = hook(w, ['--stage', 'poststop'], stateOf(c, { status: 'stopped' }))
-    await sleep(200)
+    await stop.waiting
     handBack(w, c, 'eth7')
     handBack(w, c, 'eth3')
     expect((await stop).code).toBe(0)
@@ -284,7 +299,7 @@ describe('linux.netDevices: the runtime moves, nicback records', () => {
     w.hostIp('link', 'set', 'eth1', 'netns', String(c.pid), 'name', 'eth5')
 
     const stop = hook(w, ['--stage', 'poststop'], stateOf(c, { status: 'stopped' }))
-    await sleep(200)
+    await stop.waiting
     handBack(w, c, 'eth5')
     handBack(w, c, 'eth3')
     expect((await stop).code).toBe(0)

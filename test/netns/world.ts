@@ -366,6 +366,38 @@ export class World {
     return { code: r.code, json, stderr: r.stderr }
   }
 
+  /** `ip -o monitor link` on the host netns, with no fixed sleeps: it is
+   *  ready once it reports a change made here on the host's loopback (its
+   *  MTU, which nothing in the tier looks at), and stop() makes a second such
+   *  change and waits for it, so every event before that has been read.
+   *  stop() returns the event lines, the loopback's left out. */
+  async watchLinks(): Promise<{ stop: () => Promise<string[]> }> {
+    const mon = spawn('ip', ['-n', this.host, '-oneline', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    let text = ''
+    mon.stdout.setEncoding('utf8').on('data', (d: string) => (text += d))
+    let mtu = 65536
+    const mark = async (): Promise<void> => {
+      // Each try changes the MTU again: the first change the monitor reports
+      // proves it listens (and that it has read everything before it).
+      for (let i = 0; i < 100; i++) {
+        mtu = mtu === 65536 ? 65535 : 65536
+        this.hostIp('link', 'set', 'lo', 'mtu', String(mtu))
+        const seen = new RegExp(`^\\d+: lo: .* mtu ${mtu} `, 'm')
+        for (const end = Date.now() + 200; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) if (seen.test(text)) return
+      }
+      throw new Error('ip monitor did not report the marker change')
+    }
+    await mark()
+    text = ''
+    return {
+      stop: async () => {
+        await mark()
+        mon.kill()
+        return text.split('\n').filter((l) => l !== '' && !/^\d+: lo: /.test(l))
+      },
+    }
+  }
+
   get registryPath(): string {
     return join(this.state, 'registry.json')
   }
