@@ -10,12 +10,14 @@ import type { Away } from '../lib/types.js'
 const help = `Usage: nicback release (IFACE... | --from CONTAINER) [--timeout SEC] [--json]
 
 Brings NICs given to a container back to the host, the clean way: each is
-set down inside, gets its host MAC back, is renamed inside to a name free on
-both sides (its host name, or nbtmp<ifindex> when the container has a device
-of that name) and moves to the host renamed to its host name in the same
-request, so neither devN nor its container name ever appears on the host;
-then its MTU and admin state are restored and udev is asked to tell the
-network manager (a udev change event: systemd-networkd, NetworkManager).
+found in the container's network namespace by what the container cannot
+forge (bus position, permanent MAC), moved into a scratch namespace only
+nicback can reach, checked there to be that NIC (anything else the container
+slipped in is sent back), given its host MAC and host name there, and only
+then moved to the host: neither devN nor its container name ever appears on
+the host, and no device of the container's can take its place. Then its MTU
+and admin state are restored and udev is asked to tell the network manager
+(a udev change event: systemd-networkd, NetworkManager).
 
   IFACE...         NICs by their recorded host name
   --from CONTAINER every NIC nicback gave to this Docker or podman container
