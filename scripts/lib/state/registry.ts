@@ -105,7 +105,7 @@ export function loadRegistry(path = registryPath()): Registry {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return emptyRegistry()
-    throw new RegistryError(code === 'ELOOP' ? `${path} is a symlink; nicback reads only a regular file there: remove the link` : `cannot read ${path}: ${(err as Error).message}`)
+    throw new RegistryError(code === 'ELOOP' ? `${path} is a symlink; nicback reads only a regular file there: remove the link` : `cannot read ${path}: ${(err as Error).message}${code === 'EACCES' ? '; run nicback as root, or set NICBACK_STATE_DIR to a directory you own' : ''}`)
   }
   try {
     const problem = privateProblem(fstatSync(fd), 'file')
