@@ -52,11 +52,24 @@ uninstall" removes exactly that.
 function runtimeWrapper(): string {
   return `#!/bin/sh
 # Installed by nicback; do not edit.
-# Docker runtime "nicback" (/etc/docker/daemon.json). Only create and run need
-# nicback (it adds its OCI hooks); every other call goes straight to runc, or
-# to --nicback-runtime PATH (daemon.json runtimeArgs) or $NICBACK_RUNTIME.
+# Docker runtime "nicback" (/etc/docker/daemon.json). Only the create (or run)
+# of a container that declares NICs needs nicback (it adds its OCI hooks to
+# config.json): every other call, and the create of any other container, goes
+# straight to runc, or to --nicback-runtime PATH (daemon.json runtimeArgs) or
+# $NICBACK_RUNTIME, without starting node.
 case " $* " in
-*" create "* | *" run "*) exec ${nodeBin} ${LIB}/nicback-runtime.mjs "$@" ;;
+*" create "* | *" run "*)
+  bundle=. next=
+  for a in "$@"; do
+    if [ -n "$next" ]; then bundle=$a next=; continue; fi
+    case $a in
+    --bundle=* | -b=* | --b=*) bundle=\${a#*=} ;;
+    --bundle | -b | --b) next=1 ;;
+    esac
+  done
+  if grep -qs -e 'NICBACK_NICS=' -e '"io.nicback.nics"' "$bundle/config.json"; then
+    exec ${nodeBin} ${LIB}/nicback-runtime.mjs "$@"
+  fi ;;
 esac
 rt=\${NICBACK_RUNTIME:-runc}
 case $1 in

@@ -1,5 +1,6 @@
 // The built `nicback install --docker` / `uninstall` below --root, as an admin
 // runs them: they write and remove exactly their files and daemon.json key.
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -82,5 +83,34 @@ describe('nicback install --docker / uninstall below --root', () => {
       '/usr/share/containers/oci/hooks.d/50-nicback-always-createruntime.json',
       '/usr/share/containers/oci/hooks.d/50-nicback-always-poststop.json',
     ])
+  })
+
+  it('the installed shim starts node only for the create of a container that declares NICs (issue 10)', () => {
+    const root = join(tmp, 'root-shim')
+    expect(nicback(['install', '--root', root, '--docker', '--no-record', '--json'], null).code).toBe(0)
+    const shim = join(root, 'usr/local/sbin/nicback-runtime')
+    const fake = join(tmp, 'fake-runc')
+    writeFileSync(fake, '#!/bin/sh\necho "runtime: $*"\n', { mode: 0o755 })
+    const bundle = (name: string, env: string[]) => {
+      const dir = join(tmp, name)
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ process: { env } }))
+      return dir
+    }
+    const plain = bundle('b-plain', ['PATH=/bin'])
+    const nics = bundle('b-nics', ['PATH=/bin', 'NICBACK_NICS=eth1:eth0'])
+    const run = (...args: string[]) => spawnSync('sh', [shim, ...args], { encoding: 'utf8', env: { ...process.env, NICBACK_RUNTIME: fake } })
+    for (const args of [['--root', '/r', 'create', '--bundle', plain, 'c1'], ['create', `--bundle=${plain}`, 'c1'], ['start', 'c1'], ['delete', '--force', 'c1']]) {
+      const r = run(...args)
+      expect(r.status, r.stderr).toBe(0)
+      expect(r.stdout).toBe(`runtime: ${args.join(' ')}\n`)
+    }
+    // A container that declares NICs goes to nicback's shim (installed under
+    // /usr/local/lib/nicback, which --root does not reach: node says so).
+    for (const args of [['create', '-b', nics, 'c2'], ['create', '--bundle', nics, 'c2']]) {
+      const r = run(...args)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toContain('/usr/local/lib/nicback/nicback-runtime.mjs')
+    }
   })
 })
