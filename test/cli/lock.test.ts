@@ -6,25 +6,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acquireLock, LockTimeoutError } from '../../scripts/lib/system/lock.js'
 import { emptyRegistry, loadRegistry, registryPath, saveRegistry } from '../../scripts/lib/state/registry.js'
-import { registryEntry as entry } from '../unit/helpers.js'
+import { registryEntry as entry, useTempStateDir } from '../unit/helpers.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 
-let dir: string
-const savedEnv = process.env.NICBACK_STATE_DIR
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'nicback-reg-'))
-  process.env.NICBACK_STATE_DIR = dir
-})
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true })
-  if (savedEnv === undefined) delete process.env.NICBACK_STATE_DIR
-  else process.env.NICBACK_STATE_DIR = savedEnv
-})
+const state = useTempStateDir()
 
 // ---------------------------------------------------------------- the lock, across processes
 
@@ -62,7 +51,7 @@ describe('lock', () => {
   /** Runs an ESM snippet with the bundled library imported as `nb`. */
   function child(code: string): ChildProcess {
     const c = spawn(process.execPath, ['--input-type=module', '-e', `import * as nb from ${JSON.stringify(lib)};\n${code}`], {
-      env: { ...process.env, NICBACK_STATE_DIR: dir },
+      env: { ...process.env, NICBACK_STATE_DIR: state.dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.push(c)
@@ -108,7 +97,7 @@ describe('lock', () => {
     expect(names).toHaveLength(160)
     expect(new Set(names).size).toBe(160)
     for (let k = 0; k < 8; k++) for (let i = 0; i < 20; i++) expect(names).toContain(`p${k}n${i}`)
-    expect(readdirSync(dir).sort()).toEqual(['registry.json', 'registry.json.lock'])
+    expect(readdirSync(state.dir).sort()).toEqual(['registry.json', 'registry.json.lock'])
   }, 60_000)
 
   it('times out with LockTimeoutError while another process holds it, and succeeds once released', async () => {
@@ -150,7 +139,7 @@ describe('lock', () => {
   it('bundle sanity: the child sees the same registry file', () => {
     saveRegistry({ ...emptyRegistry(), nics: [entry('eth0')] })
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import * as nb from ${JSON.stringify(lib)}; console.log(nb.loadRegistry().nics.map((e) => e.name).join(','))`], {
-      env: { ...process.env, NICBACK_STATE_DIR: dir },
+      env: { ...process.env, NICBACK_STATE_DIR: state.dir },
       encoding: 'utf8',
     })
     expect(r.stdout.trim()).toBe('eth0')

@@ -2,22 +2,14 @@
 // argv, stdio, descriptors, exit status and signals passed through; the
 // bundle edited only on create. (Its pure parts: test/unit/runtimes/shim.test.ts.)
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nicbackHook } from '../../scripts/lib/runtimes/shim.js'
 import { bundle, type Bundle } from './bundle.js'
+import { tempBundles } from '../unit/helpers.js'
 
-const tmp = mkdtempSync(join(tmpdir(), 'nicback-shim-'))
-afterAll(() => rmSync(tmp, { recursive: true, force: true }))
-let n = 0
-function bundleDir(config: unknown): string {
-  const dir = join(tmp, `b${++n}`)
-  mkdirSync(dir)
-  writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config))
-  return dir
-}
+const { tmp, bundleDir } = tempBundles()
 
 describe('the nicback-runtime command', () => {
   let b: Bundle

@@ -1,5 +1,8 @@
 // Builders and fixtures shared by the unit tests (one test file a module).
-import { readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeEach } from 'vitest'
 import type { Departure } from '../../scripts/lib/plan/departure.js'
 import { emptyRegistry } from '../../scripts/lib/state/registry.js'
 import type { Entry, Identity, Link, Registry } from '../../scripts/lib/types.js'
@@ -54,5 +57,40 @@ export function registryEntry(name: string, o: Partial<Entry> = {}): Entry {
     recordedAt: '2024-01-01T00:00:00.000Z',
     away: null,
     ...o,
+  }
+}
+
+/** A fresh private NICBACK_STATE_DIR for each test of the file (made 0700
+ *  by mkdtemp, as nicback requires); `state.dir` is the current one. */
+export function useTempStateDir(): { readonly dir: string } {
+  const state = { dir: '' }
+  const saved = process.env.NICBACK_STATE_DIR
+  beforeEach(() => {
+    state.dir = mkdtempSync(join(tmpdir(), 'nicback-reg-'))
+    process.env.NICBACK_STATE_DIR = state.dir
+  })
+  afterEach(() => {
+    rmSync(state.dir, { recursive: true, force: true })
+    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
+    else process.env.NICBACK_STATE_DIR = saved
+  })
+  return state
+}
+
+/** A temporary folder for the file's tests (removed after them) and OCI
+ *  bundles in it: `bundleDir(config)` writes config.json (text as given,
+ *  anything else as JSON). */
+export function tempBundles(): { tmp: string; bundleDir: (config: unknown) => string } {
+  const tmp = mkdtempSync(join(tmpdir(), 'nicback-shim-'))
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+  let n = 0
+  return {
+    tmp,
+    bundleDir(config) {
+      const dir = join(tmp, `b${++n}`)
+      mkdirSync(dir)
+      writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config))
+      return dir
+    },
   }
 }

@@ -1,21 +1,13 @@
 // nicback-runtime, the Docker shim, its pure parts: runc's argv and the
 // config.json edit. (The built shim in front of a stand-in runtime:
 // test/cli/nicback-runtime.test.ts.)
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { addHooks, declaresNics, editBundle, nicbackHook, parseRuntimeArgv, resolveRuntime, ShimError } from '../../../scripts/lib/runtimes/shim.js'
+import { tempBundles } from '../helpers.js'
 
-const tmp = mkdtempSync(join(tmpdir(), 'nicback-shim-'))
-afterAll(() => rmSync(tmp, { recursive: true, force: true }))
-let n = 0
-function bundleDir(config: unknown): string {
-  const dir = join(tmp, `b${++n}`)
-  mkdirSync(dir)
-  writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config))
-  return dir
-}
+const { tmp, bundleDir } = tempBundles()
 
 describe('parseRuntimeArgv', () => {
   it('finds create and its bundle behind containerd-shim-runc-v2 global flags', () => {

@@ -1,25 +1,13 @@
 // The registry file: schema, atomic writes, mode, refusal to overwrite what it
 // cannot read. (The flock across real processes: test/cli/lock.test.ts.)
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { emptyRegistry, loadRegistry, putEntry, RegistryError, registryPath, saveRegistry, updateRegistry } from '../../../scripts/lib/state/registry.js'
 import type { Registry } from '../../../scripts/lib/types.js'
-import { registryEntry as entry } from '../helpers.js'
+import { registryEntry as entry, useTempStateDir } from '../helpers.js'
 
-let dir: string
-const savedEnv = process.env.NICBACK_STATE_DIR
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'nicback-reg-'))
-  process.env.NICBACK_STATE_DIR = dir
-})
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true })
-  if (savedEnv === undefined) delete process.env.NICBACK_STATE_DIR
-  else process.env.NICBACK_STATE_DIR = savedEnv
-})
+const state = useTempStateDir()
 
 function expectRegistryError(fn: () => unknown, ...patterns: RegExp[]): RegistryError {
   let err: unknown
@@ -35,7 +23,7 @@ function expectRegistryError(fn: () => unknown, ...patterns: RegExp[]): Registry
 
 describe('registry file', () => {
   it('lives in NICBACK_STATE_DIR', () => {
-    expect(registryPath()).toBe(join(dir, 'registry.json'))
+    expect(registryPath()).toBe(join(state.dir, 'registry.json'))
   })
 
   it('reads as empty when it does not exist yet', () => {
@@ -60,7 +48,7 @@ describe('registry file', () => {
     saveRegistry(reg)
     expect(loadRegistry()).toEqual(reg)
     expect(statSync(registryPath()).mode & 0o777).toBe(0o600)
-    expect(readdirSync(dir)).toEqual(['registry.json'])
+    expect(readdirSync(state.dir)).toEqual(['registry.json'])
   })
 
   it('keeps 0600 when it replaces a file that had wider permissions', () => {
@@ -73,13 +61,13 @@ describe('registry file', () => {
   it('updateRegistry writes only when asked to, under the lock, and leaves only the registry and its lock file', () => {
     const v = updateRegistry((reg) => ({ changed: false, value: reg.nics.length }))
     expect(v).toBe(0)
-    expect(readdirSync(dir)).toEqual(['registry.json.lock'])
+    expect(readdirSync(state.dir)).toEqual(['registry.json.lock'])
     updateRegistry((reg) => {
       putEntry(reg, entry('eth0'))
       return { changed: true, value: null }
     })
     expect(loadRegistry().nics.map((e) => e.name)).toEqual(['eth0'])
-    expect(readdirSync(dir).sort()).toEqual(['registry.json', 'registry.json.lock'])
+    expect(readdirSync(state.dir).sort()).toEqual(['registry.json', 'registry.json.lock'])
   })
 
   describe('a file it cannot read is an error naming the file, and is never overwritten', () => {
