@@ -129,6 +129,9 @@ tmpDirs.push(udevState)
 }
 const big = world('big', 80)
 const bigReturned = big.names.slice(16) // eth16..eth79: 64 NICs
+// Issue 10's scale: 256 and 1024 stand-ins, every one returned as dev<N>.
+const w256 = world('w256', 256)
+const w1024 = world('w1024', 1024)
 
 // A bus address that is not this machine's own NIC's (its eth0 is at 00:03.0).
 const udevEnv = { ACTION: 'add', INTERFACE: 'eth0', DEVPATH: '/devices/pci0000:00/0000:00:1f.6/net/eth0', IFINDEX: String(small.ifindex.eth0) }
@@ -183,6 +186,32 @@ const cases = [
     before: () => sendBack(big, bigReturned),
     after: () => assertHome(big, 'restore of 64 NICs'),
     ns: true,
+  },
+  {
+    id: 'restore256',
+    label: '(f) `nicback restore`, 256 returned NICs',
+    argv: ['ip', 'netns', 'exec', w256.host, NODE, NICBACK, 'restore'],
+    env: { NICBACK_STATE_DIR: w256.state },
+    before: () => sendBack(w256, w256.names),
+    after: () => assertHome(w256, 'restore of 256 NICs'),
+    ns: true,
+  },
+  {
+    id: 'restore1024',
+    label: '(g) `nicback restore`, 1024 returned NICs',
+    argv: ['ip', 'netns', 'exec', w1024.host, NODE, NICBACK, 'restore'],
+    env: { NICBACK_STATE_DIR: w1024.state },
+    before: () => sendBack(w1024, w1024.names),
+    after: () => assertHome(w1024, 'restore of 1024 NICs'),
+    ns: true,
+  },
+  {
+    id: 'storm64',
+    label: "(h) a storm: 64 `nicback-udev.cjs` started at once, one `add` per returned NIC (d's 64)",
+    argv: [NODE, join(REPO, 'bench', 'storm.mjs'), big.host, NODE, NICBACK_UDEV, ...bigReturned.map((n) => `dev${big.ifindex[n]}:${big.ifindex[n]}`)],
+    env: { NICBACK_STATE_DIR: big.state },
+    before: () => sendBack(big, bigReturned),
+    after: () => assertHome(big, 'a storm of 64 udev events'),
   },
   {
     id: 'status',
@@ -245,6 +274,22 @@ for (let i = 0; i < N; i++) {
 process.stderr.write('\n')
 const load1 = loadavg()[0]
 
+// Peak memory (max RSS) of the udev no-op, against node -e 0 (median of 10,
+// each process reports its own peak as it exits).
+function maxRss(args, env) {
+  const xs = []
+  for (let i = 0; i < 10; i++) {
+    const r = spawnSync('ip', ['netns', 'exec', small.host, NODE, ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8' })
+    const m = /RSS (\d+)/.exec(r.stderr)
+    if (r.status !== 0 || !m) throw new Error(`max RSS run failed: ${r.stderr}`)
+    xs.push(Number(m[1]))
+  }
+  return quantile(xs, 0.5)
+}
+const RSS_HOOK = "process.on('exit', () => process.stderr.write('RSS ' + process.resourceUsage().maxRSS + '\\n'));"
+const rssNode = maxRss(['-e', RSS_HOOK], {})
+const rssUdev = maxRss(['-e', `${RSS_HOOK} require(${JSON.stringify(NICBACK_UDEV)})`], { ...udevEnv, NICBACK_STATE_DIR: udevState })
+
 // ---------------------------------------------------------------- the report
 
 function quantile(xs, q) {
@@ -282,6 +327,10 @@ ${rows.join('\n')}
 
 Node starts slower inside the namespace than the cost of \`ip netns exec NS true\` alone accounts for: against the same start there,
 \`ip netns exec NS node -e 0\` (${f(med('nsNode'))} ms), (b) is ${(med('udev') / med('nsNode')).toFixed(2)}x and (c) ${(med('restore1') / med('nsNode')).toFixed(2)}x (wall medians).
+
+Scale (issue 10): (g) / (f) = ${(med('restore1024') / med('restore256')).toFixed(2)}x for 4x the NICs (target <= 4.5x: ${med('restore1024') / med('restore256') <= 4.5 ? 'met' : 'MISSED'});
+the storm (h) / one 64-NIC restore (d) = ${(med('storm64') / med('restore64')).toFixed(2)}x (target <= 3x: ${med('storm64') / med('restore64') <= 3 ? 'met' : 'MISSED'}), each of its 64 processes exiting 0 with no error line (checked every run).
+Peak memory (max RSS, median of 10) of (b), the udev no-op: ${(rssUdev / 1024).toFixed(1)} MiB, ${(rssUdev / rssNode).toFixed(2)}x \`node -e 0\` (${(rssNode / 1024).toFixed(1)} MiB).
 
 - (b) runs \`ip netns exec NS node dist/nicback-udev.cjs\`, the command of udev/81-nicback.rules ((b') runs \`dist/nicback.mjs udev\`),
   with \`ACTION=add INTERFACE=eth0 DEVPATH=/devices/pci0000:00/0000:00:03.0/net/eth0\`. The DEVPATH is on a bus, so the event is not
