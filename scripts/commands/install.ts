@@ -45,11 +45,15 @@ then reloads udev's rules and records every NIC on a bus (nicback record).
 
 What was written is listed in /var/lib/nicback/install.json; "nicback
 uninstall" removes exactly that.
+
+Installed from the Debian package (npm run package), the package owns all of
+the above under /usr/lib and /usr/sbin: "nicback install" then only adds
+Docker's shim (--docker), and "nicback uninstall" takes only that away.
 `
 
 /** Docker calls its runtime for every container operation; only create and
  *  run need nicback (to add its hooks), so the others skip node altogether. */
-function runtimeWrapper(): string {
+function runtimeWrapper(lib = LIB, hookBin = BIN): string {
   return `#!/bin/sh
 # Installed by nicback; do not edit.
 # Docker runtime "nicback" (/etc/docker/daemon.json). Only the create (or run)
@@ -68,7 +72,7 @@ case " $* " in
     esac
   done
   if grep -qs -e 'NICBACK_NICS=' -e '"io.nicback.nics"' "$bundle/config.json"; then
-    exec ${nodeBin} ${LIB}/nicback-runtime.mjs "$@"
+    NICBACK_HOOK_BIN=${hookBin} exec ${nodeBin} ${lib}/nicback-runtime.mjs "$@"
   fi ;;
 esac
 rt=\${NICBACK_RUNTIME:-runc}
@@ -83,6 +87,9 @@ PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin exec "$r
 function fill(template: string): string {
   return template.replaceAll('@NODE@', nodeBin).replaceAll('@NICBACK@', `${LIB}/nicback.mjs`).replaceAll('@NICBACK_BIN@', BIN).replaceAll('@NICBACK_UDEV@', `${LIB}/nicback-udev.cjs`)
 }
+
+/** Where the Debian package (scripts/package.mjs) puts the bundle. */
+const PACKAGED_LIB = '/usr/lib/nicback'
 
 export default {
   summary: 'install the udev rules, the boot-time unit and the command',
@@ -101,6 +108,30 @@ export default {
       mkdirSync(dirname(join(root, path)), { recursive: true })
       writeFileSync(join(root, path), content, { mode })
       wrote.add(path)
+    }
+
+    if (src === PACKAGED_LIB) {
+      // The Debian package owns the rules, the unit, the hooks and the
+      // command (dpkg -L nicback): only Docker's shim is added here.
+      if (!docker) {
+        process.stdout.write('nicback is installed by its Debian package (dpkg -L nicback); "nicback install --docker" adds Docker\'s runtime shim\n')
+        return 0
+      }
+      put(RUNTIME_BIN, runtimeWrapper(PACKAGED_LIB, '/usr/sbin/nicback'), 0o755)
+      const done: string[] = []
+      let dockerNote = manifest.docker
+      if (docker.changed) {
+        mkdirSync(dirname(daemonJson), { recursive: true })
+        writeFileDurably(daemonJson, docker.text)
+        dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes }
+        done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
+      }
+      const reloaded = root === '/' ? reloadDockerd() : null
+      if (reloaded) done.push(reloaded)
+      put(MANIFEST, `${JSON.stringify({ files: [...wrote].sort(), ...(dockerNote ? { docker: dockerNote } : {}) }, null, 2)}\n`, 0o600)
+      if (values.json) printJson({ root, files: [...wrote].sort(), done })
+      else process.stdout.write(`Added Docker's runtime shim below ${root}:\n${[...wrote].sort().map((f) => `  ${f}`).join('\n')}\n${done.map((d) => `${d}\n`).join('')}`)
+      return 0
     }
 
     if (join(root, LIB) !== src) {

@@ -1,0 +1,103 @@
+#!/bin/bash
+# Issue 12: the Debian package on a Debian 12 whose node is Debian's own 18.
+# The test prepends DEB=<the .deb> and NODE18=<deploy/debian/node18.sh's
+# cache>. Steps: node 18 replaces the shared node (dpkg -i, in the guest's
+# overlay only); file list; apt-get install ./nicback_*.deb; the seed's
+# Docker scenario (ens3 renamed ens4 inside, docker rm -f) must bring ens3
+# back; apt-get purge nicback; file list again (must be the same) and the
+# same scenario must now end as the kernel leaves it (devN).
+# Results: /out/result.json.
+set -u
+. test/vm/guest/lib.sh
+
+busybox syslogd -O /out/syslog.log
+
+ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
+# What nicback could leave behind: everything dpkg, udev, systemd, OCI hooks
+# and nicback itself write to, less logs, caches and dpkg's/apt's own state.
+files() {
+  find /etc /var /usr/lib/udev /usr/lib/systemd /usr/lib/nicback /usr/sbin /usr/bin /usr/local \
+    /usr/share/containers /usr/share/man/man8 /usr/share/doc/nicback /usr/share/lintian/overrides -xdev \
+    \( -path /var/log -o -path /var/cache -o -path /var/tmp -o -path /var/lib/apt -o -path /var/lib/docker \
+    -o -path /var/lib/containerd \) -prune -o -print 2>/dev/null |
+    grep -vE '^/var/lib/dpkg/(status|status-old|available|available-old|lock[^/]*|triggers|updates)(/|$)' |
+    LC_ALL=C sort
+}
+sum_of() { if [ -e "$1" ]; then sha256sum <"$1" | cut -c1-16; else echo absent; fi; }
+start() { docker run -d --network none --name "$1" nbtest sleep 1000 > /dev/null; }
+give() { # give CONTAINER DEV NAME_INSIDE
+  local p; p=$(pid_of "$1")
+  ip link set "$2" netns "$p" && nsenter -t "$p" -n ip link set "$2" name "$3"
+}
+name_of() { for d in /sys/class/net/*; do [ "$(cat "$d/address")" = "$1" ] && basename "$d"; done; }
+
+# A fresh Debian 12: no nicback of any earlier run on the shared root, and
+# Debian's own node 18 as /usr/bin/node: the files of Debian's nodejs 18
+# packages copied over the machine's node 20 (dpkg -i of them takes minutes
+# under emulation; dpkg's database still says nodejs 20, which satisfies
+# the package's "nodejs (>= 18)" just as 18 does).
+rm -rf /var/lib/nicback /usr/local/lib/nicback /usr/local/sbin/nicback /usr/local/sbin/nicback-runtime \
+  /etc/udev/rules.d/81-nicback.rules /etc/systemd/system/nicback-record.service \
+  /etc/systemd/system/multi-user.target.wants/nicback-record.service
+# man-db's trigger rebuilds its index on every dpkg run (a minute here):
+# without this file it skips that. Only the guest's overlay changes.
+rm -f /var/lib/man-db/auto-update
+t=$(ms)
+{ cp -a "$NODE18"/root/usr/. /usr/ && ldconfig; } > /out/node18.log 2>&1
+result node18 "{\"rc\": $?, \"ms\": $(( $(ms) - t )), \"version\": \"$(node -v)\", \"log\": $(json_str "$(tail -n 5 /out/node18.log)")}"
+node_ms() { local t0=${EPOCHREALTIME/./}; node -e 0; echo $(( (${EPOCHREALTIME/./} - t0) / 1000 )); }
+result nodeMs "$(for _ in 1 2 3; do node_ms; done | sort -n | sed -n 2p)"
+
+files > /tmp/files.before
+DAEMON_BEFORE=$(sum_of /etc/docker/daemon.json)
+SNAP_BEFORE=$(snapshot)
+
+# apt-get install ./nicback_*.deb: offline, every dependency is installed.
+t=$(ms)
+apt-get -o DPkg::Options::=--force-unsafe-io install -y --no-install-recommends "$DEB" > /out/install.log 2>&1
+rc=$?
+result install "{\"rc\": $rc, \"ms\": $(( $(ms) - t )), \"log\": $(json_str "$(tail -n 15 /out/install.log)")}"
+wants=/etc/systemd/system/multi-user.target.wants/nicback-record.service
+result installed "{
+  \"bin\": \"$(command -v nicback)\", \"version\": $(json_str "$(nicback --version 2>&1)"),
+  \"rule\": $([ -f /usr/lib/udev/rules.d/81-nicback.rules ] && echo true || echo false),
+  \"ruleRun\": $(json_str "$(grep '^RUN' /usr/lib/udev/rules.d/81-nicback.rules 2>&1)"),
+  \"unitEnabled\": \"$(readlink $wants)\",
+  \"man\": $([ -f /usr/share/man/man8/nicback.8.gz ] && echo true || echo false),
+  \"hooks\": $(json_str "$(ls /usr/share/containers/oci/hooks.d 2>&1)"),
+  \"daemonJson\": \"$(sum_of /etc/docker/daemon.json)\",
+  \"status\": $(nicback status --json 2>/dev/null || echo null)
+}"
+DPKG_FILES=$(dpkg-query -L nicback 2>/dev/null)
+
+# The seed, with Docker: ens3 becomes ens4 inside (ens4 exists on the host).
+start c1; give c1 ens3 ens4
+w=$($WATCH --timeout 180000 --expect $M3=ens3 -- docker rm -f c1)
+udevadm settle
+result seed "{\"watch\": $w, \"status\": $(nicback status --json 2>/dev/null || echo null), \"untouched\": $([ "$(snapshot)" = "$SNAP_BEFORE" ] && echo true || echo false), \"after\": $(json_str "$(snapshot)")}"
+
+# apt-get purge nicback: nothing of nicback's is left.
+t=$(ms)
+apt-get -o DPkg::Options::=--force-unsafe-io purge -y nicback > /out/purge.log 2>&1
+rc=$?
+result purge "{\"rc\": $rc, \"ms\": $(( $(ms) - t )), \"log\": $(json_str "$(tail -n 10 /out/purge.log)")}"
+files > /tmp/files.after
+left=$(for f in $DPKG_FILES; do [ -e "$f" ] && [ ! -d "$f" ] && echo "$f"; done)
+result files "{
+  \"count\": $(wc -l < /tmp/files.before),
+  \"added\": $(json_str "$(comm -13 /tmp/files.before /tmp/files.after)"),
+  \"removed\": $(json_str "$(comm -23 /tmp/files.before /tmp/files.after)"),
+  \"packageFilesLeft\": $(json_str "$left"),
+  \"packageFiles\": $(echo "$DPKG_FILES" | grep -c .),
+  \"daemonJson\": [\"$DAEMON_BEFORE\", \"$(sum_of /etc/docker/daemon.json)\"]
+}"
+
+# The kernel's behaviour again: the same NIC stays devN.
+start c1; give c1 ens3 ens4
+w=$($WATCH --timeout 60000 --expect $M3=dev3 -- docker rm -f c1)
+udevadm settle
+sleep 1
+result kernel "{\"watch\": $w, \"final\": \"$(name_of $M3)\"}"
+
+result syslog "$(json_str "$(cat /out/syslog.log 2>/dev/null)")"
+write_results
