@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, type IpLink, type RunResult, type StatusJson, type World } from './world.js'
+import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, NODE, type IpLink, type RunResult, type StatusJson, type World } from './world.js'
 
 beforeAll(ensureBuilt)
 
@@ -231,7 +231,7 @@ describe('release when the container is already gone', () => {
     // The backstop poll is set to a minute, beyond the timeout: only the
     // link event can end the wait in time.
     const env = { ...process.env, NICBACK_STATE_DIR: w.state, NICBACK_WAIT_POLL_MS: '60000' }
-    const child = spawn('ip', ['netns', 'exec', w.host, process.execPath, NICBACK, 'release', 'eth1', '--timeout', '30'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'release', 'eth1', '--timeout', '30'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     procs.push(child)
     let stdout = ''
     let stderr = ''

@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, type IpLink, type RunResult, type StatusJson, type World } from './world.js'
+import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, NODE, type IpLink, type RunResult, type StatusJson, type World } from './world.js'
 
 beforeAll(ensureBuilt)
 
@@ -82,7 +82,7 @@ function hook(w: World, args: string[], input: string, env: Record<string, strin
   const run = new Promise<RunResult & { ms: number }>((resolve, reject) => {
     const envv: NodeJS.ProcessEnv = {}
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NICBACK_')) envv[k] = v
-    const child = spawn('ip', ['netns', 'exec', w.host, process.execPath, NICBACK, 'hook', ...args], {
+    const child = spawn('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'hook', ...args], {
       env: { ...envv, NICBACK_STATE_DIR: w.state, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     })

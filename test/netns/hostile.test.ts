@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, type RestoreJson, type StatusJson, type World } from './world.js'
+import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, NODE, type RestoreJson, type StatusJson, type World } from './world.js'
 
 beforeAll(ensureBuilt)
 const procs: ChildProcess[] = []
@@ -201,7 +201,7 @@ describe('6. a state directory others can write is refused', () => {
     const bundle = mkdtempSync(join(tmpdir(), 'nicback-fifo-'))
     spawnSync('mkfifo', [join(bundle, 'config.json')])
     const state = JSON.stringify({ ociVersion: '1.0.2', id: 'fifo', status: 'creating', pid: 1, bundle })
-    const hook = spawnSync('ip', ['netns', 'exec', w.host, process.execPath, NICBACK, 'hook', '--stage', 'createRuntime'], { input: state, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NICBACK_STATE_DIR: w.state } })
+    const hook = spawnSync('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'hook', '--stage', 'createRuntime'], { input: state, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NICBACK_STATE_DIR: w.state } })
     expect(hook.signal, 'the hook hung on a FIFO').toBeNull()
     expect(hook.status).toBe(1)
     expect(hook.stderr).toMatch(/not a regular file/)

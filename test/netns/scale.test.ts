@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, expect, test } from 'vitest'
-import { createWorld, destroyWorlds, ensureBuilt, NICBACK, type RestoreJson, type World } from './world.js'
+import { createWorld, destroyWorlds, ensureBuilt, NICBACK, NODE, type RestoreJson, type World } from './world.js'
 
 beforeAll(ensureBuilt)
 afterEach(destroyWorlds)
@@ -88,7 +88,7 @@ test('a storm: 64 udev add events at once (nicback-udev.cjs), one per returned N
       (l, i) =>
         new Promise<{ code: number; stderr: string }>((resolve, reject) => {
           const env = { ...process.env, NICBACK_STATE_DIR: w.state, ACTION: 'add', INTERFACE: l.ifname, IFINDEX: String(l.ifindex), DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.${i >> 5}/net/${l.ifname}` }
-          const child = spawn('ip', ['netns', 'exec', w.host, process.execPath, udev], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+          const child = spawn('ip', ['netns', 'exec', w.host, NODE, udev], { env, stdio: ['ignore', 'ignore', 'pipe'] })
           let stderr = ''
           child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
           child.on('error', reject)

@@ -23,6 +23,9 @@ const BUILD_ROOT = join(tmpdir(), `nicback-netns-build-${process.ppid}`)
 /** The built CLI; NBT_NICBACK points the tier at another build (used to
  *  check that the tests fail against a broken nicback). */
 export const NICBACK = process.env.NBT_NICBACK ?? join(BUILD_ROOT, 'dist', 'nicback.mjs')
+/** The node that runs nicback: this one, or NBT_NODE (the tier runs again
+ *  on Debian 12's node 18, the package's oldest, with deploy/debian/node18.sh's). */
+export const NODE = process.env.NBT_NODE ?? process.execPath
 const PREFIX = 'nbt-'
 
 /** One device as `ip -json link` prints it. */
@@ -325,7 +328,7 @@ export class World {
   }
 
   private argv(args: string[]): string[] {
-    return ['netns', 'exec', this.host, process.execPath, NICBACK, ...args]
+    return ['netns', 'exec', this.host, NODE, NICBACK, ...args]
   }
 
   private env(extra: Record<string, string>): NodeJS.ProcessEnv {
