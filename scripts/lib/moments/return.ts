@@ -16,9 +16,7 @@ import { readLinks, refreshLinks } from '../facts/links.js'
 import { isFallbackName } from '../facts/names.js'
 import { describeAway } from '../plan/describe.js'
 import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
-import { loadRegistry, registryPath, updateRegistry } from '../state/registry.js'
-import { acquireLock, tryLock } from '../system/lock.js'
-import { closeSync, constants, existsSync, openSync, rmSync } from 'node:fs'
+import { loadRegistry, updateRegistry } from '../state/registry.js'
 import { log } from '../system/log.js'
 import type { Netns } from '../system/netns.js'
 import type { Entry, Link } from '../types.js'
@@ -57,8 +55,6 @@ export interface RestoreReport {
   /** Every NIC asked for is home. */
   ok: boolean
   ms: number
-  /** Nothing done here: a run under way was left a mark and does the work. */
-  coalesced?: boolean
 }
 
 export interface RestoreOptions {
@@ -67,8 +63,6 @@ export interface RestoreOptions {
   lockTimeoutSec?: number
   /** Tell the network manager about every NIC that came home (default true). */
   notify?: boolean
-  /** The udev path: if a run is under way, leave it a mark and return at once. */
-  coalesce?: boolean
 }
 
 /** Kernels before 6.2 refuse to rename a device that is up (EBUSY); some
@@ -77,55 +71,10 @@ export interface RestoreOptions {
  *  rename / up. NICBACK_RENAME_WHILE_UP=0 starts with the old way (tests). */
 let renameWhileUp = process.env.NICBACK_RENAME_WHILE_UP !== '0'
 
-/** Brings returned NICs home. Idempotent: a second run finds nothing to do.
- *
- *  Restore runs go one at a time (the restore lock), and a burst of events
- *  (many NICs back at once: SR-IOV VFs of a dead pod) coalesces: with
- *  `coalesce` (the udev path) a process that finds a run under way leaves a
- *  mark and exits at once; whoever leads checks the mark after it lets go of
- *  the lock and runs again while marks keep coming, so no event is lost: a
- *  mark left before the leader let go is seen by it, one left after finds the
- *  lock free and leads itself. */
+/** Brings returned NICs home: plan, apply, read back, record, tell the
+ *  network manager. Idempotent: a second run finds nothing to do. Runs are
+ *  serialised by the registry's lock. */
 export function nicReturns(opts: RestoreOptions): RestoreReport {
-  if (opts.dryRun) return runOnce(opts)
-  const t0 = performance.now()
-  const leadPath = `${registryPath()}.restore.lock`
-  const mark = `${registryPath()}.pending`
-  let lead = opts.coalesce ? tryLock(leadPath) : acquireLock(leadPath, opts.lockTimeoutSec ?? 10)
-  if (lead === null) {
-    touch(mark)
-    lead = tryLock(leadPath)
-    if (lead === null) {
-      log.debug('a restore run is under way; it will see this event too')
-      return { dryRun: false, steps: [], nics: [], errors: [], ok: true, ms: Math.round(performance.now() - t0), coalesced: true }
-    }
-  }
-  rmSync(mark, { force: true })
-  const report = runOnce(opts)
-  for (;;) {
-    lead.release()
-    if (!existsSync(mark)) break
-    const next = tryLock(leadPath)
-    if (next === null) break
-    lead = next
-    rmSync(mark, { force: true })
-    const more = runOnce({ select: { kind: 'returned' }, lockTimeoutSec: opts.lockTimeoutSec, notify: opts.notify })
-    report.steps.push(...more.steps)
-    report.errors.push(...more.errors)
-    report.ok &&= more.ok
-    for (const n of more.nics) if (n.outcome === 'restore' && !report.nics.some((x) => x.name === n.name && x.outcome === 'restore')) report.nics.push(n)
-  }
-  report.ms = Math.round(performance.now() - t0)
-  return report
-}
-
-/** A mark for the leader: an empty file, never through a symlink. */
-function touch(path: string): void {
-  closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600))
-}
-
-/** One restore run: plan, apply, read back, record, tell the network manager. */
-function runOnce(opts: RestoreOptions): RestoreReport {
   const t0 = performance.now()
   const report = updateRegistry(
     (reg) => {

@@ -56,7 +56,7 @@ export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number): number {
     return 0
   }
   if (needsNothing(e.name)) return 0
-  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec, coalesce: true })
+  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec })
   logReport(report)
   return report.ok ? 0 : 1
 }

@@ -39,10 +39,6 @@ function emit(level: Level, msg: string): void {
 }
 
 export const log = {
-  /** Only with NICBACK_DEBUG: what a quiet path decided (a coalesced event). */
-  debug: (msg: string) => {
-    if (process.env.NICBACK_DEBUG) emit('info', msg)
-  },
   info: (msg: string) => emit('info', msg),
   warn: (msg: string) => emit('warning', msg),
   error: (msg: string) => emit('err', msg),
