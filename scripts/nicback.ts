@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   release: () => import('./commands/release.js'),
   udev: () => import('./commands/udev.js'),
   hook: () => import('./commands/hook.js'),
+  watch: () => import('./commands/watch.js'),
 }
 
 const USAGE = `Usage: nicback COMMAND [OPTIONS]

@@ -97,7 +97,7 @@ try {
   put(BIN, `#!/bin/sh\n# nicback(8), from the nicback package.\nexec ${NODE} ${LIB}/nicback.mjs "$@"\n`, 0o755)
 
   const fill = (template) =>
-    template.replaceAll('@NODE@', NODE).replaceAll('@NICBACK@', `${LIB}/nicback.mjs`).replaceAll('@NICBACK_BIN@', BIN).replaceAll('@NICBACK_UDEV@', `${LIB}/nicback-udev.cjs`)
+    template.replaceAll('@NODE@', NODE).replaceAll('@NICBACK@', `${LIB}/nicback.mjs`).replaceAll('@NICBACK_BIN@', BIN).replaceAll('@NICBACK_UDEV@', `${LIB}/nicback-udev.cjs`).replaceAll('@NICBACK_FRONT@', `${LIB}/udev/nicback-udev-front.sh`)
   // The templates say "installed by nicback install"; here dpkg owns the file.
   const packaged = (template, how) => {
     const lines = template.split('\n')

@@ -85,7 +85,7 @@ PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin exec "$r
 }
 
 function fill(template: string): string {
-  return template.replaceAll('@NODE@', nodeBin).replaceAll('@NICBACK@', `${LIB}/nicback.mjs`).replaceAll('@NICBACK_BIN@', BIN).replaceAll('@NICBACK_UDEV@', `${LIB}/nicback-udev.cjs`)
+  return template.replaceAll('@NODE@', nodeBin).replaceAll('@NICBACK@', `${LIB}/nicback.mjs`).replaceAll('@NICBACK_BIN@', BIN).replaceAll('@NICBACK_UDEV@', `${LIB}/nicback-udev.cjs`).replaceAll('@NICBACK_FRONT@', `${LIB}/udev/nicback-udev-front.sh`)
 }
 
 /** Where the Debian package (scripts/package.mjs) puts the bundle. */

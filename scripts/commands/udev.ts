@@ -2,7 +2,12 @@
 // moments/udev-event.ts.
 import { parseSeconds, UsageError, type Command } from '../lib/cli/cli.js'
 import { onUdevEvent, parseUdevEvent } from '../lib/moments/udev-event.js'
+import { leadershipFromEnv } from '../lib/system/leader.js'
 import { log, logToSyslog } from '../lib/system/log.js'
+
+/** Remove events of NICs leaving together queue on the lock, each a short
+ *  write; under software emulation 21 of them took more than 10 s. */
+const UDEV_LOCK_WAIT_SEC = 60
 
 const help = `Usage: nicback udev
 
@@ -10,8 +15,12 @@ Called by nicback's udev rules (81-nicback.rules) with the event in the
 environment (ACTION, INTERFACE, IFINDEX, DEVPATH):
   remove     remember the name the NIC leaves the host with
   add, move  give a returned NIC its recorded name back
-Logs to syslog/journald under the tag "nicback". Waits at most
-NICBACK_LOCK_WAIT seconds (default 10) for another nicback to finish.
+The rule runs it through nicback-udev-front.sh: when many NICs come back
+at once, one process brings them all home and the others exit 0 without
+starting node. Logs to syslog/journald under the tag "nicback". Waits at most
+NICBACK_LOCK_WAIT seconds (default 60; udevd allows an event 180 s) for
+another nicback to finish: the remove events of many NICs leaving at once
+(a pod given 21 VFs) queue there, each a short registry write.
 `
 
 export default {
@@ -27,7 +36,7 @@ export default {
       return 0
     }
     const wait = process.env.NICBACK_LOCK_WAIT
-    const lockTimeoutSec = wait === undefined || wait === '' ? 10 : parseSeconds(wait, 'NICBACK_LOCK_WAIT', 600)
-    return onUdevEvent(parsed.event, lockTimeoutSec)
+    const lockTimeoutSec = wait === undefined || wait === '' ? UDEV_LOCK_WAIT_SEC : parseSeconds(wait, 'NICBACK_LOCK_WAIT', 600)
+    return onUdevEvent(parsed.event, lockTimeoutSec, leadershipFromEnv())
   },
 } satisfies Command

@@ -1,4 +1,5 @@
 // Many NICs at once, and several nicback processes at once.
+import { existsSync, readdirSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, expect, test } from 'vitest'
@@ -77,9 +78,9 @@ test('4 restores started at once on 8 returned NICs: all succeed, the work is do
   expect(w.nicback(['status']).code).toBe(0)
 })
 
-test('a storm: 64 udev add events at once (nicback-udev.cjs), one per returned NIC: all exit 0, each NIC renamed exactly once, all home', async () => {
+test('a storm: 64 udev add events at once (through the udev front), one per returned NIC: all exit 0, one run does the work, each NIC renamed exactly once, all home', async () => {
   const { w, lent } = massReturn(80, 16, 4)
-  const udev = join(dirname(NICBACK), 'nicback-udev.cjs')
+  const front = join(dirname(NICBACK), 'udev', 'nicback-udev-front.sh')
   const devs = w.links().filter((l) => /^dev\d+$/.test(l.ifname))
   expect(devs).toHaveLength(64)
   const t0 = performance.now()
@@ -88,7 +89,7 @@ test('a storm: 64 udev add events at once (nicback-udev.cjs), one per returned N
       (l, i) =>
         new Promise<{ code: number; stderr: string }>((resolve, reject) => {
           const env = { ...process.env, NICBACK_STATE_DIR: w.state, ACTION: 'add', INTERFACE: l.ifname, IFINDEX: String(l.ifindex), DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.${i >> 5}/net/${l.ifname}` }
-          const child = spawn('ip', ['netns', 'exec', w.host, NODE, udev], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+          const child = spawn('ip', ['netns', 'exec', w.host, 'sh', front, NODE], { env, stdio: ['ignore', 'ignore', 'pipe'] })
           let stderr = ''
           child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
           child.on('error', reject)
@@ -100,8 +101,45 @@ test('a storm: 64 udev add events at once (nicback-udev.cjs), one per returned N
   const leaders = runs.filter((r) => /ran in \d+ ms/.test(r.stderr)).length
   console.log(`netns: storm of ${devs.length} udev add events: ${wall.toFixed(0)} ms wall, ${leaders} run(s) did the work`)
   for (const r of runs) expect(r.code, r.stderr).toBe(0)
-  expect(runs.filter((r) => /error/.test(r.stderr)).map((r) => r.stderr)).toEqual([])
+  expect(runs.filter((r) => /error|warning/.test(r.stderr)).map((r) => r.stderr)).toEqual([])
+  // every NIC was back before the first event: the first leader's run has
+  // them all, later rounds find them home
+  expect(leaders).toBe(1)
+  expect(existsSync(join(w.state, 'udev-pending')), 'no mark left behind').toBe(false)
   const renamed = runs.flatMap((r) => [...r.stderr.matchAll(/rename "(dev\d+)" to "(eth\d+)"/g)].map((m) => m[2]!))
   expect(renamed.slice().sort()).toEqual(lent.slice().sort())
   expect(w.where()).toEqual(w.allHome())
+})
+
+test('a leave storm: 32 udev remove events at once (through the udev front): all exit 0, every departure recorded in order, no mark left', async () => {
+  const w = createWorld({ nics: 40 })
+  expect(w.nicback(['record', ...w.nics]).code).toBe(0)
+  const front = join(dirname(NICBACK), 'udev', 'nicback-udev-front.sh')
+  const leaving = w.nics.slice(8)
+  const idx = Object.fromEntries(leaving.map((n) => [n, w.link(n).ifindex]))
+  const ctr = w.container('0')
+  w.lend(ctr, leaving)
+  const t0 = performance.now()
+  const runs = await Promise.all(
+    leaving.map(
+      (n, i) =>
+        new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+          const env = { ...process.env, NICBACK_STATE_DIR: w.state, ACTION: 'remove', INTERFACE: n, IFINDEX: String(idx[n]), SEQNUM: String(1000 + i), DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.1/net/${n}` }
+          const child = spawn('ip', ['netns', 'exec', w.host, 'sh', front, NODE], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+          let stderr = ''
+          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+          child.on('error', reject)
+          child.on('close', (code) => resolve({ code: code ?? -1, stderr }))
+        }),
+    ),
+  )
+  const nodes = runs.filter((r) => r.stderr !== '').length
+  console.log(`netns: leave storm of ${leaving.length} udev remove events: ${(performance.now() - t0).toFixed(0)} ms wall, ${nodes} node process(es) did the work`)
+  for (const r of runs) expect(r.code, r.stderr).toBe(0)
+  expect(runs.filter((r) => /error|warning/.test(r.stderr)).map((r) => r.stderr)).toEqual([])
+  const said = runs.flatMap((r) => [...r.stderr.matchAll(/(eth\d+) \(bus [^)]*\) left the host/g)].map((m) => m[1]!))
+  expect(said.slice().sort()).toEqual(leaving.slice().sort())
+  const reg = JSON.parse(w.registryText()) as { nics: { name: string; away: unknown }[] }
+  expect(reg.nics.filter((e) => e.away !== null).map((e) => e.name).sort()).toEqual(leaving.slice().sort())
+  expect(readdirSync(w.state).filter((f) => /^udev-(pending|departure)/.test(f))).toEqual([])
 })

@@ -67,6 +67,14 @@ ensure_packages() {
   have jq || missing+=(jq)
   have curl || missing+=(curl)
   have gzip || missing+=(gzip)
+  # SR-IOV (test/vm/sriov.test.ts) needs qemu's igb (Intel 82576 with VFs):
+  # qemu 10 from bookworm-backports; Debian 12's own qemu 7.2 lacks it.
+  if ! qemu-system-x86_64 -device help 2>/dev/null | grep -q '"igb"'; then
+    log "installing qemu-system-x86 from bookworm-backports (for igb)"
+    ensure_backports_source
+    apt_update
+    apt-get "${APT_OPTS[@]}" -qq install -y --no-install-recommends -t bookworm-backports qemu-system-x86 >&2
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then
     # shellcheck disable=SC2207
     missing=($(printf '%s\n' "${missing[@]}" | sort -u))

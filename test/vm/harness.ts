@@ -57,6 +57,9 @@ export interface RunOptions {
   setup?: string
   /** extra kernel command line arguments */
   append?: string[]
+  /** Intel 82576 (qemu's igb, 7 SR-IOV VFs each) PFs, each behind its own
+   *  PCIe root port on a q35 machine (the PFs are enp1s0, enp2s0, ...) */
+  igbs?: number
 }
 
 /** The e1000 at 00:03.0 is ens3 in the guest, the virtio-net at 00:04.0 ens4... */
@@ -147,10 +150,13 @@ function qemuArgs(o: {
   memMb: number
   cpus: number
   cmdline: string[]
+  igbs: number
 }): string[] {
+  // igb is PCIe: a q35 machine, where 00:1f is the chipset's (9p moves down)
+  const q35 = o.igbs > 0
   const args = [
     '-accel', 'tcg', // KVM does not work on the dev/CI machines
-    '-machine', 'pc',
+    '-machine', q35 ? 'q35' : 'pc',
     '-nodefaults', '-nographic', '-no-reboot',
     '-serial', 'stdio',
     '-m', String(o.memMb),
@@ -161,11 +167,16 @@ function qemuArgs(o: {
     '-append', o.cmdline.join(' '),
     // 9p shares at fixed slots after the NICs' (a NIC's slot gives its name)
     '-fsdev', 'local,id=fsroot,path=/,security_model=none,readonly=on,multidevs=remap',
-    '-device', 'virtio-9p-pci,fsdev=fsroot,mount_tag=root,addr=0x1e',
+    '-device', `virtio-9p-pci,fsdev=fsroot,mount_tag=root,addr=${q35 ? '0x1c' : '0x1e'}`,
     '-fsdev', `local,id=fsout,path=${o.outDir},security_model=none`,
-    '-device', 'virtio-9p-pci,fsdev=fsout,mount_tag=out,addr=0x1f',
+    '-device', `virtio-9p-pci,fsdev=fsout,mount_tag=out,addr=${q35 ? '0x1d' : '0x1f'}`,
   ]
-  if (o.nics.length > 27) throw new Error('at most 27 NICs (PCI slots 3..0x1d)')
+  for (let i = 0; i < o.igbs; i++) {
+    const mac = `52:54:00:00:01:${(0x20 + i).toString(16)}`
+    args.push('-device', `pcie-root-port,id=rp${i},chassis=${i + 1},slot=${i + 1},addr=0x${(0x10 + i).toString(16)}`)
+    args.push('-device', `igb,bus=rp${i},netdev=g${i},mac=${mac},romfile=`, '-netdev', `hubport,id=g${i},hubid=${100 + i}`)
+  }
+  if (o.nics.length > (q35 ? 13 : 27)) throw new Error(q35 ? 'at most 13 NICs next to igbs (PCI slots 3..0x0f)' : 'at most 27 NICs (PCI slots 3..0x1d)')
   o.nics.forEach((nic, i) => {
     const dev = nic.model === 'e1000' ? 'e1000' : 'virtio-net-pci'
     const addr = `0x${(3 + i).toString(16)}`
@@ -206,7 +217,7 @@ async function runInVmOnce(opts: RunOptions): Promise<VmRun> {
     ...(opts.setup !== undefined ? ['nicback.setup=/out/setup.sh'] : []),
     ...(opts.append ?? []),
   ]
-  const args = qemuArgs({ kernel, outDir, nics: opts.nics ?? DEFAULT_NICS, memMb: opts.memMb ?? 1024, cpus: opts.cpus ?? 2, cmdline })
+  const args = qemuArgs({ kernel, outDir, nics: opts.nics ?? DEFAULT_NICS, memMb: opts.memMb ?? 1024, cpus: opts.cpus ?? 2, cmdline, igbs: opts.igbs ?? 0 })
 
   const t0 = performance.now()
   let consoleText = ''

@@ -86,7 +86,7 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(r.installed.bin, context).toBe('/usr/sbin/nicback')
     expect(r.installed.version, context).toMatch(/^nicback \d/)
     expect(r.installed.rule, context).toBe(true)
-    expect(r.installed.ruleRun, context).toContain('/usr/bin/node /usr/lib/nicback/nicback-udev.cjs')
+    expect(r.installed.ruleRun, context).toContain('/bin/sh /usr/lib/nicback/udev/nicback-udev-front.sh /usr/bin/node')
     // deb-systemd-helper links the unit by its /lib path (usrmerge)
     expect(r.installed.unitEnabled, context).toMatch(/^(\/usr)?\/lib\/systemd\/system\/nicback-record\.service$/)
     expect(r.installed.man, context).toBe(true)

@@ -24,15 +24,22 @@ export { MoveError }
 
 /** Records a departure in the registry, under the lock, and logs it. */
 export function nicLeaves(dep: Departure, lockTimeoutSec?: number): DepartureNote {
-  const note = updateRegistry(
+  return nicsDepart([dep], lockTimeoutSec)[0]!
+}
+
+/** Records departures in their order, in one registry write (many NICs
+ *  leave at once when a pod is given its VFs), and logs each. */
+export function nicsDepart(deps: readonly Departure[], lockTimeoutSec?: number): DepartureNote[] {
+  const now = new Date().toISOString()
+  const notes = updateRegistry(
     (reg) => {
-      const n = noteDeparture(reg, dep, new Date().toISOString())
-      return { changed: n.changed, value: n }
+      const ns = deps.map((dep) => noteDeparture(reg, dep, now))
+      return { changed: ns.some((n) => n.changed), value: ns }
     },
     { lockTimeoutSec },
   )
-  ;(note.recordedName === null ? log.warn : log.info)(note.message)
-  return note
+  for (const note of notes) (note.recordedName === null ? log.warn : log.info)(note.message)
+  return notes
 }
 
 /** One NIC to give: its host name, and its name inside (default: the same). */

@@ -14,6 +14,7 @@ import { MoveError, pullOut } from '../apply/transit.js'
 import { matchNics } from '../facts/identity.js'
 import { readLinks, refreshLinks } from '../facts/links.js'
 import { isFallbackName } from '../facts/names.js'
+import { stillWithUdev } from '../facts/udevdb.js'
 import { describeAway } from '../plan/describe.js'
 import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
@@ -82,6 +83,9 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       let plan = planRestore(links, reg.nics, { want: wanted(opts.select), renameWhileUp })
       if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
 
+      // Never race udevd on a device it is still naming: wait for its event
+      // to finish (its own RUN then finds the work done), then plan again.
+      if (waitForUdev(plan)) plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
       const errors: string[] = []
       let { names, settingErrors } = applyPlan(plan)
       if (names.failed?.busy && renameWhileUp && names.failed.undoErrors.length === 0) {
@@ -126,6 +130,27 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
   return report
 }
 
+/** How long a run waits for udevd to finish with the devices it would
+ *  change; past that it goes ahead (udevd stuck on a slow rule must not keep
+ *  a NIC misnamed). */
+const UDEV_WAIT_MS = 3000
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/** Waits until udevd is done with every device the plan touches; true if
+ *  it had to wait (the facts are stale: plan again). */
+function waitForUdev(plan: Plan): boolean {
+  const touched = [...plan.names, ...plan.settings].map((s) => s.ifindex)
+  let busy = stillWithUdev(touched)
+  if (busy.length === 0) return false
+  const until = performance.now() + UDEV_WAIT_MS
+  while (busy.length > 0 && performance.now() < until) {
+    Atomics.wait(pause, 0, 0, 20)
+    busy = stillWithUdev(busy)
+  }
+  if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`)
+  return true
+}
+
 function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOptions, errors: string[], dryRun: boolean): RestoreReport {
   const { found } = matchNics(entries, links)
   const nics = plan.decisions.map((d, i) => {
@@ -167,8 +192,9 @@ function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOpt
 export function logReport(r: RestoreReport): void {
   if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`)
   for (const n of r.nics) {
-    if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`)
-    else if (n.outcome === 'conflict' || n.outcome === 'ambiguous') log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`)
+    if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
+    else if (n.outcome === 'conflict' || n.outcome === 'ambiguous')
+      log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`, { nic: n.name, now: n.now, cause: n.reason, fix: 'free the name (rename the device that holds it), then "nicback restore"' })
   }
   for (const e of r.errors) log.error(e)
 }

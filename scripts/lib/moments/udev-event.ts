@@ -8,7 +8,9 @@ import { sameNic } from '../facts/identity.js'
 import { busFromDevicePath, sysfsFacts } from '../facts/links.js'
 import { isValidIfname, printable } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
-import { nicLeaves } from './leave.js'
+import type { Leadership } from '../system/leader.js'
+import { log } from '../system/log.js'
+import { nicLeaves, nicsDepart, type Departure } from './leave.js'
 import { logReport, nicReturns } from './return.js'
 
 export interface UdevEvent {
@@ -38,7 +40,7 @@ export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | {
 
 /** The device the event names is a recorded NIC at home under its name (or
  *  a NIC nicback has no name for). */
-function needsNothing(name: string): boolean {
+export function needsNothing(name: string): boolean {
   const facts = sysfsFacts(name)
   // Renamed again since the event: that rename has an event of its own.
   if (facts.ifindex === null) return true
@@ -49,15 +51,65 @@ function needsNothing(name: string): boolean {
   return recorded.every((e) => e.away === null && e.name === name)
 }
 
-/** Handles one event; returns the exit status for udev. */
-export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number): number {
+/** Handles one event; returns the exit status for udev. `lead`: this process
+ *  won the udev front's leader lock (system/leader.ts): it does the work of
+ *  every event the front let go, its own included, until no mark is left. */
+export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = null): number {
+  if (lead !== null) return leadRounds(e, lockTimeoutSec, lead)
   if (e.action === 'remove') {
-    nicLeaves({ name: e.name, ifindex: e.ifindex, bus: e.bus, devPort: null, permAddr: null, mac: null, via: 'udev' }, lockTimeoutSec)
+    nicLeaves(departureOf(e), lockTimeoutSec)
     return 0
   }
   if (needsNothing(e.name)) return 0
-  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec })
-  logReport(report)
-  return report.ok ? 0 : 1
+  return restoreRun(lockTimeoutSec) ? 0 : 1
 }
 
+function departureOf(e: UdevEvent): Departure {
+  return { name: e.name, ifindex: e.ifindex, bus: e.bus, devPort: null, permAddr: null, mac: null, via: 'udev' }
+}
+
+/** Rounds: the departures written so far (in one registry write), then a
+ *  restore if a NIC may be back; again while marks come; then hand over. */
+function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): number {
+  let ok = true
+  let rounds = 0
+  let first = true
+  do {
+    for (;;) {
+      const deps = lead.takeDepartures().flatMap((line) => {
+        const d = parseDeparture(line)
+        if (typeof d === 'string') {
+          log.warn(d)
+          return []
+        }
+        return [d]
+      })
+      // A mark left before a round starts is covered by it: take it first.
+      const marked = lead.takeMark()
+      const ownAdd = first && own.action !== 'remove' && !needsNothing(own.name)
+      first = false
+      if (deps.length === 0 && !marked && !ownAdd) break
+      rounds++
+      if (deps.length > 0) nicsDepart(deps, lockTimeoutSec)
+      if (marked || ownAdd) ok = restoreRun(lockTimeoutSec) && ok
+    }
+  } while (lead.handOver())
+  if (rounds > 1) log.debug(`led ${rounds} rounds for NICs that left or came back together`)
+  return ok ? 0 : 1
+}
+
+/** A departure line the front wrote ("NAME IFINDEX DEVPATH"), checked as
+ *  its udev event would be; or why it was dropped. */
+export function parseDeparture(line: string): Departure | string {
+  const [name, ifindex, devpath, ...rest] = line.split(' ')
+  if (name === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return `dropped a malformed udev departure record: "${printable(line)}"`
+  const parsed = parseUdevEvent({ ACTION: 'remove', INTERFACE: name, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath })
+  if ('ignore' in parsed) return parsed.ignore ?? `dropped a udev departure record for a device nicback does not manage: "${printable(line)}"`
+  return departureOf(parsed.event)
+}
+
+function restoreRun(lockTimeoutSec: number): boolean {
+  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec })
+  logReport(report)
+  return report.ok
+}

@@ -1,31 +1,44 @@
 // What happened, said once: on stderr for a person, and to syslog/journald
 // when nicback runs from udev or an OCI hook, where stderr is thrown away
 // (udevd keeps only a RUN program's exit code). No pure-JS journald client is
-// maintained, so it goes through logger(1), which speaks to /dev/log.
+// maintained, so it goes through logger(1), which speaks to /dev/log. The
+// resident agent (`nicback watch`) can write one JSON object a line instead,
+// for a log collector; fields name the NIC, the cause and the fix.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { which } from './exec.js'
 
-type Level = 'info' | 'warning' | 'err'
+type Level = 'debug' | 'info' | 'warning' | 'err'
+/** Structured fields of a line (JSON logs). */
+export interface Fields {
+  nic?: string
+  cause?: string
+  fix?: string
+  [k: string]: unknown
+}
 let toSyslog = false
 let quiet = false
+let json = false
 /** Lines for syslog, sent in one logger(1) run when the process exits: one
  *  process start instead of one per line (each costs a few ms on a server
  *  and ~0.1 s under emulation, on the udev path). */
 const pending: string[] = []
 /** syslog priority prefixes (facility daemon = 3): <3*8 + severity>. */
-const PRIO: Record<Level, number> = { err: 27, warning: 28, info: 30 }
+const PRIO: Record<Level, number> = { err: 27, warning: 28, info: 30, debug: 31 }
+const debugOn = process.env.NICBACK_DEBUG === '1'
 
-function flush(): void {
+/** Sends the lines kept for syslog now (a long-running process calls this
+ *  after each piece of work; short ones flush at exit). */
+export function flushSyslog(): void {
   if (pending.length === 0) return
   const lines = pending.splice(0).join('\n')
   spawnSync(which('logger'), ['--tag', 'nicback', `--id=${process.pid}`, '--prio-prefix', '--socket-errors=off'], { input: `${lines}\n`, stdio: ['pipe', 'ignore', 'ignore'] })
 }
 
-/** Called by entry points that run unattended (udev, hooks). */
+/** Called by entry points that run unattended (udev, hooks, watch). */
 export function logToSyslog(on = true): void {
   toSyslog = on && existsSync('/dev/log')
-  if (toSyslog) process.once('exit', flush)
+  if (toSyslog) process.once('exit', flushSyslog)
 }
 
 /** --json output keeps stderr for errors only. */
@@ -33,13 +46,25 @@ export function setQuiet(on: boolean): void {
   quiet = on
 }
 
-function emit(level: Level, msg: string): void {
-  if (!quiet || level !== 'info') process.stderr.write(`nicback: ${level === 'info' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${msg}\n`)
+/** One JSON object a line on stderr instead of text. */
+export function setJsonLogs(on: boolean): void {
+  json = on
+}
+
+function emit(level: Level, msg: string, fields?: Fields): void {
+  if (level === 'debug' && !debugOn) {
+    // syslog keeps it at debug priority; a person asks with NICBACK_DEBUG=1
+    if (toSyslog) pending.push(`<${PRIO.debug}>${msg}`)
+    return
+  }
+  if (json) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: level === 'err' ? 'error' : level, msg, ...fields })}\n`)
+  else if (!quiet || level === 'warning' || level === 'err') process.stderr.write(`nicback: ${level === 'info' || level === 'debug' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${msg}\n`)
   if (toSyslog) for (const line of msg.split('\n')) pending.push(`<${PRIO[level]}>${line}`)
 }
 
 export const log = {
-  info: (msg: string) => emit('info', msg),
-  warn: (msg: string) => emit('warning', msg),
-  error: (msg: string) => emit('err', msg),
+  debug: (msg: string, fields?: Fields) => emit('debug', msg, fields),
+  info: (msg: string, fields?: Fields) => emit('info', msg, fields),
+  warn: (msg: string, fields?: Fields) => emit('warning', msg, fields),
+  error: (msg: string, fields?: Fields) => emit('err', msg, fields),
 }

@@ -1,0 +1,191 @@
+// The resident agent (`nicback watch`, a DaemonSet on Kubernetes nodes): the
+// same two moments as the udev rule, in one long-running process. It listens
+// to the events udevd sends out after its rules ran (`udevadm monitor`: one
+// child process for the agent's life, node has no netlink socket of its
+// own), remembers on `remove`, and brings NICs home on `add`/`move`. Events
+// that arrive together share one restore run. Started, it first brings home
+// what came back while nobody watched (a rebooted node, an agent that was
+// down while a pod died). It takes the same lock and registry as the udev
+// rule, so both can be installed: the second to look finds the work done.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import { MonitorStream } from '../facts/udev-monitor.js'
+import { nicLeaves } from '../moments/leave.js'
+import { logReport, nicReturns } from '../moments/return.js'
+import { needsNothing, parseUdevEvent } from '../moments/udev-event.js'
+import { which } from '../system/exec.js'
+import { flushSyslog, log } from '../system/log.js'
+
+export interface AgentOptions {
+  lockTimeoutSec: number
+  /** Serve /metrics, /healthz and /readyz here. */
+  listen?: { host: string; port: number }
+  /** Prometheus text for /metrics. */
+  metrics?: () => Promise<string> | string
+  /** The event source (tests): the argv of a process printing what
+   *  `udevadm monitor --udev --property` prints. */
+  monitorArgv?: string[]
+}
+
+export interface AgentState {
+  /** The start-up reconcile is done and the monitor listens. */
+  ready: boolean
+  /** The monitor runs and the event loop turned in the last minute. */
+  live: boolean
+  why: string
+  events: number
+  runs: number
+}
+
+/** The event loop must turn at least this often for the agent to be live. */
+const TICK_MS = 5000
+const STALE_MS = 60_000
+
+export class Agent {
+  private monitor: ChildProcess | null = null
+  private server: Server | null = null
+  private ticker: NodeJS.Timeout | null = null
+  private lastTick = Date.now()
+  private runWanted = false
+  private stopping = false
+  private ready = false
+  private monitorExit: string | null = null
+  private events = 0
+  private runs = 0
+  private done!: (code: number) => void
+  /** Resolves with the exit status when the agent stops. */
+  readonly finished = new Promise<number>((resolve) => (this.done = resolve))
+
+  constructor(private readonly opts: AgentOptions) {}
+
+  state(): AgentState {
+    const stale = Date.now() - this.lastTick > STALE_MS
+    const live = this.monitorExit === null && !stale
+    const why = this.monitorExit ?? (stale ? `the event loop has not turned for ${Math.round((Date.now() - this.lastTick) / 1000)} s` : this.ready ? 'watching' : 'starting: bringing home what came back while nobody watched')
+    return { ready: this.ready && live, live, why, events: this.events, runs: this.runs }
+  }
+
+  async start(): Promise<void> {
+    if (this.opts.listen) await this.serve(this.opts.listen)
+    await this.startMonitor()
+    // Listening first, then the reconcile: a NIC back in between is seen by
+    // one of the two.
+    this.restoreRun('start-up reconcile')
+    this.ready = true
+    this.ticker = setInterval(() => (this.lastTick = Date.now()), TICK_MS)
+    log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`)
+    flushSyslog()
+  }
+
+  /** SIGTERM: no new run starts; the one in progress has finished (runs are
+   *  synchronous, signals are handled between them), so the lock is free. */
+  stop(code = 0): void {
+    if (this.stopping) return
+    this.stopping = true
+    if (this.ticker) clearInterval(this.ticker)
+    this.monitor?.kill('SIGTERM')
+    this.server?.close()
+    this.server?.closeAllConnections()
+    log.info(`stopped after ${this.events} events and ${this.runs} restore runs`)
+    flushSyslog()
+    this.done(code)
+  }
+
+  private startMonitor(): Promise<void> {
+    const argv = this.opts.monitorArgv ?? [which('udevadm'), 'monitor', '--udev', '--property', '--subsystem-match=net']
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.monitor = child
+    const stream = new MonitorStream()
+    let stderr = ''
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)))
+    return new Promise<void>((resolve, reject) => {
+      let listening = false
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        // udevadm prints its banner once its socket is bound
+        if (!listening) {
+          listening = true
+          resolve()
+        }
+        for (const item of stream.push(chunk)) {
+          if ('dropped' in item) log.warn(`dropped a udev event: ${item.dropped}`, { cause: item.dropped })
+          else this.onEvent(item.event)
+        }
+      })
+      child.on('error', (err) => reject(new Error(`cannot start ${argv[0]}: ${err.message}; install udev (udevadm), or run the agent where /run/udev is mounted`)))
+      child.on('exit', (code, signal) => {
+        if (this.stopping) return
+        this.monitorExit = `udevadm monitor exited (${signal ?? `status ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`
+        log.error(`${this.monitorExit}; nicback watch stops so that its supervisor restarts it`, { cause: this.monitorExit, fix: 'check that /run/udev is mounted and systemd-udevd runs on the host' })
+        if (!listening) reject(new Error(this.monitorExit))
+        else this.stop(1)
+      })
+    })
+  }
+
+  private onEvent(env: Record<string, string>): void {
+    if (this.stopping) return
+    this.events++
+    const parsed = parseUdevEvent(env)
+    if ('ignore' in parsed) {
+      if (parsed.ignore !== null) log.warn(parsed.ignore)
+      return
+    }
+    const e = parsed.event
+    try {
+      if (e.action === 'remove') {
+        nicLeaves({ name: e.name, ifindex: e.ifindex, bus: e.bus, devPort: null, permAddr: null, mac: null, via: 'udev' }, this.opts.lockTimeoutSec)
+      } else if (!this.runWanted && !needsNothing(e.name)) {
+        // Events that arrive together share one run: it starts once the
+        // monitor's pending output has been read.
+        this.runWanted = true
+        setImmediate(() => this.restoreRun(`udev ${e.action} of ${e.name}`))
+      }
+    } catch (err) {
+      log.error(`udev ${e.action} of ${e.name}: ${(err as Error).message}`, { nic: e.name, cause: (err as Error).message })
+    }
+    flushSyslog()
+  }
+
+  private restoreRun(why: string): void {
+    this.runWanted = false
+    if (this.stopping) return
+    this.runs++
+    try {
+      const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec: this.opts.lockTimeoutSec })
+      if (report.steps.length > 0) log.debug(`restore run for ${why}`)
+      logReport(report)
+    } catch (err) {
+      log.error(`restore run (${why}) failed: ${(err as Error).message}`, { cause: (err as Error).message, fix: 'the next event, or "nicback restore", runs it again' })
+    }
+    flushSyslog()
+  }
+
+  private serve(at: { host: string; port: number }): Promise<void> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]
+      const s = this.state()
+      const text = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
+        res.writeHead(code, { 'content-type': type })
+        res.end(body)
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'GET only\n')
+      if (path === '/healthz') return text(s.live ? 200 : 503, `${s.why}\n`)
+      if (path === '/readyz') return text(s.ready ? 200 : 503, `${s.why}\n`)
+      if (path === '/metrics' && this.opts.metrics) {
+        Promise.resolve()
+          .then(() => this.opts.metrics!())
+          .then(
+            (body) => text(200, body, 'text/plain; version=0.0.4; charset=utf-8'),
+            (err: Error) => text(500, `${err.message}\n`),
+          )
+        return
+      }
+      text(404, 'nicback watch serves /metrics, /healthz and /readyz\n')
+    })
+    this.server = server
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => reject(new Error(`cannot listen on ${at.host}:${at.port}: ${err.message}`)))
+      server.listen(at.port, at.host, () => resolve())
+    })
+  }
+}

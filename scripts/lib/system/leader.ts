@@ -1,0 +1,109 @@
+// The udev front's leadership (udev/nicback-udev-front.sh): the front holds
+// an flock on udev-leader.lock as fd NICBACK_LEADER_FD and execs node only
+// when it won it; followers leave a mark and exit: udev-pending for a NIC
+// that may be back, udev-departure.SEQNUM for one that left. The leader
+// takes the marks before each round (so a mark left during a round asks for
+// one more), lets go of the lock when none is left, then looks once more: a
+// mark left after that finds the lock free, or was left by a process that
+// now leads.
+import { spawnSync } from 'node:child_process'
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { which } from './exec.js'
+import { privateProblem, stateDir } from './paths.js'
+
+export interface Leadership {
+  /** Removes the add/move mark; true if there was one. */
+  takeMark(): boolean
+  /** The departures written so far, oldest first, as the front wrote them
+   *  ("NAME IFINDEX DEVPATH"); each is removed once read. */
+  takeDepartures(): string[]
+  /** Lets go of the lock; true if a mark is left and the lock was won
+   *  again (go on leading), false if done or another process leads now. */
+  handOver(): boolean
+}
+
+const DEPARTURE = /^udev-departure\.(\d{1,20})$/
+
+function tryLock(fd: number): boolean {
+  return spawnSync(which('flock'), ['--nonblock', '--exclusive', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status === 0
+}
+
+/** The departure files the front has finished writing, oldest first, with
+ *  their line. One still being written (no newline yet) is left: its writer
+ *  goes on to the mark step, and leads if this leader has let go by then. */
+function departures(dir: string): { path: string; line: string }[] {
+  const files: { seq: bigint; path: string; line: string }[] = []
+  for (const f of readdirSync(dir)) {
+    const m = DEPARTURE.exec(f)
+    if (!m) continue
+    const path = join(dir, f)
+    let text: string
+    try {
+      // never through a symlink or into a fifo
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+      try {
+        const st = fstatSync(fd)
+        if (!st.isFile() || privateProblem(st, 'file') !== null) throw new Error('not a private file')
+        text = readFileSync(fd, 'utf8').slice(0, 8192)
+      } finally {
+        closeSync(fd)
+      }
+    } catch {
+      unlinkQuietly(path)
+      continue
+    }
+    if (text.endsWith('\n')) files.push({ seq: BigInt(m[1]!), path, line: text.slice(0, -1) })
+  }
+  return files.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {}
+}
+
+/** The leadership the front handed over, or null when not run by the front
+ *  (an admin, a test) or when the fd is not a private lock file. */
+export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leadership | null {
+  const raw = env.NICBACK_LEADER_FD
+  if (raw === undefined || !/^\d{1,3}$/.test(raw)) return null
+  let fd = Number(raw)
+  try {
+    if (privateProblem(fstatSync(fd), 'file') !== null) return null
+  } catch {
+    return null
+  }
+  const dir = stateDir()
+  const pending = join(dir, 'udev-pending')
+  return {
+    takeMark() {
+      try {
+        unlinkSync(pending)
+        return true
+      } catch {
+        return false
+      }
+    },
+    takeDepartures() {
+      const found = departures(dir)
+      for (const d of found) unlinkQuietly(d.path)
+      return found.map((d) => d.line)
+    },
+    handOver() {
+      closeSync(fd)
+      fd = -1
+      if (!existsSync(pending) && departures(dir).length === 0) return false
+      try {
+        fd = openSync(join(dir, 'udev-leader.lock'), constants.O_RDWR | constants.O_NOFOLLOW)
+      } catch {
+        return false
+      }
+      if (privateProblem(fstatSync(fd), 'file') === null && tryLock(fd)) return true
+      closeSync(fd)
+      fd = -1
+      return false
+    },
+  }
+}

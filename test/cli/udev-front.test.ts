@@ -1,0 +1,140 @@
+// The udev front (udev/nicback-udev-front.sh) and the leadership it hands to
+// node (scripts/lib/system/leader.ts): when many NICs come back at once one
+// process leads, the others leave a mark and exit without starting node, and
+// no mark is ever left unseen.
+import { spawnSync } from 'node:child_process'
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, expect, test } from 'vitest'
+import { leadershipFromEnv } from '../../scripts/lib/system/leader.js'
+import { REPO } from './bundle.js'
+
+const FRONT = join(REPO, 'udev/nicback-udev-front.sh')
+let dir: string
+let state: string
+let fakeNode: string
+let calls: string
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nicback-front-'))
+  state = join(dir, 'state')
+  spawnSync('mkdir', ['-m', '0700', state])
+  calls = join(dir, 'calls')
+  // Stands in for node: says how it was started and whether fd 9 holds the
+  // leader lock (a second flock on the file fails while it does).
+  fakeNode = join(dir, 'node')
+  writeFileSync(fakeNode, `#!/bin/sh\nif flock -n "${state}/udev-leader.lock" true; then held=no; else held=yes; fi\necho "$ACTION leader_fd=\${NICBACK_LEADER_FD:-none} held=$held" >> "${calls}"\n`)
+  chmodSync(fakeNode, 0o755)
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+const front = (action: string, extra: Record<string, string> = {}) => spawnSync('sh', [FRONT, fakeNode], { env: { ACTION: action, NICBACK_STATE_DIR: state, ...extra }, encoding: 'utf8' })
+const removeOf = (name: string, seq: number) => ({ INTERFACE: name, IFINDEX: String(seq + 1), DEVPATH: `/devices/pci0000:00/0000:00:0${seq}.0/net/${name}`, SEQNUM: String(seq) })
+const callLog = () => (existsSync(calls) ? readFileSync(calls, 'utf8') : '')
+
+/** Holds the leader lock as another process would: an open file with flock. */
+function holdLock(): number {
+  const fd = openSync(join(state, 'udev-leader.lock'), 'a', 0o600)
+  expect(spawnSync('flock', ['-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status).toBe(0)
+  return fd
+}
+
+test('no leader: the front starts node holding the leader lock as fd 9', () => {
+  const r = front('add')
+  expect(r.status, r.stderr).toBe(0)
+  expect(callLog()).toBe('add leader_fd=9 held=yes\n')
+  expect(existsSync(join(state, 'udev-pending'))).toBe(false)
+})
+
+test('a leader runs: the front leaves a mark and exits 0 without starting node', () => {
+  const fd = holdLock()
+  try {
+    for (let i = 0; i < 5; i++) expect(front('add').status).toBe(0)
+    expect(callLog()).toBe('')
+    expect(existsSync(join(state, 'udev-pending'))).toBe(true)
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('remove without a SEQNUM starts node for that event alone, without leadership', () => {
+  const fd = holdLock()
+  try {
+    expect(front('remove').status).toBe(0)
+    expect(callLog()).toBe('remove leader_fd=none held=yes\n')
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('remove while a leader runs: the departure is written for it, node is not started', () => {
+  const fd = holdLock()
+  try {
+    expect(front('remove', removeOf('eth3', 7)).status).toBe(0)
+    expect(front('remove', removeOf('eth4', 9)).status).toBe(0)
+    expect(callLog()).toBe('')
+    expect(readFileSync(join(state, 'udev-departure.7'), 'utf8')).toBe('eth3 8 /devices/pci0000:00/0000:00:07.0/net/eth3\n')
+    expect(existsSync(join(state, 'udev-pending')), 'a departure is its own mark').toBe(false)
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('a departure file planted before the event is never written through (noclobber): node takes the event', () => {
+  writeFileSync(join(dir, 'victim'), 'keep')
+  spawnSync('ln', ['-s', join(dir, 'victim'), join(state, 'udev-departure.7')])
+  expect(front('remove', removeOf('eth3', 7)).status).toBe(0)
+  expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep')
+  expect(callLog()).toBe('remove leader_fd=none held=no\n')
+})
+
+test('no state directory: nothing is recorded, nothing to give back, node is not started', () => {
+  rmSync(state, { recursive: true })
+  expect(front('add').status).toBe(0)
+  expect(callLog()).toBe('')
+})
+
+test('the leader sees marks and departures left while it worked, in order, and leaves none behind', () => {
+  const fd = holdLock()
+  process.env.NICBACK_STATE_DIR = state
+  try {
+    const lead = leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })
+    expect(lead).not.toBeNull()
+    expect(lead!.takeMark()).toBe(false)
+    expect(lead!.takeDepartures()).toEqual([])
+    // NICs leave and come back while the leader works: their fronts mark and go
+    expect(front('remove', removeOf('eth4', 10)).status).toBe(0)
+    expect(front('remove', removeOf('eth3', 9)).status).toBe(0)
+    expect(front('add').status).toBe(0)
+    expect(callLog()).toBe('')
+    expect(lead!.takeDepartures()).toEqual(['eth3 10 /devices/pci0000:00/0000:00:09.0/net/eth3', 'eth4 11 /devices/pci0000:00/0000:00:010.0/net/eth4'])
+    expect(lead!.takeDepartures()).toEqual([])
+    expect(lead!.takeMark()).toBe(true)
+    expect(lead!.takeMark()).toBe(false)
+    // another one leaves just as the leader finishes: handing over finds
+    // its departure and wins the lock again
+    expect(front('remove', removeOf('eth5', 11)).status).toBe(0)
+    expect(lead!.handOver()).toBe(true)
+    expect(lead!.takeDepartures()).toHaveLength(1)
+    // nothing more: the leader lets go, and the next event leads itself
+    expect(lead!.handOver()).toBe(false)
+    expect(front('add').status).toBe(0)
+    expect(callLog()).toBe('add leader_fd=9 held=yes\n')
+    expect(existsSync(join(state, 'udev-pending'))).toBe(false)
+  } finally {
+    delete process.env.NICBACK_STATE_DIR
+  }
+})
+
+test('leadership is refused for a descriptor that is not a private regular file', () => {
+  expect(leadershipFromEnv({ NICBACK_LEADER_FD: 'x' })).toBeNull()
+  expect(leadershipFromEnv({ NICBACK_LEADER_FD: '999' })).toBeNull()
+  const fd = openSync(join(dir, 'open'), 'w', 0o666)
+  spawnSync('chmod', ['0666', join(dir, 'open')])
+  try {
+    expect(leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })).toBeNull()
+  } finally {
+    closeSync(fd)
+  }
+})

@@ -1,0 +1,144 @@
+// `nicback watch`, the resident agent: the start-up reconcile, events read
+// from a monitor stream (here `tail -f` of a file the test writes in the
+// format of `udevadm monitor --udev --property`), coalesced restore runs,
+// /healthz and /readyz, JSON logs, a clean stop on SIGTERM.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { appendFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeAll, expect, test } from 'vitest'
+import { createWorld, destroyWorlds, ensureBuilt, NICBACK, NODE, type World } from './world.js'
+
+beforeAll(ensureBuilt)
+const agents: ChildProcess[] = []
+afterEach(() => {
+  for (const a of agents.splice(0)) a.kill('SIGKILL')
+  destroyWorlds()
+})
+
+let seq = 0
+function block(action: string, name: string, ifindex: number, slot: number): string {
+  const devpath = `/devices/pci0000:00/0000:00:${slot.toString(16).padStart(2, '0')}.0/net/${name}`
+  return `UDEV  [${++seq}.000000] ${action.padEnd(8)} ${devpath} (net)\nACTION=${action}\nDEVPATH=${devpath}\nSUBSYSTEM=net\nINTERFACE=${name}\nIFINDEX=${ifindex}\nSEQNUM=${seq}\n\n`
+}
+
+interface Running {
+  events: string
+  port: number
+  lines: () => Record<string, unknown>[]
+  exited: Promise<number | null>
+  child: ChildProcess
+}
+
+function startAgent(w: World): Running {
+  const events = join(w.state, '..', `${w.tag}events`)
+  writeFileSync(events, 'monitor will print the received events for:\nUDEV - the event which udev sends out after rule processing\n\n')
+  w.hostIp('link', 'set', 'lo', 'up')
+  const port = 20000 + (process.pid % 20000)
+  const env = { ...process.env, NICBACK_STATE_DIR: w.state, NICBACK_WATCH_MONITOR: JSON.stringify(['tail', '-n', '+1', '-f', events]) }
+  const child = spawn('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'watch', '--metrics-addr', `127.0.0.1:${port}`, '--log-format', 'json'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  agents.push(child)
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  const lines = () =>
+    stderr
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>
+        } catch {
+          return { notJson: l }
+        }
+      })
+  return { events, port, lines, exited, child }
+}
+
+/** GET path on the agent, from inside the host netns: [status, body]. */
+function probe(w: World, a: Running, path: string): [number, string] {
+  const r = spawnSync('ip', ['netns', 'exec', w.host, NODE, '-e', `fetch('http://127.0.0.1:${a.port}${path}').then(async (r) => console.log(r.status + ' ' + (await r.text()).trim()), () => console.log('0 refused'))`], { encoding: 'utf8' })
+  const m = /^(\d+) ([^]*)$/.exec(r.stdout.trim())
+  return [Number(m?.[1] ?? 0), m?.[2] ?? r.stderr]
+}
+
+async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (ok()) return
+  throw new Error(`timed out waiting for: ${what}`)
+}
+
+test('reconciles on start, brings home NICs as their events arrive, stops cleanly on SIGTERM', async () => {
+  const w = createWorld({ nics: 6 })
+  expect(w.nicback(['record', ...w.nics]).code).toBe(0)
+  // eth4 came back as devN while nobody watched
+  const c0 = w.container('0')
+  w.lend(c0, ['eth4'], { eth4: 'eth0' })
+  expect(w.handBack(c0).eth4).toMatch(/^dev\d+$/)
+  const a = startAgent(w)
+  await until('ready', () => probe(w, a, '/readyz')[0] === 200)
+  expect(w.where().eth4, 'the start-up reconcile brought eth4 home').toBe('eth4')
+  expect(probe(w, a, '/healthz')[0]).toBe(200)
+
+  // eth5 comes back from a container as devN: home through its add event
+  const c1 = w.container('1')
+  w.lend(c1, ['eth5'], { eth5: 'eth1' })
+  const back = w.handBack(c1).eth5!
+  expect(back).toMatch(/^dev\d+$/)
+  appendFileSync(a.events, block('add', back, w.link(back).ifindex, 5))
+  await until('eth5 home', () => w.where().eth5 === 'eth5')
+
+  // eth3 leaves: its remove event writes its host name down
+  const c2 = w.container('2')
+  const idx = w.link('eth3').ifindex
+  w.lend(c2, ['eth3'], { eth3: 'eth0' })
+  appendFileSync(a.events, block('remove', 'eth3', idx, 3))
+  const away = () => (JSON.parse(w.registryText()) as { nics: { name: string; away: unknown }[] }).nics.find((e) => e.name === 'eth3')?.away
+  await until('eth3 recorded as away', () => away() != null)
+
+  // a forged block (a key twice) is dropped with a warning, the agent lives on
+  appendFileSync(a.events, block('add', 'eth1', 3, 1).replace('SEQNUM=', 'INTERFACE=eth9\nSEQNUM='))
+  await until('the dropped block logged', () => a.lines().some((l) => /dropped a udev event/.test(String(l.msg))))
+  expect(probe(w, a, '/healthz')[0]).toBe(200)
+
+  const t0 = performance.now()
+  a.child.kill('SIGTERM')
+  expect(await a.exited).toBe(0)
+  console.log(`netns: watch stopped ${(performance.now() - t0).toFixed(0)} ms after SIGTERM`)
+  const lines = a.lines()
+  expect(lines.filter((l) => 'notJson' in l)).toEqual([])
+  expect(lines.some((l) => l.nic === 'eth5' && l.level === 'info' && /restored/.test(String(l.msg)))).toBe(true)
+  expect(lines.filter((l) => l.level === 'error')).toEqual([])
+})
+
+test('a storm of 32 add events is brought home by one or two runs, each NIC renamed once', async () => {
+  const w = createWorld({ nics: 40 })
+  expect(w.nicback(['record', ...w.nics]).code).toBe(0)
+  const a = startAgent(w)
+  await until('ready', () => probe(w, a, '/readyz')[0] === 200)
+  const lent = w.nics.slice(8)
+  const ctrs = [0, 1, 2, 3].map((c) => {
+    const ctr = w.container(String(c))
+    const group = lent.slice(c * 8, c * 8 + 8)
+    w.lend(ctr, group, Object.fromEntries(group.map((n, k) => [n, `eth${k}`])))
+    return ctr
+  })
+  const backs = ctrs.flatMap((c) => Object.values(w.handBack(c)))
+  expect(backs.filter((b) => /^dev\d+$/.test(b))).toHaveLength(32)
+  const t0 = performance.now()
+  appendFileSync(a.events, backs.map((b, i) => block('add', b, w.link(b).ifindex, 8 + (i % 20))).join(''))
+  await until('all home', () => JSON.stringify(w.where()) === JSON.stringify(w.allHome()))
+  console.log(`netns: watch brought 32 NICs home ${(performance.now() - t0).toFixed(0)} ms after their events`)
+  a.child.kill('SIGTERM')
+  expect(await a.exited).toBe(0)
+  const ran = a.lines().filter((l) => /^ran in \d+ ms/.test(String(l.msg)))
+  expect(ran.length).toBeGreaterThanOrEqual(1)
+  expect(ran.length).toBeLessThanOrEqual(2)
+  const renames = ran.flatMap((l) => [...String(l.msg).matchAll(/rename "dev\d+" to "(eth\d+)"/g)].map((m) => m[1]))
+  expect(renames.slice().sort()).toEqual(lent.slice().sort())
+})
+
+test('a monitor that cannot start: exit 1 with the cause', () => {
+  const w = createWorld({ nics: 1 })
+  const r = w.nicback(['watch'], { NICBACK_WATCH_MONITOR: JSON.stringify(['/nonexistent/udevadm']) })
+  expect(r.code).toBe(1)
+  expect(r.stderr).toMatch(/cannot start \/nonexistent\/udevadm/)
+})

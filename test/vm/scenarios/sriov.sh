@@ -1,0 +1,112 @@
+#!/bin/bash
+# Issue 10: real SR-IOV VFs (qemu's igb, 7 VFs per PF) coming back misnamed,
+# with nicback's udev rules installed and nobody running it by hand:
+#   single   one VF back from a dead netns as devN (measured 3 times);
+#   storm    every VF in a netns of its own, renamed there to a PF's name,
+#            all netns deleted at once: every VF back as devN together;
+#   by-hand  the same storm with `nicback restore` started by hand into it;
+#   cycle    every VF in one netns, each renamed there to the host name of
+#            the next: they come back under each other's names;
+#   watch-*  single and storm again with the udev rule removed and
+#            `nicback watch` (the resident agent) doing the work.
+# Results: /out/result.json (times from the command's start, per VF MAC).
+set -u
+. test/vm/guest/lib.sh
+
+busybox syslogd -O /out/syslog.log
+modprobe -a dca i2c-algo-bit igb igbvf
+udevadm settle
+PFS=()
+for d in /sys/class/net/*; do
+  [ "$(cat "$d/device/sriov_totalvfs" 2>/dev/null || echo 0)" -gt 0 ] && PFS+=("$(basename "$d")")
+done
+for pf in "${PFS[@]}"; do echo 7 > "/sys/class/net/$pf/device/sriov_numvfs"; done
+udevadm settle
+VFS=()
+for d in /sys/class/net/*; do [ -e "$d/device/physfn" ] && VFS+=("$(basename "$d")"); done
+declare -A MAC
+for v in "${VFS[@]}"; do MAC[$v]=$(cat "/sys/class/net/$v/address"); done
+
+$NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
+BEFORE=$(snapshot)
+node_ms() { local t0=${EPOCHREALTIME/./}; node -e 0; echo $(( (${EPOCHREALTIME/./} - t0) / 1000 )); }
+result nodeMs "$(for _ in 1 2 3; do node_ms; done | sort -n | sed -n 2p)"
+result setup "{\"pfs\": $(json_str "${PFS[*]}"), \"vfs\": $(json_str "${VFS[*]}"), \"before\": $(json_str "$BEFORE"), \"status\": $($NB status --json)}"
+
+expect_all() { for v in "${VFS[@]}"; do printf -- '--expect %s=%s ' "${MAC[$v]}" "$v"; done; }
+# check NAME WATCH_JSON FROM_LINE: the watcher's view, whether the host is as
+# before, and nicback's syslog lines since FROM_LINE
+check() {
+  udevadm settle
+  local after untouched=false
+  after=$(snapshot)
+  [ "$after" = "$BEFORE" ] && untouched=true
+  result "$1" "{\"watch\": $2, \"untouched\": $untouched, \"after\": $(json_str "$after"), \"syslog\": $(json_str "$(tail -n +"$3" /out/syslog.log | grep nicback)")}"
+}
+lines() { echo $(( $(wc -l < /out/syslog.log) + 1 )); }
+
+# Each VF into a netns of its own, renamed there to a PF's name: the kernel
+# hands each back as devN (the PF holds the name on the host).
+scatter() {
+  local i=0
+  for v in "${VFS[@]}"; do
+    ip netns add "s$i"
+    ip link set "$v" netns "s$i"
+    ip -n "s$i" link set "$v" name "${PFS[0]}"
+    i=$((i + 1))
+  done
+}
+
+for k in 1 2 3; do
+  ip netns add one
+  ip link set "${VFS[0]}" netns one
+  ip -n one link set "${VFS[0]}" name "${PFS[0]}"
+  from=$(lines)
+  check "single$k" "$($WATCH --timeout 60000 --expect "${MAC[${VFS[0]}]}=${VFS[0]}" -- ip netns del one)" "$from"
+done
+
+scatter
+from=$(lines)
+# shellcheck disable=SC2046
+check storm "$($WATCH --timeout 180000 $(expect_all) -- ip -all netns delete)" "$from"
+
+scatter
+from=$(lines)
+echo 'ip -all netns delete & sleep 0.5; node dist/nicback.mjs restore --json > /out/by-hand.json; echo $? > /out/by-hand.rc; wait' > /tmp/by-hand.sh
+# shellcheck disable=SC2046
+check by-hand "$($WATCH --timeout 180000 $(expect_all) -- bash /tmp/by-hand.sh)" "$from"
+result byHand "{\"rc\": $(cat /out/by-hand.rc), \"report\": $(cat /out/by-hand.json)}"
+
+ip netns add ring
+n=${#VFS[@]}
+for i in $(seq 0 $((n - 1))); do ip link set "${VFS[$i]}" netns ring; ip -n ring link set "${VFS[$i]}" name "t$i"; done
+for i in $(seq 0 $((n - 1))); do ip -n ring link set "t$i" name "${VFS[$(( (i + 1) % n ))]}"; done
+from=$(lines)
+# shellcheck disable=SC2046
+check cycle "$($WATCH --timeout 180000 $(expect_all) -- ip netns del ring)" "$from"
+
+# The resident agent instead of the rule (a DaemonSet's node): same moments,
+# no node start per event.
+rm /etc/udev/rules.d/81-nicback.rules
+udevadm control --reload
+node dist/nicback.mjs watch --metrics-addr 127.0.0.1:9465 --log-format json 2>/out/watch.log &
+wpid=$!
+ready=false
+for _ in $(seq 600); do curl -sf http://127.0.0.1:9465/readyz >/dev/null && { ready=true; break; }; sleep 0.1; done
+for k in 1 2 3; do
+  ip netns add one
+  ip link set "${VFS[0]}" netns one
+  ip -n one link set "${VFS[0]}" name "${PFS[0]}"
+  from=$(lines)
+  check "watch-single$k" "$($WATCH --timeout 60000 --expect "${MAC[${VFS[0]}]}=${VFS[0]}" -- ip netns del one)" "$from"
+done
+scatter
+from=$(lines)
+# shellcheck disable=SC2046
+check watch-storm "$($WATCH --timeout 180000 $(expect_all) -- ip -all netns delete)" "$from"
+healthz=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9465/healthz)
+kill -TERM "$wpid"
+wait "$wpid"
+result watch "{\"ready\": $ready, \"healthz\": \"$healthz\", \"exit\": $?, \"log\": $(json_str "$(cat /out/watch.log)")}"
+
+write_results

@@ -1,0 +1,121 @@
+// Issue 10: many real SR-IOV VFs back at once. qemu 10's igb (Intel 82576,
+// 7 VFs per PF) on a q35 machine, 3 PFs, 21 VFs that igbvf binds and udevd
+// names; nicback's udev rules installed. One boot runs every scenario of
+// test/vm/scenarios/sriov.sh.
+import { readFileSync } from 'node:fs'
+import { beforeAll, expect, test } from 'vitest'
+import { CHECKOUT, runInVm, describeVm, requireVm, type VmRun } from './harness.js'
+
+const script = readFileSync(`${CHECKOUT}/test/vm/scenarios/sriov.sh`, 'utf8')
+const PFS = 3
+const VFS = 7 * PFS
+
+interface NicWatch {
+  expected: string
+  seen: string[]
+  backMs: number | null
+  namedMs: number | null
+  final: string | null
+}
+interface Scenario {
+  watch: { ok: boolean; cmdMs: number | null; cmdStatus: number | null; nics: Record<string, NicWatch> }
+  untouched: boolean
+  after: string
+  syslog: string
+}
+
+describeVm('SR-IOV VFs on kernel 6.12', () => {
+  let vm: VmRun
+  let r: Record<string, unknown> = {}
+  let context = ''
+  const scenario = (k: string) => r[k] as Scenario
+  /** When the last VF had its name, from the command's start. */
+  const allHomeMs = (s: Scenario) => Math.max(...Object.values(s.watch.nics).map((n) => n.namedMs ?? Infinity))
+
+  beforeAll(async () => {
+    requireVm()
+    vm = await runInVm({ kernel: '6.12', script, igbs: PFS, nics: [], memMb: 1536, timeoutMs: 900_000 })
+    r = (vm.result ?? {}) as Record<string, unknown>
+    context = `scenario log:\n${vm.log}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-3000)}`
+    console.log(`[vm 6.12 sriov] boot ${vm.bootMs} ms, total ${vm.wallMs} ms`)
+  })
+
+  test('the VM made 3 PFs and 21 VFs and ran every scenario', () => {
+    expect(vm.exitCode, context).toBe(0)
+    const setup = r.setup as { pfs: string; vfs: string; status: { name: string }[] }
+    expect(setup.pfs.split(' '), context).toHaveLength(PFS)
+    expect(setup.vfs.split(' '), context).toHaveLength(VFS)
+    for (const vf of setup.vfs.split(' ')) expect(setup.status.map((s) => s.name), `${vf} recorded`).toContain(vf)
+    for (const k of ['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle']) expect(r[k], `${k}\n${context}`).toBeDefined()
+  })
+
+  test.each(['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle'])('%s: every VF home, the host as before, no error or warning logged', (k) => {
+    const s = scenario(k)
+    const nics = Object.entries(s.watch.nics)
+    expect(nics.length).toBe(k.startsWith('single') ? 1 : VFS)
+    for (const [mac, n] of nics) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
+    expect(s.watch.cmdStatus, context).toBe(0)
+    expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
+    expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
+    console.log(`[vm 6.12 sriov ${k}] all home ${allHomeMs(s)} ms after the command started; restore runs that renamed: ${(s.syslog.match(/ ran in \d+ ms/g) ?? []).length}`)
+  })
+
+  test('storm: each VF came back as devN and was renamed exactly once, by one or two runs', () => {
+    const s = scenario('storm')
+    for (const [mac, n] of Object.entries(s.watch.nics)) {
+      expect(n.seen[0], `${mac} came back as devN`).toMatch(/^dev\d+$/)
+      const renames = [...s.syslog.matchAll(new RegExp(`rename "[^"]+" to "${n.expected}"`, 'g'))]
+      expect(renames.length, `${n.expected} renamed once\n${s.syslog}`).toBe(1)
+    }
+    expect((s.syslog.match(/ ran in \d+ ms/g) ?? []).length, s.syslog).toBeLessThanOrEqual(2)
+  })
+
+  test('storm: 21 VFs all home within 3x the time one VF takes (same boot)', () => {
+    const one = ['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))).sort((a, b) => a - b)[1]!
+    const storm = allHomeMs(scenario('storm'))
+    console.log(`[vm 6.12 sriov] one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms: ${(storm / one).toFixed(2)}x (target 3x); guest node -e 0: ${r.nodeMs} ms`)
+    expect(storm / one).toBeLessThanOrEqual(3)
+  })
+
+  test('by hand during a storm: nicback restore exits 0 and nothing is renamed twice', () => {
+    const h = r.byHand as { rc: number; report: { ok: boolean; errors: string[]; steps: { description: string }[] } }
+    expect(h.rc, JSON.stringify(h.report)).toBe(0)
+    expect(h.report.errors).toEqual([])
+    // the udev runs log to syslog, the one by hand reports its steps
+    const s = scenario('by-hand')
+    const all = `${s.syslog}\n${h.report.steps.map((x) => x.description).join('\n')}`
+    for (const n of Object.values(s.watch.nics)) expect([...all.matchAll(new RegExp(`rename "[^"]+" to "${n.expected}"`, 'g'))].length, all).toBe(1)
+  })
+
+  test.each(['watch-single1', 'watch-single2', 'watch-single3', 'watch-storm'])('%s (nicback watch, no udev rule): every VF home, no error or warning', (k) => {
+    const s = scenario(k)
+    expect(s, context).toBeDefined()
+    for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
+    expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
+    expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
+    console.log(`[vm 6.12 sriov ${k}] all home ${allHomeMs(s)} ms after the command started`)
+  })
+
+  test('watch: ready, healthy, stopped by SIGTERM with status 0, JSON logs', () => {
+    const w = r.watch as { ready: boolean; healthz: string; exit: number; log: string }
+    expect(w.ready, w.log).toBe(true)
+    expect(w.healthz).toBe('200')
+    expect(w.exit, w.log).toBe(0)
+    for (const line of w.log.split('\n').filter((l) => l !== '')) expect(() => JSON.parse(line), line).not.toThrow()
+  })
+
+  test('watch: a VF back home within 0.5x the time the udev rule takes (same boot)', () => {
+    const median = (ks: string[]) => ks.map((k) => allHomeMs(scenario(k))).sort((a, b) => a - b)[1]!
+    const rule = median(['single1', 'single2', 'single3'])
+    const watch = median(['watch-single1', 'watch-single2', 'watch-single3'])
+    const storm = allHomeMs(scenario('watch-storm'))
+    console.log(`[vm 6.12 sriov] one VF: udev rule ${rule} ms, watch ${watch} ms (${(watch / rule).toFixed(2)}x, target 0.5x); ${VFS} VFs with watch ${storm} ms (${(storm / watch).toFixed(2)}x one)`)
+    expect(watch / rule).toBeLessThanOrEqual(0.5)
+  })
+
+  test('cycle: the VFs came back under each other\'s names', () => {
+    const s = scenario('cycle')
+    const shifted = Object.values(s.watch.nics).filter((n) => n.seen[0] !== n.expected && !/^dev\d+$/.test(n.seen[0] ?? ''))
+    expect(shifted.length, JSON.stringify(s.watch.nics)).toBeGreaterThan(VFS / 2)
+  })
+})
