@@ -14,7 +14,7 @@ import { MoveError, pullOut } from '../apply/transit.js'
 import { matchNics } from '../facts/identity.js'
 import { readLinks, refreshLinks } from '../facts/links.js'
 import { isFallbackName } from '../facts/names.js'
-import { stillWithUdev } from '../facts/udevdb.js'
+import { stillWithUdev, udevDone } from '../facts/udevdb.js'
 import { describeAway } from '../plan/describe.js'
 import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
@@ -147,7 +147,9 @@ function waitForUdev(plan: Plan): boolean {
     Atomics.wait(pause, 0, 0, 20)
     busy = stillWithUdev(busy)
   }
+  const waited = Math.round(performance.now() - until + UDEV_WAIT_MS)
   if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`)
+  else log.debug(`waited ${waited} ms for udevd to finish with ifindex ${touched.filter((i) => !udevDone(i)).join(', ') || 'the devices this run changes'}`)
   return true
 }
 

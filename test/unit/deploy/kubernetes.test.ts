@@ -4,6 +4,7 @@
 // server drops with only a warning: a misspelt hostNetwork would be lost
 // silently), and the design the README states is asserted. When kubectl is
 // installed, `kubectl kustomize` must render the same objects.
+import { parseListen } from '../../../scripts/commands/watch.js'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -206,9 +207,11 @@ describe('deploy/kubernetes: the design', () => {
   it('runs `nicback watch` with the CLI the agent implements, in the image of this version', () => {
     expect(c.command).toEqual(['/usr/bin/nicback'])
     expect(c.args[0]).toBe('watch')
-    // nicback watch [--metrics-addr HOST:PORT] [--json-logs]: nothing else
-    const rest = c.args.slice(1)
-    expect(rest.filter((a: string) => a.startsWith('-')).every((a: string) => a === '--metrics-addr' || a === '--json-logs')).toBe(true)
+    // nicback watch [--metrics-addr [HOST]:PORT] [--log-format text|json]: nothing else
+    const rest: string[] = c.args.slice(1)
+    expect(rest.filter((a) => a.startsWith('-')).every((a) => a === '--metrics-addr' || a === '--log-format')).toBe(true)
+    expect(parseListen(rest[rest.indexOf('--metrics-addr') + 1]!)).toEqual({ host: '0.0.0.0', port: 9465 })
+    expect(['text', 'json']).toContain(rest[rest.indexOf('--log-format') + 1])
     expect(c.image).toBe(`nicback:${VERSION}`)
     expect(c.imagePullPolicy).toBe('IfNotPresent')
   })
