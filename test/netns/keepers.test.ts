@@ -11,15 +11,6 @@ import { createWorld, destroyWorlds, ensureBuilt, type StatusJson, type World } 
 
 beforeAll(ensureBuilt)
 
-interface Keepers {
-  inode: number | null
-  processes: { pid: number; command: string; container: string | null; pod: string | null }[]
-  mounts: string[]
-  total: number
-  reason: string | null
-}
-type Row = StatusJson & { keepers: Keepers | null }
-
 const procs: ChildProcess[] = []
 const dirs: string[] = []
 afterEach(async () => {
@@ -63,8 +54,8 @@ function assigned(): { w: World; ctr: string; inode: number } {
   return { w, ctr, inode: statSync(`/run/netns/${ctr}`).ino }
 }
 
-function status(w: World): { row: (n: string) => Row; text: string } {
-  const r = w.nicbackJson<Row[]>(['status'])
+function status(w: World): { row: (n: string) => StatusJson; text: string } {
+  const r = w.nicbackJson<StatusJson[]>(['status'])
   expect(r.code, r.stderr).toBe(0)
   const t = w.nicback(['status'])
   expect(t.code, t.stderr).toBe(0)
