@@ -26,17 +26,20 @@ their cgroup names; at most ${MAX_LISTED}, then how many more), and the nsfs
 bind mounts of it in nicback's and PID 1's mount namespaces (/run/netns,
 /run/docker/netns...). Stop those processes and remove those mounts ("ip
 netns delete NAME", or unmount) and the NIC comes back. When nothing holds
-it, it is on its way back ("nicback restore"); when its namespace cannot be
-found, the line says why. The namespace is the one recorded when the NIC
-left (assign and the OCI hook note its inode), else the recorded netns file
-or PID if still alive.
+it, it is on its way back ("nicback restore"); when nicback may not look
+at some processes (not root), it says how many instead; when its namespace
+cannot be found, the line says why. The namespace is the one recorded when
+the NIC left (assign and the OCI hook note its inode), else the recorded
+netns file or PID if still alive.
 
 --json prints an array of objects with recordedName, name, state, identity,
 container, away, detail and keepers: null unless the NIC is away, else
-{inode, processes: [{pid, command, container, pod}], mounts, total, reason}
-(total counts every process in the namespace, listed or not; inode null and
-reason set when the namespace cannot be found). Read-only: takes no lock,
-changes nothing.
+{inode, processes: [{pid, command, container, pod}], mounts, total, reason,
+unreadable}: total counts every process in the namespace, listed or not;
+inode is null and reason says why when the namespace cannot be found;
+unreadable counts the processes whose network namespace nicback may not
+look at (permission denied: not run as root, say), any of which may be in
+it too. Read-only: takes no lock, changes nothing.
 `
 
 export default {

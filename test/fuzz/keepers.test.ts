@@ -88,6 +88,7 @@ describe('what keeps a netns alive: the parsers', () => {
           mounts: mounts.map(showBytes),
           total: 1,
           reason: null,
+          unreadable: 0,
         })
         expect(line).toMatch(PRINTABLE)
       }),

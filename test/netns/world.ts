@@ -72,6 +72,7 @@ export interface StatusJson {
     mounts: string[]
     total: number
     reason: string | null
+    unreadable: number
   } | null
 }
 

@@ -38,6 +38,10 @@ export interface Keepers {
   total: number
   /** Why its netns could not be found (inode null); null otherwise. */
   reason: string | null
+  /** Processes whose netns nicback may not look at (EACCES: it is not root,
+   *  or the process is one even root may not inspect): any of them may be
+   *  in this one too. */
+  unreadable: number
 }
 
 // ---------------------------------------------------------------- parsers
@@ -159,11 +163,18 @@ function readOrNull(path: string): Buffer | null {
 }
 
 function statOrNull(path: string): { dev: number; ino: number } | null {
+  const st = statOrWhy(path)
+  return 'ino' in st ? st : null
+}
+
+/** Gone (ENOENT, ESRCH: it exited, a normal race) or not ours to look at. */
+function statOrWhy(path: string): { dev: number; ino: number } | { denied: boolean } {
   try {
     const st = statSync(path)
     return { dev: st.dev, ino: st.ino }
-  } catch {
-    return null
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    return { denied: code === 'EACCES' || code === 'EPERM' }
   }
 }
 
@@ -201,7 +212,7 @@ export function awayInode(away: Away): { inode: number } | { reason: string } {
  *  PID 1's. `proc` is for tests. */
 export function readKeepers(inodes: Iterable<number>, proc = '/proc'): Map<number, Omit<Keepers, 'reason'>> {
   const out = new Map<number, Omit<Keepers, 'reason'> & { pids: number[] }>()
-  for (const inode of inodes) out.set(inode, { inode, processes: [], mounts: [], total: 0, pids: [] })
+  for (const inode of inodes) out.set(inode, { inode, processes: [], mounts: [], total: 0, unreadable: 0, pids: [] })
   if (out.size === 0) return new Map()
 
   // Only inodes of nsfs count: the device of nicback's own netns file is nsfs's.
@@ -212,16 +223,22 @@ export function readKeepers(inodes: Iterable<number>, proc = '/proc'): Map<numbe
   } catch {
     // no /proc: nothing to report on processes
   }
+  let unreadable = 0
   for (const name of entries) {
     if (!/^[1-9]\d{0,9}$/.test(name)) continue
-    const st = statOrNull(`${proc}/${name}/ns/net`)
-    if (st === null || (nsfsDev !== undefined && st.dev !== nsfsDev)) continue
+    const st = statOrWhy(`${proc}/${name}/ns/net`)
+    if (!('ino' in st)) {
+      if (st.denied) unreadable++
+      continue
+    }
+    if (nsfsDev !== undefined && st.dev !== nsfsDev) continue
     const k = out.get(st.ino)
     if (k === undefined) continue
     k.total++
     k.pids.push(Number(name))
   }
   for (const k of out.values()) {
+    k.unreadable = unreadable
     for (const pid of k.pids.sort((a, b) => a - b).slice(0, MAX_LISTED)) {
       const cg = readOrNull(`${proc}/${pid}/cgroup`)
       const ids = cg === null ? { container: null, pod: null } : parseCgroup(cg.toString('latin1'))
@@ -242,7 +259,7 @@ export function readKeepers(inodes: Iterable<number>, proc = '/proc'): Map<numbe
       if (k !== undefined && !k.mounts.includes(m.path)) k.mounts.push(m.path)
     }
   }
-  return new Map([...out].map(([ino, k]) => [ino, { inode: k.inode, processes: k.processes, mounts: k.mounts.sort(), total: k.total }]))
+  return new Map([...out].map(([ino, k]) => [ino, { inode: k.inode, processes: k.processes, mounts: k.mounts.sort(), total: k.total, unreadable: k.unreadable }]))
 }
 
 /** What keeps the network namespace of each away NIC alive, or why it
@@ -253,5 +270,5 @@ export function keepersOf(aways: readonly Away[], proc = '/proc'): Keepers[] {
     where.flatMap((w) => ('inode' in w ? [w.inode] : [])),
     proc,
   )
-  return where.map((w) => ('inode' in w ? { ...found.get(w.inode)!, reason: null } : { inode: null, processes: [], mounts: [], total: 0, reason: w.reason }))
+  return where.map((w) => ('inode' in w ? { ...found.get(w.inode)!, reason: null } : { inode: null, processes: [], mounts: [], total: 0, reason: w.reason, unreadable: 0 }))
 }

@@ -27,7 +27,10 @@ export function describeKeepers(k: Keepers): string {
     ...(k.total > k.processes.length ? [`${k.total - k.processes.length} more process${k.total - k.processes.length === 1 ? '' : 'es'}`] : []),
     ...k.mounts.map((m) => `bind mount ${m}`),
   ]
+  const unseen = k.unreadable > 0 ? `; ${k.unreadable} process${k.unreadable === 1 ? '' : 'es'} could not be looked at (permission denied: not root?)` : ''
+  // Something to stop is named: processes it may not see are left to --json.
   if (held.length > 0) return `kept alive by: ${held.join('; ')}`
+  if (unseen !== '') return `no process or bind mount nicback can see holds its network namespace (net:[${k.inode}])${unseen}`
   return (
     `nothing holds its network namespace (net:[${k.inode}]: no process in it, no bind mount of it): it should be on its way back; run "nicback restore". ` +
     `If it stays away, a process may hold that namespace open: ls -l /proc/*/fd | grep 'net:\\[${k.inode}\\]'`

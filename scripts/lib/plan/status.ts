@@ -47,7 +47,7 @@ export function statusRows(links: Link[], entries: Entry[], keepersOf?: (aways: 
     const found = known.length > 0 ? keepersOf(known.map((a) => a.away!)) : []
     known.forEach((a, i) => (a.row.keepers = found[i]!))
     for (const a of away) {
-      if (a.away === null) a.row.keepers = { inode: null, processes: [], mounts: [], total: 0, reason: 'nicback did not see it leave, so it cannot tell where it went' }
+      if (a.away === null) a.row.keepers = { inode: null, processes: [], mounts: [], total: 0, reason: 'nicback did not see it leave, so it cannot tell where it went', unreadable: 0 }
     }
   }
   const recorded = new Set(found.values())

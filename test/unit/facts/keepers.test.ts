@@ -1,6 +1,6 @@
 // What keeps a network namespace alive: the cgroup, comm and mountinfo
 // parsers, and the /proc reader against a made-up /proc.
-import { linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -172,8 +172,9 @@ describe('readKeepers, on a made-up /proc', () => {
         { pid: 300, command: 'sleep', container: ID.slice(0, 12), pod: null },
       ],
       mounts: ['/run/netns/a'],
+      unreadable: 0,
     })
-    expect(found.get(ino('c'))).toEqual({ inode: ino('c'), total: 0, processes: [], mounts: [] })
+    expect(found.get(ino('c'))).toEqual({ inode: ino('c'), total: 0, processes: [], mounts: [], unreadable: 0 })
   })
 
   it(`lists at most ${MAX_LISTED} and counts the rest`, () => {
@@ -187,7 +188,17 @@ describe('readKeepers, on a made-up /proc', () => {
   it('keepersOf: one entry per away NIC, with the reason when its netns cannot be found', () => {
     const { proc, ino } = fakeProc([{ pid: 7, ns: 'a', comm: 'x\n' }])
     const got = keepersOf([{ since: 'T', via: 'hook', leftAs: 'eth1', netnsInode: ino('a') }, { since: 'T', via: 'udev', leftAs: 'eth2' }], proc)
-    expect(got[0]).toEqual({ inode: ino('a'), total: 1, processes: [{ pid: 7, command: 'x', container: null, pod: null }], mounts: [], reason: null })
+    expect(got[0]).toEqual({ inode: ino('a'), total: 1, processes: [{ pid: 7, command: 'x', container: null, pod: null }], mounts: [], reason: null, unreadable: 0 })
     expect(got[1]).toMatchObject({ inode: null, total: 0, processes: [], mounts: [], reason: expect.stringMatching(/via udev/) })
+  })
+
+  it('counts the processes it may not look at (not root), skips those that are gone', () => {
+    const { proc, ino } = fakeProc([{ pid: 7, ns: 'a', comm: 'x\n' }, { pid: 8, ns: 'a', comm: 'y\n' }])
+    // A directory without search permission: EACCES, as /proc/PID/ns is for another user (root passes).
+    chmodSync(join(proc, '8'), 0o000)
+    const k = readKeepers([ino('a')], proc).get(ino('a'))!
+    chmodSync(join(proc, '8'), 0o755)
+    const root = process.getuid?.() === 0
+    expect(k).toMatchObject({ total: root ? 2 : 1, unreadable: root ? 0 : 1 })
   })
 })

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Keepers } from '../../../scripts/lib/facts/keepers.js'
 import { describeKeepers } from '../../../scripts/lib/plan/describe.js'
 
-const k = (o: Partial<Keepers>): Keepers => ({ inode: 4026532001, processes: [], mounts: [], total: 0, reason: null, ...o })
+const k = (o: Partial<Keepers>): Keepers => ({ inode: 4026532001, processes: [], mounts: [], total: 0, reason: null, unreadable: 0, ...o })
 
 describe('describeKeepers', () => {
   it('processes with their container and pod, the rest counted, then the bind mounts', () => {
@@ -29,6 +29,11 @@ describe('describeKeepers', () => {
       'nothing holds its network namespace (net:[4026532001]: no process in it, no bind mount of it): it should be on its way back; run "nicback restore". ' +
         "If it stays away, a process may hold that namespace open: ls -l /proc/*/fd | grep 'net:\\[4026532001\\]'",
     )
+  })
+
+  it('processes it may not look at: counted when nothing else is found, never "nothing holds it"', () => {
+    expect(describeKeepers(k({ unreadable: 3 }))).toBe('no process or bind mount nicback can see holds its network namespace (net:[4026532001]); 3 processes could not be looked at (permission denied: not root?)')
+    expect(describeKeepers(k({ mounts: ['/run/netns/x'], unreadable: 1 }))).toBe('kept alive by: bind mount /run/netns/x')
   })
 
   it('cannot find it: the reason', () => {

@@ -6,7 +6,7 @@ import type { Away } from '../../../scripts/lib/types.js'
 import { entry, link } from '../helpers.js'
 
 const away = (leftAs: string, o: Partial<Away> = {}): Away => ({ since: 't', via: 'assign', leftAs, ...o })
-const held = (inode: number): Keepers => ({ inode, processes: [{ pid: 9, command: 'sleep', container: null, pod: null }], mounts: [], total: 1, reason: null })
+const held = (inode: number): Keepers => ({ inode, processes: [{ pid: 9, command: 'sleep', container: null, pod: null }], mounts: [], total: 1, reason: null, unreadable: 0 })
 
 describe('statusRows with keepers', () => {
   it('keepers for every away NIC (asked once, in order), null for the others', () => {
