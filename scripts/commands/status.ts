@@ -1,6 +1,8 @@
 import { parse, printJson, table, type Command } from '../lib/cli/cli.js'
 import { identityKey } from '../lib/facts/identity.js'
+import { keepersOf, MAX_LISTED } from '../lib/facts/keepers.js'
 import { readLinks } from '../lib/facts/links.js'
+import { describeKeepers } from '../lib/plan/describe.js'
 import { statusRows } from '../lib/plan/status.js'
 import { loadRegistry } from '../lib/state/registry.js'
 
@@ -14,8 +16,30 @@ One row per recorded NIC, and one per NIC on a bus that is not recorded yet:
   IDENTITY  what it is recognised by (bus position, permanent MAC)
   WHERE     where it went and who holds it, or why it cannot be restored
 
+Under every NIC that is away, what keeps the network namespace it went to
+alive (it comes back only when that namespace dies):
+
+  kept alive by: pid 42 sleep (container 0123456789ab); bind mount /run/netns/x
+
+the processes in it (PID, command, and the container and Kubernetes pod
+their cgroup names; at most ${MAX_LISTED}, then how many more), and the nsfs
+bind mounts of it in nicback's and PID 1's mount namespaces (/run/netns,
+/run/docker/netns...). Stop those processes and remove those mounts ("ip
+netns delete NAME", or unmount) and the NIC comes back. When nothing holds
+it, it is on its way back ("nicback restore"); when nicback may not look
+at some processes (not root), it says how many instead; when its namespace
+cannot be found, the line says why. The namespace is the one recorded when
+the NIC left (assign and the OCI hook note its inode), else the recorded
+netns file or PID if still alive.
+
 --json prints an array of objects with recordedName, name, state, identity,
-container and detail. Read-only: takes no lock, changes nothing.
+container, away, detail and keepers: null unless the NIC is away, else
+{inode, processes: [{pid, command, container, pod}], mounts, total, reason,
+unreadable}: total counts every process in the namespace, listed or not;
+inode is null and reason says why when the namespace cannot be found;
+unreadable counts the processes whose network namespace nicback may not
+look at (permission denied: not run as root, say), any of which may be in
+it too. Read-only: takes no lock, changes nothing.
 `
 
 export default {
@@ -23,7 +47,7 @@ export default {
   help,
   main(argv) {
     const { values } = parse(argv, {}, false)
-    const rows = statusRows(readLinks(), loadRegistry().nics)
+    const rows = statusRows(readLinks(), loadRegistry().nics, (aways) => keepersOf(aways))
     if (values.json) {
       printJson(rows)
       return 0
@@ -32,12 +56,17 @@ export default {
       process.stdout.write('No NICs recorded and none on a bus. Record one with "nicback record IFACE".\n')
       return 0
     }
-    process.stdout.write(
-      table([
-        ['RECORDED', 'NOW', 'STATE', 'IDENTITY', 'WHERE'],
-        ...rows.map((r) => [r.recordedName ?? '-', r.name ?? '-', r.state, identityKey({ ...r.identity }), r.detail]),
-      ]),
-    )
+    const lines = table([
+      ['RECORDED', 'NOW', 'STATE', 'IDENTITY', 'WHERE'],
+      ...rows.map((r) => [r.recordedName ?? '-', r.name ?? '-', r.state, identityKey({ ...r.identity }), r.detail]),
+    ]).split('\n')
+    // Under each away NIC's row: what keeps it away.
+    const out = [lines[0]!]
+    rows.forEach((r, i) => {
+      out.push(lines[i + 1]!)
+      if (r.keepers !== null) out.push(`  ${describeKeepers(r.keepers)}`)
+    })
+    process.stdout.write(`${out.join('\n')}\n`)
     return 0
   },
 } satisfies Command

@@ -45,6 +45,10 @@ export interface Away {
   } | undefined
   /** Name it was given inside the container, when nicback did the renaming. */
   insideName?: string | undefined
+  /** nsfs inode of the network namespace it went to, when nicback knew it
+   *  (assign, the OCI hook): what `status` looks for in /proc and mountinfo
+   *  to name what keeps that netns alive, even after its PID or file is gone. */
+  netnsInode?: number | undefined
 }
 
 /** One NIC nicback remembers: the host name to give back, and how to know it. */

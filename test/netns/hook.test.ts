@@ -138,9 +138,12 @@ describe('createRuntime then poststop: io.nicback.nics=eth2:eth0', () => {
     const inside = ctrLinks(c).find((l) => l.address === macOf(2))!
     expect(inside.ifname).toBe('eth0')
     expect(inside.flags).toContain('UP')
-    expect(entry(w, 'eth2').away).toMatchObject({ via: 'hook', leftAs: 'eth2', insideName: 'eth0', container: { id: c.id, pid: c.pid } })
+    const netnsInode = Number(/^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${c.pid}/ns/net`))![1])
+    expect(entry(w, 'eth2').away).toMatchObject({ via: 'hook', leftAs: 'eth2', insideName: 'eth0', container: { id: c.id, pid: c.pid }, netnsInode })
     const status = w.nicbackJson<StatusJson[]>(['status'])
     expect(status.json.find((r) => r.recordedName === 'eth2')).toMatchObject({ state: 'away', container: { id: c.id } })
+    // What keeps it away: the container's process (issue 11).
+    expect(status.json.find((r) => r.recordedName === 'eth2')).toMatchObject({ keepers: { inode: netnsInode, processes: expect.arrayContaining([expect.objectContaining({ pid: c.pid })]) } })
     const table = w.nicback(['status']).stdout
     expect(table).toMatch(/^eth2\s+-\s+away\s/m)
 

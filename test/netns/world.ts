@@ -65,6 +65,15 @@ export interface StatusJson {
   container: unknown
   away: unknown
   detail: string
+  /** What keeps the netns of an away NIC alive; null for the other states. */
+  keepers: {
+    inode: number | null
+    processes: { pid: number; command: string; container: string | null; pod: string | null }[]
+    mounts: string[]
+    total: number
+    reason: string | null
+    unreadable: number
+  } | null
 }
 
 /** Fails the suite (never skips it) when it cannot run. */

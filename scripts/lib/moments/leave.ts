@@ -16,7 +16,7 @@ import { assignRefusals, type AssignFacts } from '../plan/refusals.js'
 import { matchNics } from '../facts/identity.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
 import { log } from '../system/log.js'
-import { isOwnNetns, type Netns } from '../system/netns.js'
+import { isOwnNetns, netnsInode, type Netns } from '../system/netns.js'
 import type { Away, Entry, Link } from '../types.js'
 
 export type { Departure, DepartureNote }
@@ -108,6 +108,7 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
     chosen.push({ give, link, insideName })
   }
 
+  const inode = netnsInode(ns.path)
   const journal = new Journal()
   const results: GiveResult[] = []
   try {
@@ -124,6 +125,7 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
           live: link,
           container: opts.container,
           insideName: insideName !== give.host ? insideName : undefined,
+          netnsInode: inode,
         },
         journal,
       )

@@ -17,6 +17,8 @@ export interface Departure extends Identity {
   live?: Link | undefined
   container?: Away['container']
   insideName?: string | undefined
+  /** nsfs inode of the network namespace it goes to, when known. */
+  netnsInode?: number | undefined
 }
 
 export interface DepartureNote {
@@ -36,6 +38,7 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
     leftAs: dep.name,
     ...(dep.container ? { container: dep.container } : {}),
     ...(dep.insideName ? { insideName: dep.insideName } : {}),
+    ...(dep.netnsInode !== undefined ? { netnsInode: dep.netnsInode } : {}),
   }
   const live = dep.live
   const fresh: Entry = {

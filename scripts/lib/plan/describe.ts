@@ -1,4 +1,5 @@
 // Where a NIC went, in words for people: status, logs and errors say it the same way.
+import type { Keepers } from '../facts/keepers.js'
 import { printable } from '../facts/names.js'
 import type { Away } from '../types.js'
 
@@ -12,4 +13,26 @@ export function describeAway(a: Away): string {
   const c = a.container
   const where = c?.name ?? (c?.id === undefined ? undefined : shortId(c.id)) ?? c?.netns ?? (c?.pid ? `pid ${c.pid}` : undefined)
   return `left as ${a.leftAs} via ${a.via} at ${a.since}${where ? ` to ${printable(where)}` : ''}${a.insideName ? ` (named ${a.insideName} there)` : ''}`
+}
+
+/** What keeps an away NIC's network namespace alive, for people: "kept alive
+ *  by: pid 1234 sleep (container 0123456789ab); bind mount /run/netns/x". */
+export function describeKeepers(k: Keepers): string {
+  if (k.inode === null) return k.reason ?? 'cannot find its network namespace'
+  const held = [
+    ...k.processes.map((p) => {
+      const ids = [p.container === null ? null : `container ${p.container}`, p.pod === null ? null : `pod ${p.pod}`].filter((x) => x !== null)
+      return `pid ${p.pid} ${p.command}${ids.length > 0 ? ` (${ids.join(', ')})` : ''}`
+    }),
+    ...(k.total > k.processes.length ? [`${k.total - k.processes.length} more process${k.total - k.processes.length === 1 ? '' : 'es'}`] : []),
+    ...k.mounts.map((m) => `bind mount ${m}`),
+  ]
+  const unseen = k.unreadable > 0 ? `; ${k.unreadable} process${k.unreadable === 1 ? '' : 'es'} could not be looked at (permission denied: not root?)` : ''
+  // Something to stop is named: processes it may not see are left to --json.
+  if (held.length > 0) return `kept alive by: ${held.join('; ')}`
+  if (unseen !== '') return `no process or bind mount nicback can see holds its network namespace (net:[${k.inode}])${unseen}`
+  return (
+    `nothing holds its network namespace (net:[${k.inode}]: no process in it, no bind mount of it): it should be on its way back; run "nicback restore". ` +
+    `If it stays away, a process may hold that namespace open: ls -l /proc/*/fd | grep 'net:\\[${k.inode}\\]'`
+  )
 }

@@ -1,6 +1,7 @@
 // What `nicback status` shows, as a pure function of the facts and the
 // registry: the planner's decision for every recorded NIC, in an admin's words.
 import { matchNics } from '../facts/identity.js'
+import type { Keepers } from '../facts/keepers.js'
 import type { Away, Entry, Link } from '../types.js'
 import { planRestore } from './planner.js'
 
@@ -14,12 +15,16 @@ export interface StatusRow {
   container: Away['container'] | null
   away: Away | null
   detail: string
+  /** For a NIC that is away: what keeps its network namespace alive (or why
+   *  that netns cannot be found). Null for every other state. */
+  keepers: Keepers | null
 }
 
 const STATE = { home: 'home', away: 'away', restore: 'returned-misnamed', skipped: 'returned-misnamed', conflict: 'conflict', ambiguous: 'conflict' } as const
 
-/** Pure: the status rows for these facts. */
-export function statusRows(links: Link[], entries: Entry[]): StatusRow[] {
+/** Pure: the status rows for these facts. `keepersOf` tells, for the NICs
+ *  that are away, what keeps where they went alive (facts/keepers.ts). */
+export function statusRows(links: Link[], entries: Entry[], keepersOf?: (aways: Away[]) => Keepers[]): StatusRow[] {
   const plan = planRestore(links, entries, { want: () => true, renameWhileUp: true })
   const { found } = matchNics(entries, links)
   const rows: StatusRow[] = entries.map((e, i) => {
@@ -33,8 +38,18 @@ export function statusRows(links: Link[], entries: Entry[]): StatusRow[] {
       container: e.away?.container ?? null,
       away: e.away,
       detail: d.outcome === 'home' ? '' : d.outcome === 'restore' || d.outcome === 'skipped' ? `run "nicback restore ${e.name}"` : d.reason,
+      keepers: null,
     }
   })
+  const away = rows.flatMap((r, i) => (r.state === 'away' ? [{ row: r, away: entries[i]!.away }] : []))
+  if (keepersOf !== undefined && away.length > 0) {
+    const known = away.filter((a) => a.away !== null)
+    const found = known.length > 0 ? keepersOf(known.map((a) => a.away!)) : []
+    known.forEach((a, i) => (a.row.keepers = found[i]!))
+    for (const a of away) {
+      if (a.away === null) a.row.keepers = { inode: null, processes: [], mounts: [], total: 0, reason: 'nicback did not see it leave, so it cannot tell where it went', unreadable: 0 }
+    }
+  }
   const recorded = new Set(found.values())
   for (const l of links) {
     if (l.bus === null || recorded.has(l)) continue
@@ -46,6 +61,7 @@ export function statusRows(links: Link[], entries: Entry[]): StatusRow[] {
       container: null,
       away: null,
       detail: `run "nicback record ${l.name}"`,
+      keepers: null,
     })
   }
   return rows

@@ -57,14 +57,14 @@ function netnsMountOf(ns: string): string | null {
 /** linux.netDevices: the runtime moves the NIC (before or after this hook,
  *  depending on the runtime), nicback records where it went. The identity
  *  comes from the device while it is still here, else from the registry. */
-async function recordNetDevice(spec: NicSpec, container: NonNullable<Away['container']>, reg: Entry[], live: Link[]): Promise<string> {
+async function recordNetDevice(spec: NicSpec, container: NonNullable<Away['container']>, netnsInode: number | undefined, reg: Entry[], live: Link[]): Promise<string> {
   const link = live.find((l) => l.name === spec.host)
   const entry = reg.find((e) => e.name === spec.host)
   let dep: Departure
   if (link !== undefined) {
-    dep = { name: link.name, ifindex: link.ifindex, bus: link.bus, devPort: link.devPort, permAddr: link.permAddr, mac: link.mac, live: link, via: 'hook', container, insideName: spec.inside }
+    dep = { name: link.name, ifindex: link.ifindex, bus: link.bus, devPort: link.devPort, permAddr: link.permAddr, mac: link.mac, live: link, via: 'hook', container, insideName: spec.inside, netnsInode }
   } else if (entry !== undefined) {
-    dep = { name: entry.name, ifindex: entry.ifindex, bus: entry.bus, devPort: entry.devPort, permAddr: entry.permAddr, mac: entry.mac, via: 'hook', container, insideName: spec.inside }
+    dep = { name: entry.name, ifindex: entry.ifindex, bus: entry.bus, devPort: entry.devPort, permAddr: entry.permAddr, mac: entry.mac, via: 'hook', container, insideName: spec.inside, netnsInode }
   } else {
     throw new OciError(
       `linux.netDevices names ${spec.host}, which is not in the host's network namespace and was never recorded: nicback cannot tell which NIC it is, ` +
@@ -108,7 +108,9 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
   const done: string[] = []
   if (netDevices.length > 0) {
     const reg = loadRegistry().nics
-    for (const spec of netDevices) done.push(await recordNetDevice(spec, container, reg, links))
+    const m = ns === null ? null : /^net:\[(\d+)\]$/.exec(ns)
+    const inode = m ? Number(m[1]) : undefined
+    for (const spec of netDevices) done.push(await recordNetDevice(spec, container, inode, reg, links))
   }
 
   if (give.length > 0) {

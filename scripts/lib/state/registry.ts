@@ -34,6 +34,7 @@ const AwaySchema = v.object({
     }),
   ),
   insideName: v.optional(ifname),
+  netnsInode: v.optional(count),
 })
 
 const EntrySchema = v.object({

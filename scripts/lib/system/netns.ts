@@ -33,6 +33,11 @@ export function netnsId(path: string): string {
   return `${st.dev}:${st.ino}`
 }
 
+/** The nsfs inode of a network namespace file: the number in `net:[N]`. */
+export function netnsInode(path: string): number {
+  return statSync(path).ino
+}
+
 /** Whether the network namespace at `path` is the one nicback runs in. */
 export function isOwnNetns(path: string): boolean {
   return netnsId(path) === netnsId('/proc/self/ns/net')

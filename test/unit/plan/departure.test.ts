@@ -21,11 +21,11 @@ describe('noteDeparture', () => {
       bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03',
     }
     const r = reg()
-    noteDeparture(r, dep('eth2', { via: 'hook', devPort: 0, permAddr: live.permAddr, mac: live.mac, live, container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0' }), NOW)
+    noteDeparture(r, dep('eth2', { via: 'hook', devPort: 0, permAddr: live.permAddr, mac: live.mac, live, container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0', netnsInode: 4026532456 }), NOW)
     expect(r.nics).toEqual([
       {
         name: 'eth2', bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03', ifindex: 3, driver: 'igb', mtu: 9000, up: true, recordedAt: NOW,
-        away: { since: NOW, via: 'hook', leftAs: 'eth2', container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0' },
+        away: { since: NOW, via: 'hook', leftAs: 'eth2', container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0', netnsInode: 4026532456 },
       },
     ])
   })

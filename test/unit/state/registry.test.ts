@@ -41,7 +41,7 @@ describe('registry file', () => {
           devPort: 1,
           up: null,
           mtu: null,
-          away: { since: '2024-01-02T00:00:00.000Z', via: 'hook', leftAs: 'eth1', container: { id: 'abc', name: 'web', pid: 42, netns: '/proc/42/ns/net' }, insideName: 'net0' },
+          away: { since: '2024-01-02T00:00:00.000Z', via: 'hook', leftAs: 'eth1', container: { id: 'abc', name: 'web', pid: 42, netns: '/proc/42/ns/net' }, insideName: 'net0', netnsInode: 4026532456 },
         }),
       ],
     }
