@@ -14,7 +14,7 @@ import { MoveError, pullOut } from '../apply/transit.js'
 import { matchNics } from '../facts/identity.js'
 import { readLinks, refreshLinks } from '../facts/links.js'
 import { isFallbackName } from '../facts/names.js'
-import { stillWithUdev, udevDone } from '../facts/udevdb.js'
+import { stillWithUdev } from '../facts/udevdb.js'
 import { describeAway } from '../plan/describe.js'
 import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
@@ -84,8 +84,10 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
 
       // Never race udevd on a device it is still naming: wait for its event
-      // to finish (its own RUN then finds the work done), then plan again.
-      if (waitForUdev(plan)) plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
+      // to finish (its own RUN then finds the work done), then plan again;
+      // NICs still coming back may be in the new plan: look again.
+      const udevDeadline = performance.now() + UDEV_WAIT_MS
+      while (waitForUdev(plan, udevDeadline)) plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
       const errors: string[] = []
       let { names, settingErrors } = applyPlan(plan)
       if (names.failed?.busy && renameWhileUp && names.failed.undoErrors.length === 0) {
@@ -131,25 +133,27 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
 }
 
 /** How long a run waits for udevd to finish with the devices it would
- *  change; past that it goes ahead (udevd stuck on a slow rule must not keep
- *  a NIC misnamed). */
-const UDEV_WAIT_MS = 3000
+ *  change (under emulation udevd took seconds for 21 VFs); past that it goes
+ *  ahead (udevd stuck on a slow rule must not keep a NIC misnamed). */
+const UDEV_WAIT_MS = 10_000
 const pause = new Int32Array(new SharedArrayBuffer(4))
 
-/** Waits until udevd is done with every device the plan touches; true if
- *  it had to wait (the facts are stale: plan again). */
-function waitForUdev(plan: Plan): boolean {
+/** Waits until udevd is done with every device the plan touches, or the
+ *  deadline; true if it waited (the facts are stale: plan again). */
+function waitForUdev(plan: Plan, deadline: number): boolean {
   const touched = [...plan.names, ...plan.settings].map((s) => s.ifindex)
   let busy = stillWithUdev(touched)
-  if (busy.length === 0) return false
-  const until = performance.now() + UDEV_WAIT_MS
-  while (busy.length > 0 && performance.now() < until) {
+  if (busy.length === 0 || performance.now() >= deadline) {
+    if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`)
+    return false
+  }
+  const t0 = performance.now()
+  const first = busy
+  while (busy.length > 0 && performance.now() < deadline) {
     Atomics.wait(pause, 0, 0, 20)
     busy = stillWithUdev(busy)
   }
-  const waited = Math.round(performance.now() - until + UDEV_WAIT_MS)
-  if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`)
-  else log.debug(`waited ${waited} ms for udevd to finish with ifindex ${touched.filter((i) => !udevDone(i)).join(', ') || 'the devices this run changes'}`)
+  log.debug(`waited ${Math.round(performance.now() - t0)} ms for udevd to finish with ifindex ${first.join(', ')}`)
   return true
 }
 
