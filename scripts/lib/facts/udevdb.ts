@@ -1,0 +1,67 @@
+// When a NIC came back, as udev saw it: USEC_INITIALIZED, the CLOCK_MONOTONIC
+// microsecond at which udev first handled the device. A NIC handed back by a
+// container is a new device to udev, so that is its return time. It is in a
+// udev event's environment (RUN, `udevadm monitor --property`) and in udev's
+// database, /run/udev/data/n<ifindex>, as the line "I:<usec>". node's
+// process.hrtime.bigint() reads the same clock. Used only for the
+// return-to-name histogram of `nicback metrics`: never on the path of an
+// event that needs nothing.
+import { readFileSync, statSync } from 'node:fs'
+
+export const UDEV_DB = '/run/udev/data'
+
+/** Now, on CLOCK_MONOTONIC, in microseconds. */
+export function monotonicUsec(): bigint {
+  return process.hrtime.bigint() / 1000n
+}
+
+/** Pure: a USEC_INITIALIZED value, or null unless it is 1-20 digits, not 0
+ *  and not later than `now` (a value from the future is not udev's). */
+export function parseUsec(raw: string | undefined, now: bigint): bigint | null {
+  if (raw === undefined || !/^\d{1,20}$/.test(raw)) return null
+  const usec = BigInt(raw)
+  return usec > 0n && usec <= now ? usec : null
+}
+
+/** The return time of the device of a udev event, from its environment. */
+export function eventUsec(env: NodeJS.ProcessEnv): bigint | null {
+  return parseUsec(env.USEC_INITIALIZED, monotonicUsec())
+}
+
+let dbIsOurs: boolean | undefined
+
+/** udev's database describes the devices of the init network namespace
+ *  only: an ifindex of another namespace (`ip netns exec`, the test tiers)
+ *  would name some other device there. */
+function dbDescribesOurNetns(): boolean {
+  if (dbIsOurs === undefined) {
+    try {
+      const a = statSync('/proc/self/ns/net')
+      const b = statSync('/proc/1/ns/net')
+      dbIsOurs = a.ino === b.ino && a.dev === b.dev
+    } catch {
+      dbIsOurs = false
+    }
+  }
+  return dbIsOurs
+}
+
+/** Pure: the I: line of a udev database file. */
+export function dbUsec(text: string, now: bigint): bigint | null {
+  const m = /^I:(\d{1,20})$/m.exec(text)
+  return m ? parseUsec(m[1], now) : null
+}
+
+/** The return time of device `ifindex` from udev's database, or null (no
+ *  entry, not the init netns, not a valid value). */
+export function initializedUsec(ifindex: number, dir = UDEV_DB, now = monotonicUsec()): bigint | null {
+  if (!Number.isSafeInteger(ifindex) || ifindex <= 0) return null
+  if (dir === UDEV_DB && !dbDescribesOurNetns()) return null
+  let text: string
+  try {
+    text = readFileSync(`${dir}/n${ifindex}`, { encoding: 'utf8', flag: 'r' })
+  } catch {
+    return null
+  }
+  return dbUsec(text.slice(0, 65536), now)
+}
