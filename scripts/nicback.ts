@@ -9,6 +9,7 @@ export const VERSION = '0.1.0'
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   status: () => import('./commands/status.js'),
+  metrics: () => import('./commands/metrics.js'),
   record: () => import('./commands/record.js'),
   restore: () => import('./commands/restore.js'),
   forget: () => import('./commands/forget.js'),

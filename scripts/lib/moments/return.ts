@@ -21,6 +21,7 @@ import { loadRegistry, updateRegistry } from '../state/registry.js'
 import { log } from '../system/log.js'
 import type { Netns } from '../system/netns.js'
 import type { Entry, Link } from '../types.js'
+import { countRun } from './metrics.js'
 import { waitForReturn } from './wait.js'
 
 /** Which misnamed NICs to bring home:
@@ -64,6 +65,10 @@ export interface RestoreOptions {
   lockTimeoutSec?: number
   /** Tell the network manager about every NIC that came home (default true). */
   notify?: boolean
+  /** CLOCK_MONOTONIC microseconds of the udev event's device's return
+   *  (USEC_INITIALIZED), for the return-to-name metric of NICs whose own
+   *  entry in udev's database cannot be read (moments/metrics.ts countRun). */
+  returnedAtUsec?: bigint | null
 }
 
 /** Kernels before 6.2 refuse to rename a device that is up (EBUSY); some
@@ -121,7 +126,9 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
           changed = true
         }
       }
-      return { changed, value: summarize(plan, after, reg.nics, opts, errors, false) }
+      const value = summarize(plan, after, reg.nics, opts, errors, false)
+      countRun(value.nics, errors.length > 0, opts.returnedAtUsec)
+      return { changed, value }
     },
     { lockTimeoutSec: opts.lockTimeoutSec },
   )

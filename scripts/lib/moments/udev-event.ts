@@ -5,6 +5,7 @@
 // nothing reads one sysfs directory and the registry file, takes no lock and
 // runs no command: it is the hot path.
 import { sameNic } from '../facts/identity.js'
+import { eventUsec } from '../facts/udevdb.js'
 import { busFromDevicePath, sysfsFacts } from '../facts/links.js'
 import { isValidIfname, printable } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
@@ -109,7 +110,7 @@ export function parseDeparture(line: string): Departure | string {
 }
 
 function restoreRun(lockTimeoutSec: number): boolean {
-  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec })
+  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec, returnedAtUsec: eventUsec(process.env) })
   logReport(report)
   return report.ok
 }

@@ -75,3 +75,9 @@ export function ensurePrivateDir(dir: string): void {
 export function registryPath(): string {
   return join(stateDir(), 'registry.json')
 }
+
+/** The restore counters `nicback metrics` shows (state/counters.ts), beside
+ *  the registry and written under its lock. */
+export function countersPath(): string {
+  return join(stateDir(), 'counters.json')
+}

@@ -1,0 +1,137 @@
+// What `nicback metrics` shows, as pure functions: the Prometheus text
+// exposition format (version 0.0.4, what node_exporter's textfile collector
+// and every Prometheus server read) of the NICs' states now (gauges, from
+// statusRows) and of the restore counters (state/counters.ts); and what one
+// restore run adds to those counters. Written by hand, not with prom-client:
+// its import alone costs more than a node start, and its histograms cannot
+// be loaded from counts kept in a file.
+import { BUCKETS, CAUSES, type Cause, type Counters, type RunDelta } from '../state/counters.js'
+import type { Outcome } from './planner.js'
+import type { State, StatusRow } from './status.js'
+
+/** The states of `nicback status`, each a value of the gauge's state label. */
+export const STATES: readonly State[] = ['home', 'away', 'returned-misnamed', 'conflict', 'unrecorded']
+
+/** Pure: the cause label of a NIC left misnamed. Reasons are the planner's
+ *  sentences; they hold names (never white space: the kernel refuses it in a
+ *  name), so each pattern is anchored on the words after the quoted name.
+ *  Whatever the reason says, the label is one of CAUSES. */
+export function conflictCause(outcome: Outcome, reason: string): Cause {
+  if (outcome === 'ambiguous') return 'ambiguous'
+  if (/^recorded name "\S*" is not a valid interface name$/.test(reason)) return 'invalid_name'
+  if (/^"\S*" is recorded for \d+ NICs /.test(reason)) return 'duplicate_record'
+  if (/^"\S*" is held by .*, which cannot move: /s.test(reason)) return 'chain_blocked'
+  if (/^"\S*" is held by .*; nicback never takes a name from a device it is not restoring$/s.test(reason)) return 'name_held'
+  if (/^"\S*" is an altname of /.test(reason)) return 'altname_held'
+  return 'other'
+}
+
+/** One NIC of a run's report (moments/return.ts NicResult). */
+export interface RunNic {
+  outcome: Outcome
+  reason: string
+  home: boolean
+  ifindex: number | null
+}
+
+/** Pure: what a (not dry) restore run adds to the counters. `seconds` gives
+ *  the return-to-name time of a NIC it brought home, or null if unknown. */
+export function runDelta(nics: readonly RunNic[], applyFailed: boolean, seconds: (n: RunNic) => number | null): RunDelta {
+  const d: RunDelta = { done: 0, failed: 0, conflicts: {}, seconds: [] }
+  for (const n of nics) {
+    if (n.outcome === 'restore') {
+      if (n.home) {
+        d.done += 1
+        const s = seconds(n)
+        if (s !== null) d.seconds.push(s)
+      } else d.failed += 1
+    } else if (n.outcome === 'conflict' || n.outcome === 'ambiguous') {
+      const c = conflictCause(n.outcome, n.reason)
+      d.conflicts[c] = (d.conflicts[c] ?? 0) + 1
+    }
+  }
+  if (applyFailed) d.conflicts.apply_failed = (d.conflicts.apply_failed ?? 0) + 1
+  return d
+}
+
+/** A label value as the format wants it: backslash, double quote and line
+ *  feed escaped. (nicback's label values are closed sets; this is the rule
+ *  all the same.) */
+export function escapeLabel(s: string): string {
+  return s.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))
+}
+
+/** HELP text: backslash and line feed escaped. */
+function escapeHelp(s: string): string {
+  return s.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\'))
+}
+
+/** A sample value: Go's float syntax (+Inf, -Inf, NaN, decimal). */
+export function formatValue(n: number): string {
+  if (Number.isNaN(n)) return 'NaN'
+  if (n === Infinity) return '+Inf'
+  if (n === -Infinity) return '-Inf'
+  return String(n)
+}
+
+type Sample = [suffix: string, labels: Record<string, string>, value: number]
+
+function family(name: string, type: 'gauge' | 'counter' | 'histogram', help: string, samples: Sample[]): string {
+  const lines = [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`]
+  for (const [suffix, labels, value] of samples) {
+    const l = Object.entries(labels).map(([k, val]) => `${k}="${escapeLabel(val)}"`)
+    lines.push(`${name}${suffix}${l.length > 0 ? `{${l.join(',')}}` : ''} ${formatValue(value)}`)
+  }
+  return lines.join('\n')
+}
+
+/** Pure: the exposition, from the status rows now and the counters. */
+export function formatMetrics(rows: readonly StatusRow[], c: Counters): string {
+  const byState = new Map<State, number>(STATES.map((s) => [s, 0]))
+  for (const r of rows) byState.set(r.state, (byState.get(r.state) ?? 0) + 1)
+  const h = c.returnToName
+  return (
+    [
+      family('nicback_nics_recorded', 'gauge', 'NICs in the registry (recorded host names).', [['', {}, rows.filter((r) => r.recordedName !== null).length]]),
+      family(
+        'nicback_nics',
+        'gauge',
+        'NICs by state now, as "nicback status" shows them: home, away (in a container), returned-misnamed (back under another name), conflict (back, but its name cannot be given back), unrecorded (on a bus, never recorded).',
+        STATES.map((s) => ['', { state: s }, byState.get(s) ?? 0]),
+      ),
+      family('nicback_restores_total', 'counter', 'NICs a restore run renamed home: confirmed by reading the kernel back (done), or not (failed).', [
+        ['', { result: 'done' }, c.restores.done],
+        ['', { result: 'failed' }, c.restores.failed],
+      ]),
+      family(
+        'nicback_conflicts_total',
+        'counter',
+        'NICs a restore run could not bring home, by cause (counted again by each run that tries); apply_failed counts runs whose steps the kernel refused.',
+        CAUSES.map((cause) => ['', { cause }, c.conflicts[cause]]),
+      ),
+      family('nicback_return_to_name_seconds', 'histogram', "Seconds from a NIC's return to the host (udev's USEC_INITIALIZED) to its recorded name restored and read back.", [
+        ...BUCKETS.map((b, i): Sample => ['_bucket', { le: formatValue(b) }, h.counts[i] ?? 0]),
+        ['_bucket', { le: '+Inf' }, h.count],
+        ['_sum', {}, h.sum],
+        ['_count', {}, h.count],
+      ]),
+    ].join('\n') + '\n'
+  )
+}
+
+/** Pure: the same numbers as JSON (`nicback metrics --json`). */
+export function metricsJson(rows: readonly StatusRow[], c: Counters) {
+  const nics = Object.fromEntries(STATES.map((s) => [s, rows.filter((r) => r.state === s).length])) as Record<State, number>
+  return {
+    nicsRecorded: rows.filter((r) => r.recordedName !== null).length,
+    nics,
+    restores: { ...c.restores },
+    conflicts: { ...c.conflicts },
+    returnToNameSeconds: {
+      // An array: object keys that look like integers ("1", "5") would be reordered.
+      buckets: [...BUCKETS.map((b, i) => ({ le: formatValue(b), count: c.returnToName.counts[i] ?? 0 })), { le: '+Inf', count: c.returnToName.count }],
+      sum: c.returnToName.sum,
+      count: c.returnToName.count,
+    },
+  }
+}

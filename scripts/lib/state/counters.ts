@@ -1,0 +1,191 @@
+// The restore counters `nicback metrics` shows: $NICBACK_STATE_DIR/
+// counters.json, beside the registry. Every nicback process adds to the same
+// file (a udev event's short process, an OCI hook, `nicback restore`, the
+// resident agent), so they survive between processes. Written only while the
+// registry's lock is held (nicReturns adds to it inside updateRegistry: no
+// second lock), schema-checked on read and before write, atomically
+// (atomic.ts). Metrics never fail a restore: an unreadable or invalid file is
+// warned about, the counters start again from zero, and the next run that
+// has something to count replaces it.
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import * as v from 'valibot'
+import { writeFileDurably } from '../system/atomic.js'
+import { log } from '../system/log.js'
+import { countersPath, privateProblem } from '../system/paths.js'
+
+export { countersPath }
+
+/** Why a NIC could not be brought home: a closed set, so that no name and
+ *  no byte a container chose ever becomes a label value. */
+export const CAUSES = [
+  /** its recorded name is held by a device nicback does not manage */
+  'name_held',
+  /** its recorded name is an altname of another device */
+  'altname_held',
+  /** its recorded name is held by a managed NIC that cannot move itself */
+  'chain_blocked',
+  /** one name recorded for several NICs */
+  'duplicate_record',
+  /** several devices match its identity */
+  'ambiguous',
+  /** its recorded name is not a valid interface name */
+  'invalid_name',
+  /** the kernel refused a step of the run (rename, MAC, MTU, up) */
+  'apply_failed',
+  /** any other reason */
+  'other',
+] as const
+export type Cause = (typeof CAUSES)[number]
+
+/** Upper bounds (seconds) of the return-to-name histogram's buckets; +Inf
+ *  is the count. */
+export const BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const
+
+export interface Counters {
+  format: 'nicback-counters'
+  version: 1
+  /** NICs a run tried to rename home: confirmed home by reading the kernel
+   *  back (done), or not (failed). */
+  restores: { done: number; failed: number }
+  conflicts: Record<Cause, number>
+  /** Seconds from a NIC's return (udev's USEC_INITIALIZED) to its name
+   *  restored and read back. `counts` are cumulative, one per BUCKETS bound. */
+  returnToName: { le: number[]; counts: number[]; sum: number; count: number }
+}
+
+/** What one restore run adds. */
+export interface RunDelta {
+  done: number
+  failed: number
+  conflicts: Partial<Record<Cause, number>>
+  /** Return-to-name seconds of the NICs it brought home whose return time is known. */
+  seconds: number[]
+}
+
+const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
+
+const CountersSchema = v.pipe(
+  v.object({
+    format: v.literal('nicback-counters'),
+    version: v.literal(1),
+    restores: v.object({ done: count, failed: count }),
+    conflicts: v.object(Object.fromEntries(CAUSES.map((c) => [c, v.optional(count, 0)])) as Record<Cause, v.OptionalSchema<typeof count, 0>>),
+    returnToName: v.pipe(
+      v.object({
+        le: v.array(v.number()),
+        counts: v.array(count),
+        sum: v.pipe(v.number(), v.finite(), v.minValue(0)),
+        count,
+      }),
+      v.check((h) => h.le.length === BUCKETS.length && h.le.every((b, i) => b === BUCKETS[i]), `has other bucket bounds than ${BUCKETS.join(', ')}`),
+      v.check((h) => h.counts.length === BUCKETS.length && h.counts.every((c, i) => i === 0 || c >= h.counts[i - 1]!) && (h.counts.at(-1) ?? 0) <= h.count, 'has bucket counts that are not cumulative'),
+    ),
+  }),
+)
+
+export function emptyCounters(): Counters {
+  return {
+    format: 'nicback-counters',
+    version: 1,
+    restores: { done: 0, failed: 0 },
+    conflicts: Object.fromEntries(CAUSES.map((c) => [c, 0])) as Record<Cause, number>,
+    returnToName: { le: [...BUCKETS], counts: BUCKETS.map(() => 0), sum: 0, count: 0 },
+  }
+}
+
+const issues = (r: { issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]] }) =>
+  r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+
+/** Pure: the counters in a file's text, or why there are none. */
+export function parseCounters(text: string): { counters: Counters } | { problem: string } {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    return { problem: `it is not valid JSON (${(err as Error).message})` }
+  }
+  const r = v.safeParse(CountersSchema, data)
+  return r.success ? { counters: r.output as Counters } : { problem: `it fails the counters schema (${issues(r)})` }
+}
+
+/** The warning for a counters file that cannot be used: names the file and the fix. */
+export function countersWarning(path: string, problem: string): string {
+  return `ignoring the metrics counters ${path}: ${problem}; the restore counters start again from zero (the next restore replaces the file; or remove it). Restores are not affected`
+}
+
+/** The counters on disk, or zero when there is no file yet. Never throws:
+ *  a file that cannot be used gives zero and a problem to warn about. */
+export function readCounters(path = countersPath()): { counters: Counters; problem: string | null } {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return { counters: emptyCounters(), problem: null }
+    return { counters: emptyCounters(), problem: code === 'ELOOP' ? 'it is a symlink' : `it cannot be read (${(err as Error).message})` }
+  }
+  let text: string
+  try {
+    const st = fstatSync(fd)
+    const why = privateProblem(st, 'file')
+    if (why !== null) return { counters: emptyCounters(), problem: why }
+    if (st.size > 1 << 20) return { counters: emptyCounters(), problem: `it is ${st.size} bytes, far more than counters take` }
+    text = readFileSync(fd, 'utf8')
+  } catch (err) {
+    return { counters: emptyCounters(), problem: `it cannot be read (${(err as Error).message})` }
+  } finally {
+    closeSync(fd)
+  }
+  const r = parseCounters(text)
+  return 'problem' in r ? { counters: emptyCounters(), problem: r.problem } : { counters: r.counters, problem: null }
+}
+
+/** Reads the counters, warning (once a call) about a file that cannot be used. */
+export function loadCounters(path = countersPath()): Counters {
+  const { counters, problem } = readCounters(path)
+  if (problem !== null) log.warn(countersWarning(path, problem))
+  return counters
+}
+
+/** Writes the counters; never a file that would not be read back. */
+export function saveCounters(c: Counters, path = countersPath()): void {
+  const r = v.safeParse(CountersSchema, c)
+  if (!r.success) throw new Error(`nicback refused to write metrics counters it would not read back (${issues(r)}); ${path} is unchanged`)
+  writeFileDurably(path, `${JSON.stringify(c)}\n`, 0o600)
+}
+
+/** Whether a run has anything to count (a run that did nothing writes nothing). */
+export function isEmptyDelta(d: RunDelta): boolean {
+  return d.done === 0 && d.failed === 0 && d.seconds.length === 0 && Object.values(d.conflicts).every((n) => !n)
+}
+
+/** Pure: `c` with one run added. A NaN, negative or infinite duration is
+ *  dropped (a clock oddity is not an observation). */
+export function addRun(c: Counters, d: RunDelta): Counters {
+  const out: Counters = structuredClone(c)
+  out.restores.done += d.done
+  out.restores.failed += d.failed
+  for (const cause of CAUSES) out.conflicts[cause] += d.conflicts[cause] ?? 0
+  const h = out.returnToName
+  for (const s of d.seconds) {
+    if (!Number.isFinite(s) || s < 0) continue
+    h.count += 1
+    h.sum += s
+    BUCKETS.forEach((bound, i) => {
+      if (s <= bound) h.counts[i]! += 1
+    })
+  }
+  return out
+}
+
+/** Adds one run to the counters file. The caller holds the registry's lock.
+ *  Never throws: metrics never fail a restore. */
+export function noteRun(d: RunDelta, path = countersPath()): void {
+  if (isEmptyDelta(d)) return
+  try {
+    saveCounters(addRun(loadCounters(path), d), path)
+  } catch (err) {
+    log.warn(`the metrics counters in ${path} were not updated: ${(err as Error).message}; the restore itself is not affected`)
+  }
+}

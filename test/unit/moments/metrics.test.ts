@@ -1,0 +1,116 @@
+// The metrics moment (moments/metrics.ts): what nicReturns counts, under its
+// lock, with the kernel, the executor and the network manager stood in for
+// (as in return.test.ts); and renderMetrics, the agent's entry point.
+import { readdirSync, writeFileSync } from 'node:fs'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { ApplyResult } from '../../../scripts/lib/apply/executor.js'
+import { monotonicUsec } from '../../../scripts/lib/facts/udevdb.js'
+import { renderMetrics } from '../../../scripts/lib/moments/metrics.js'
+import { nicReturns } from '../../../scripts/lib/moments/return.js'
+import { countersPath, readCounters } from '../../../scripts/lib/state/counters.js'
+import { saveRegistry } from '../../../scripts/lib/state/registry.js'
+import { log } from '../../../scripts/lib/system/log.js'
+import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
+import { parseExposition, valueOf } from '../../promtext.js'
+import { entry, link, reg, useTempStateDir } from '../helpers.js'
+
+const kernel = vi.hoisted(() => ({
+  before: [] as Link[],
+  after: null as Link[] | null,
+  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: string[] },
+  db: new Map<number, bigint>(),
+}))
+vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../scripts/lib/facts/links.js')>()),
+  readLinks: () => kernel.before,
+  refreshLinks: () => kernel.after ?? kernel.before,
+}))
+vi.mock('../../../scripts/lib/apply/executor.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../scripts/lib/apply/executor.js')>()),
+  applyPlan: vi.fn(() => kernel.result),
+}))
+vi.mock('../../../scripts/lib/apply/notify.js', () => ({ notifyNetworkManagers: vi.fn(() => true) }))
+// udev's database of this machine says nothing about the test's NICs.
+vi.mock('../../../scripts/lib/facts/udevdb.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../scripts/lib/facts/udevdb.js')>()),
+  initializedUsec: (ifindex: number) => kernel.db.get(ifindex) ?? null,
+}))
+
+const pci = (slot: number) => `0000:00:${slot.toString(16).padStart(2, '0')}.0`
+const AWAY: Away = { since: '2024-01-01T00:00:00.000Z', via: 'udev', leftAs: 'x' }
+const nic = (slot: number, name: string) => link(name, { ifindex: slot, bus: pci(slot), mac: `02:00:00:00:00:${slot.toString(16).padStart(2, '0')}` })
+const rec = (slot: number, name: string, o: Partial<Entry> = {}) => entry(name, { ifindex: slot, bus: pci(slot), mac: `02:00:00:00:00:${slot.toString(16).padStart(2, '0')}`, away: { ...AWAY, leftAs: name }, ...o })
+
+useTempStateDir()
+beforeEach(() => {
+  // ens3 and ens4 are back as dev3 and dev4; ens5 is home; ens6 is away.
+  saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4'), rec(5, 'ens5', { away: null }), rec(6, 'ens6')))
+  kernel.before = [nic(3, 'dev3'), nic(4, 'dev4'), nic(5, 'ens5')]
+  kernel.after = [nic(3, 'ens3'), nic(4, 'ens4'), nic(5, 'ens5')]
+  kernel.result = { names: { done: [] }, settingErrors: [] }
+  kernel.db.clear()
+})
+afterEach(() => vi.restoreAllMocks())
+
+describe('nicReturns counts', () => {
+  it('NICs brought home, and their return-to-name time: their own udev db entry first, else the event', () => {
+    kernel.db.set(3, monotonicUsec() - 40_000_000n) // back 40 s ago
+    const r = nicReturns({ select: { kind: 'returned' }, returnedAtUsec: monotonicUsec() - 300_000n })
+    expect(r.ok).toBe(true)
+    const c = readCounters()
+    expect(c.problem).toBeNull()
+    expect(c.counters.restores).toEqual({ done: 2, failed: 0 })
+    expect(c.counters.returnToName.count).toBe(2)
+    expect(c.counters.returnToName.counts).toEqual([0, 0, 1, 1, 1, 1, 1, 1]) // 0.3 s and 40 s
+    expect(c.counters.returnToName.sum).toBeGreaterThan(40.3)
+    expect(c.counters.returnToName.sum).toBeLessThan(45)
+  })
+
+  it('no return time known: counted as done, not observed', () => {
+    nicReturns({ select: { kind: 'returned' } })
+    expect(readCounters().counters.restores.done).toBe(2)
+    expect(readCounters().counters.returnToName.count).toBe(0)
+  })
+
+  it('a NIC the kernel did not confirm is a failed restore; a refused step counts apply_failed once', () => {
+    kernel.after = [nic(3, 'ens3'), nic(4, 'dev4'), nic(5, 'ens5')]
+    kernel.result = { names: { done: [] }, settingErrors: ['failed to set MTU of "ens3": no', 'and another'] }
+    nicReturns({ select: { kind: 'returned' } })
+    const c = readCounters().counters
+    expect(c.restores).toEqual({ done: 1, failed: 1 })
+    expect(c.conflicts.apply_failed).toBe(1)
+  })
+
+  it('a dry run counts nothing, and a run with nothing to do writes nothing', () => {
+    nicReturns({ select: { kind: 'returned' }, dryRun: true })
+    expect(readdirSync(process.env.NICBACK_STATE_DIR!)).not.toContain('counters.json')
+    kernel.before = kernel.after!
+    nicReturns({ select: { kind: 'returned' } })
+    expect(readdirSync(process.env.NICBACK_STATE_DIR!)).not.toContain('counters.json')
+  })
+
+  it('a corrupt counters file: warned about, the restore goes on, the counters start again', () => {
+    writeFileSync(countersPath(), '\u0000garbage', { mode: 0o600 })
+    const warnings: string[] = []
+    vi.spyOn(log, 'warn').mockImplementation((m) => void warnings.push(m))
+    const r = nicReturns({ select: { kind: 'returned' } })
+    expect(r.ok).toBe(true)
+    expect(warnings).toEqual([expect.stringContaining(countersPath())])
+    expect(readCounters().counters.restores.done).toBe(2)
+  })
+})
+
+describe('renderMetrics', () => {
+  it('the gauges from the registry and the links now, the counters from the file', async () => {
+    const before = parseExposition(await renderMetrics())
+    expect(valueOf(before, 'nicback_nics_recorded')).toBe(4)
+    expect(valueOf(before, 'nicback_nics', { state: 'returned-misnamed' })).toBe(2)
+    expect(valueOf(before, 'nicback_nics', { state: 'home' })).toBe(1)
+    expect(valueOf(before, 'nicback_nics', { state: 'away' })).toBe(1)
+    nicReturns({ select: { kind: 'returned' } })
+    kernel.before = kernel.after!
+    const after = parseExposition(await renderMetrics())
+    expect(valueOf(after, 'nicback_nics', { state: 'home' })).toBe(3)
+    expect(valueOf(after, 'nicback_restores_total', { result: 'done' })).toBe(2)
+  })
+})
