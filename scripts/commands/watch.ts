@@ -2,6 +2,7 @@
 // nodes (deploy/kubernetes/) and hosts that would rather not start node for
 // every udev event.
 import { parse, parseSeconds, UsageError, type Command } from '../lib/cli/cli.js'
+import { renderMetrics } from '../lib/moments/metrics.js'
 import { Agent } from '../lib/runtimes/agent.js'
 import { log, logToSyslog, setJsonLogs } from '../lib/system/log.js'
 
@@ -26,7 +27,7 @@ uses the udev rule's lock and registry: both may be installed.
   --log-format text|json      json: one object a line on stderr (time,
                               level, msg, nic, cause, fix); default text.
                               Logs also go to syslog/journald when /dev/log
-                              exists.
+                              exists. --json is --log-format json.
 
 SIGTERM or SIGINT: the restore run in progress finishes, the lock is let
 go, exit 0. Exit status 1 if udevadm monitor cannot run or stops.
@@ -46,15 +47,17 @@ export default {
   help,
   async main(argv) {
     const { values } = parse(argv, { 'metrics-addr': { type: 'string' }, 'log-format': { type: 'string' } }, false)
-    const format = values['log-format'] ?? 'text'
+    const format = values['log-format'] ?? (values.json ? 'json' : 'text')
     if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format is text or json, not "${format}"`)
     const listen = values['metrics-addr'] === undefined ? undefined : parseListen(values['metrics-addr'])
     const wait = process.env.NICBACK_LOCK_WAIT
     const lockTimeoutSec = wait === undefined || wait === '' ? 10 : parseSeconds(wait, 'NICBACK_LOCK_WAIT', 600)
     setJsonLogs(format === 'json')
     logToSyslog()
-    const monitorArgv = process.env.NICBACK_WATCH_MONITOR ? JSON.parse(process.env.NICBACK_WATCH_MONITOR) as string[] : undefined
-    const agent = new Agent({ lockTimeoutSec, listen, monitorArgv, metrics: undefined })
+    // The tests' event source (a stream in udevadm monitor's format); the
+    // environment is root's, as is everything else nicback runs.
+    const monitorArgv = process.env.NICBACK_WATCH_MONITOR ? (JSON.parse(process.env.NICBACK_WATCH_MONITOR) as string[]) : undefined
+    const agent = new Agent({ lockTimeoutSec, listen, monitorArgv, metrics: renderMetrics })
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => agent.stop(0))
     try {
       await agent.start()

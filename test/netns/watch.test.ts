@@ -85,6 +85,10 @@ test('reconciles on start, brings home NICs as their events arrive, stops cleanl
   expect(back).toMatch(/^dev\d+$/)
   appendFileSync(a.events, block('add', back, w.link(back).ifindex, 5))
   await until('eth5 home', () => w.where().eth5 === 'eth5')
+  const [code, metrics] = probe(w, a, '/metrics')
+  expect(code, metrics).toBe(200)
+  expect(metrics).toMatch(/^nicback_restores_total\{result="done"\} 2$/m)
+  expect(probe(w, a, '/nothing')[0]).toBe(404)
 
   // eth3 leaves: its remove event writes its host name down
   const c2 = w.container('2')
