@@ -8,7 +8,11 @@
 #   cycle    every VF in one netns, each renamed there to the host name of
 #            the next: they come back under each other's names;
 #   watch-*  single and storm again with the udev rule removed and
-#            `nicback watch` (the resident agent) doing the work.
+#            `nicback watch` (the resident agent) doing the work;
+#   pod-*    the same with the agent in its container image, run by Docker
+#            as the DaemonSet's pod spec says (DS_RUN, set by the test), the
+#            VF moved into a pod netns CNI-style (ip netns add, renamed
+#            there, the netns deleted without any cleanup).
 # Results: /out/result.json (times from the command's start, per VF MAC).
 set -u
 . test/vm/guest/lib.sh
@@ -108,5 +112,33 @@ healthz=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9465/healthz)
 kill -TERM "$wpid"
 wait "$wpid"
 result watch "{\"ready\": $ready, \"healthz\": \"$healthz\", \"exit\": $?, \"log\": $(json_str "$(cat /out/watch.log)")}"
+
+# The DaemonSet's pod, under Docker (no cluster here): the image made from
+# Debian's packages (deploy/image/build-offline.sh) and the pod spec's
+# docker run line (test/vm/pod-spec.ts). / is shared on a systemd node; the
+# pod's /run/netns mount (HostToContainer) needs it.
+mount --make-rshared /
+t0=${EPOCHREALTIME/./}
+docker import --change 'ENTRYPOINT ["/usr/bin/nicback"]' --change 'CMD ["watch"]' "$IMAGE_TAR" nicback:0.1.0 > /dev/null 2>/out/import.err
+import_ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
+docker "${DS_RUN[@]}" > /dev/null 2>/out/pod-run.err
+pod_ready=false
+for _ in $(seq 1200); do curl -sf http://127.0.0.1:9465/readyz >/dev/null && { pod_ready=true; break; }; sleep 0.1; done
+for k in 1 2 3; do
+  ip netns add pod1
+  ip link set "${VFS[1]}" netns pod1
+  ip -n pod1 link set "${VFS[1]}" name "${PFS[0]}"
+  from=$(lines)
+  check "pod-single$k" "$($WATCH --timeout 60000 --expect "${MAC[${VFS[1]}]}=${VFS[1]}" -- ip netns del pod1)" "$from"
+done
+scatter
+from=$(lines)
+# shellcheck disable=SC2046
+check pod-storm "$($WATCH --timeout 180000 $(expect_all) -- ip -all netns delete)" "$from"
+pod_health=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9465/healthz)
+pod_metrics=$(curl -s http://127.0.0.1:9465/metrics | grep '^nicback_restores_total')
+pod_rss=$(docker exec nicback-agent sh -c 'grep VmHWM /proc/1/status; for p in /proc/[0-9]*; do grep -h VmRSS $p/status 2>/dev/null; done' 2>&1)
+docker stop -t 30 nicback-agent > /dev/null
+result pod "{\"importMs\": $import_ms, \"ready\": $pod_ready, \"healthz\": \"$pod_health\", \"exit\": $(docker inspect -f '{{.State.ExitCode}}' nicback-agent), \"metrics\": $(json_str "$pod_metrics"), \"rss\": $(json_str "$pod_rss"), \"log\": $(json_str "$(docker logs nicback-agent 2>&1 | tail -n 200)"), \"err\": $(json_str "$(cat /out/import.err /out/pod-run.err)")}"
 
 write_results
