@@ -47,7 +47,7 @@ describeVm('SR-IOV VFs on kernel 6.12', () => {
     r = (vm.result ?? {}) as Record<string, unknown>
     context = `scenario log:\n${vm.log}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-3000)}`
     console.log(`[vm 6.12 sriov] boot ${vm.bootMs} ms, total ${vm.wallMs} ms`)
-  })
+  }, 1_300_000)
 
   test('the VM made 3 PFs and 21 VFs and ran every scenario', () => {
     expect(vm.exitCode, context).toBe(0)
@@ -146,9 +146,9 @@ describeVm('SR-IOV VFs on kernel 6.12', () => {
   })
 
   test('pod: ready, healthy, metrics served, stopped by SIGTERM with status 0', () => {
-    const p = r.pod as { importMs: number; ready: boolean; healthz: string; exit: number; metrics: string; rss: string; log: string; err: string }
+    const p = r.pod as { state: string; importMs: number; ready: boolean; healthz: string; exit: number; metrics: string; rss: string; log: string; err: string }
     console.log(`[vm 6.12 sriov pod] docker import ${p.importMs} ms; memory: ${p.rss.replace(/\s+/g, ' ')}; ${p.metrics.replace(/\n/g, '; ')}`)
-    expect(p.ready, `${p.err}\n${p.log}`).toBe(true)
+    expect(p.ready, `${p.state}\n${p.err}\n${p.log}`).toBe(true)
     expect(p.healthz).toBe('200')
     expect(p.metrics).toMatch(/nicback_restores_total\{result="done"\} [1-9]/)
     expect(p.exit, p.log).toBe(0)

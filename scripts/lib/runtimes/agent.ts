@@ -93,7 +93,11 @@ export class Agent {
 
   private startMonitor(): Promise<void> {
     const argv = this.opts.monitorArgv ?? [which('udevadm'), 'monitor', '--udev', '--property', '--subsystem-match=net']
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    // In a pod with hostPID, /proc/1 is the node's init, whose root is not
+    // the container's: systemd's tools then think they run in a chroot and
+    // udevadm monitor exits at once ("Running in chroot, ignoring request").
+    // It does listen to the netlink socket all the same, so tell it so.
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYSTEMD_IGNORE_CHROOT: '1' } })
     this.monitor = child
     const stream = new MonitorStream()
     let stderr = ''
