@@ -101,6 +101,14 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
         plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
         ;({ names, settingErrors } = applyPlan(plan))
       }
+      // A name taken between the plan and the rename (udevd naming a NIC
+      // that came back meanwhile, its altname on the wanted name): every
+      // failed group was undone cleanly, so read the facts and plan again.
+      for (let again = 0; again < 2 && raced(names); again++) {
+        log.debug(`${names.failed!.message}: the device changed after the plan; planning again`)
+        plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
+        ;({ names, settingErrors } = applyPlan(plan))
+      }
       for (const f of [...(names.failed ? [names.failed] : []), ...(names.alsoFailed ?? [])]) {
         errors.push(f.message, ...f.undoErrors)
         if (f.left.length > 0) {
@@ -137,6 +145,13 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
   // every path, for every NIC this run brought home.
   if (!report.dryRun && opts.notify !== false) for (const n of report.nics) if (n.home && (n.outcome === 'restore' || n.settings)) notifyNetworkManagers(n.name)
   return report
+}
+
+/** Every rename group that failed, failed on a name someone took (EEXIST)
+ *  and was undone without a trace. */
+function raced(names: ReturnType<typeof applyPlan>['names']): boolean {
+  const failed = [...(names.failed ? [names.failed] : []), ...(names.alsoFailed ?? [])]
+  return failed.length > 0 && failed.every((f) => !f.busy && f.undoErrors.length === 0 && f.left.length === 0 && /File exists/.test(f.message))
 }
 
 /** How long a run waits for udevd to finish with the devices it would

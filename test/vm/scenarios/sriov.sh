@@ -137,7 +137,12 @@ if $pod_ready; then
 fi
 pod_health=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9465/healthz)
 pod_metrics=$(curl -s http://127.0.0.1:9465/metrics | grep '^nicback_restores_total')
-pod_rss=$(docker exec nicback-agent sh -c 'grep VmHWM /proc/1/status; for p in /proc/[0-9]*; do grep -h VmRSS $p/status 2>/dev/null; done' 2>&1)
+# memory, for the DaemonSet's requests and limits: the agent's peak RSS
+# (hostPID: its pid is the node's) and its cgroup's peak (page cache too)
+apid=$(docker inspect -f '{{.State.Pid}}' nicback-agent)
+acid=$(docker inspect -f '{{.Id}}' nicback-agent)
+pod_rss="agent $(grep -h VmHWM "/proc/$apid/status" | tr -s ' \t' ' '); children $(for c in $(cat /proc/$apid/task/*/children 2>/dev/null); do grep -h VmRSS "/proc/$c/status"; done | tr -s ' \t\n' ' '); cgroup peak $(cat /sys/fs/cgroup/docker/$acid/memory.peak /sys/fs/cgroup/system.slice/docker-$acid.scope/memory.peak 2>/dev/null | head -1) bytes"
+
 docker stop -t 30 nicback-agent > /dev/null
 result pod "{\"state\": $(json_str "$(docker inspect -f '{{.State.Status}} exit {{.State.ExitCode}} {{.State.Error}}' nicback-agent 2>&1)"), \"importMs\": $import_ms, \"ready\": $pod_ready, \"healthz\": \"$pod_health\", \"exit\": $(docker inspect -f '{{.State.ExitCode}}' nicback-agent), \"metrics\": $(json_str "$pod_metrics"), \"rss\": $(json_str "$pod_rss"), \"log\": $(json_str "$(docker logs nicback-agent 2>&1 | tail -n 200)"), \"err\": $(json_str "$(cat /out/import.err /out/pod-run.err)")}"
 
