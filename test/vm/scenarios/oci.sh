@@ -114,7 +114,9 @@ if ! grep -qw nicback.quick=1 /proc/cmdline; then
 fi
 
 # ---------------------------------------------------------------- podman
-PODMAN="podman --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+# Its own storage: the guest's / is the machine's, and a podman run there
+# (another driver in its database) must not decide this one.
+PODMAN="podman --root /var/lib/nbt-podman --runroot /run/nbt-podman --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
 if command -v podman >/dev/null; then
   img=$(mktemp -d)
   mkdir -p "$img/bin" "$img/proc" "$img/sys" "$img/dev" "$img/etc" "$img/tmp"
