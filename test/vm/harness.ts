@@ -187,16 +187,23 @@ function qemuArgs(o: {
 }
 
 /** Boots a VM, runs opts.script inside, returns what it reported. */
-/** Runs the scenario; if the guest kernel itself panicked (seen under
- *  software emulation, in the page allocator, whatever the scenario does),
- *  boots once more: that is the emulator failing, not a result. A second
- *  panic is returned as it is, and fails the test. */
+/** Runs the scenario; if the guest kernel itself panicked or a CPU stalled
+ *  (seen under software emulation, whatever the scenario does), boots once
+ *  more: that is the emulator failing, not a result. A second failure is
+ *  returned as it is, and fails the test. */
 export async function runInVm(opts: RunOptions): Promise<VmRun> {
   const first = await runInVmOnce(opts)
-  if (first.exitCode !== null || !/Kernel panic/.test(first.console)) return first
-  console.log(`[vm ${opts.kernel}] the guest kernel panicked (emulator), booting once more:\n${first.console.split('\n').filter((l) => /Kernel panic|RIP:/.test(l)).join('\n')}`)
+  if (first.exitCode !== null || !EMULATOR_FAILED.test(first.console)) return first
+  console.log(`[vm ${opts.kernel}] the guest kernel panicked or stalled (emulator), booting once more:\n${first.console.split('\n').filter((l) => EMULATOR_FAILED.test(l) || /RIP:/.test(l)).slice(0, 10).join('\n')}`)
   return runInVmOnce(opts)
 }
+
+/** The guest kernel's own words when the emulator fails it: a panic, or a
+ *  CPU that stopped running (seen once under qemu 10 with 6.1: runc's CPU
+ *  "stuck for 223s", for ever). */
+const EMULATOR_FAILED = /Kernel panic|soft lockup - CPU#\d+ stuck/
+/** A stall is not waited out: qemu is stopped at the first report. */
+const STALLED = /soft lockup - CPU#\d+ stuck/
 
 async function runInVmOnce(opts: RunOptions): Promise<VmRun> {
   const cache = await ensureAssets()
@@ -230,6 +237,7 @@ async function runInVmOnce(opts: RunOptions): Promise<VmRun> {
     if (bootMs === null && consoleText.includes('nicback-vm: scenario start')) {
       bootMs = Math.round(performance.now() - t0)
     }
+    if (STALLED.test(consoleText.slice(-4000))) qemu.kill('SIGKILL')
   }
   qemu.stdout.on('data', onData)
   qemu.stderr.on('data', onData)
