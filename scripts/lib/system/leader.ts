@@ -6,10 +6,9 @@
 // one more), lets go of the lock when none is left, then looks once more: a
 // mark left after that finds the lock free, or was left by a process that
 // now leads.
-import { spawnSync } from 'node:child_process'
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { which } from './exec.js'
+import { tryLock, type Lock } from './lock.js'
 import { privateProblem, stateDir } from './paths.js'
 
 export interface Leadership {
@@ -24,10 +23,6 @@ export interface Leadership {
 }
 
 const DEPARTURE = /^udev-departure\.(\d{1,20})$/
-
-function tryLock(fd: number): boolean {
-  return spawnSync(which('flock'), ['--nonblock', '--exclusive', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status === 0
-}
 
 /** The departure files the front has finished writing, oldest first, with
  *  their line. One still being written (no newline yet) is left: its writer
@@ -69,12 +64,14 @@ function unlinkQuietly(path: string): void {
 export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leadership | null {
   const raw = env.NICBACK_LEADER_FD
   if (raw === undefined || !/^\d{1,3}$/.test(raw)) return null
-  let fd = Number(raw)
+  const fd = Number(raw)
   try {
     if (privateProblem(fstatSync(fd), 'file') !== null) return null
   } catch {
     return null
   }
+  // The front's descriptor holds the lock; closing it lets go.
+  let lock: Lock = { release: () => closeSync(fd) }
   const dir = stateDir()
   const pending = join(dir, 'udev-pending')
   return {
@@ -92,18 +89,18 @@ export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leaders
       return found.map((d) => d.line)
     },
     handOver() {
-      closeSync(fd)
-      fd = -1
+      lock.release()
       if (!existsSync(pending) && departures(dir).length === 0) return false
+      let next: Lock | null
       try {
-        fd = openSync(join(dir, 'udev-leader.lock'), constants.O_RDWR | constants.O_NOFOLLOW)
+        next = tryLock(join(dir, 'udev-leader.lock'))
       } catch {
+        // not a lock nicback would take (a symlink, not root's): no leader
         return false
       }
-      if (privateProblem(fstatSync(fd), 'file') === null && tryLock(fd)) return true
-      closeSync(fd)
-      fd = -1
-      return false
+      if (next === null) return false
+      lock = next
+      return true
     },
   }
 }

@@ -15,6 +15,7 @@ export interface Lock {
   release(): void
 }
 
+/** timeoutSec 0: try once, never wait (LockTimeoutError when held). */
 export function acquireLock(path: string, timeoutSec: number): Lock {
   ensurePrivateDir(dirname(path))
   // Never through a symlink, never a file someone else owns or can write.
@@ -33,7 +34,7 @@ export function acquireLock(path: string, timeoutSec: number): Lock {
   }
   // flock(1) given a descriptor number locks that descriptor: the child's fd 3
   // is our `fd`, so the lock stays with us when the child exits.
-  const r = spawnSync(which('flock'), ['--exclusive', '--wait', String(timeoutSec), '3'], {
+  const r = spawnSync(which('flock'), ['--exclusive', ...(timeoutSec === 0 ? ['--nonblock'] : ['--wait', String(timeoutSec)]), '3'], {
     stdio: ['ignore', 'ignore', 'pipe', fd],
     encoding: 'utf8',
   })
@@ -57,5 +58,15 @@ export function withLock<T>(path: string, timeoutSec: number, fn: () => T): T {
     return fn()
   } finally {
     lock.release()
+  }
+}
+
+/** The lock if it is free now, else null (other failures throw). */
+export function tryLock(path: string): Lock | null {
+  try {
+    return acquireLock(path, 0)
+  } catch (err) {
+    if (err instanceof LockTimeoutError && /still held/.test(err.message)) return null
+    throw err
   }
 }
