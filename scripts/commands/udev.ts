@@ -1,6 +1,6 @@
 // Run by udev (udev/81-nicback.rules) for NICs on a bus; the work is in
 // moments/udev-event.ts.
-import { parseSeconds, UsageError, type Command } from '../lib/cli/cli.js'
+import { lockWaitFromEnv, UsageError, type Command } from '../lib/cli/cli.js'
 import { onUdevEvent, parseUdevEvent } from '../lib/moments/udev-event.js'
 import { leadershipFromEnv } from '../lib/system/leader.js'
 import { log, logToSyslog } from '../lib/system/log.js'
@@ -35,8 +35,7 @@ export default {
       log.warn(parsed.ignore)
       return 0
     }
-    const wait = process.env.NICBACK_LOCK_WAIT
-    const lockTimeoutSec = wait === undefined || wait === '' ? UDEV_LOCK_WAIT_SEC : parseSeconds(wait, 'NICBACK_LOCK_WAIT', 600)
+    const lockTimeoutSec = lockWaitFromEnv(UDEV_LOCK_WAIT_SEC)
     return onUdevEvent(parsed.event, lockTimeoutSec, leadershipFromEnv())
   },
 } satisfies Command

@@ -1,7 +1,7 @@
 // `nicback watch`: the resident agent (runtimes/agent.ts), for Kubernetes
 // nodes (deploy/kubernetes/) and hosts that would rather not start node for
 // every udev event.
-import { parse, parseSeconds, UsageError, type Command } from '../lib/cli/cli.js'
+import { lockWaitFromEnv, parse, UsageError, type Command } from '../lib/cli/cli.js'
 import { renderMetrics } from '../lib/moments/metrics.js'
 import { Agent } from '../lib/runtimes/agent.js'
 import { log, logToSyslog, setJsonLogs } from '../lib/system/log.js'
@@ -50,8 +50,7 @@ export default {
     const format = values['log-format'] ?? (values.json ? 'json' : 'text')
     if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format is text or json, not "${format}"`)
     const listen = values['metrics-addr'] === undefined ? undefined : parseListen(values['metrics-addr'])
-    const wait = process.env.NICBACK_LOCK_WAIT
-    const lockTimeoutSec = wait === undefined || wait === '' ? 10 : parseSeconds(wait, 'NICBACK_LOCK_WAIT', 600)
+    const lockTimeoutSec = lockWaitFromEnv(10)
     setJsonLogs(format === 'json')
     logToSyslog()
     // The tests' event source (a stream in udevadm monitor's format); the

@@ -73,3 +73,9 @@ export function parseSeconds(raw: string, what: string, max = 3600): number {
   if (raw.trim() === '' || !Number.isFinite(sec) || sec <= 0 || sec > max) throw new UsageError(`${what} needs a number of seconds between 0 and ${max}, not "${raw}"`)
   return sec
 }
+
+/** NICBACK_LOCK_WAIT, or `fallback` seconds when it is unset. */
+export function lockWaitFromEnv(fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const wait = env.NICBACK_LOCK_WAIT
+  return wait === undefined || wait === '' ? fallback : parseSeconds(wait, 'NICBACK_LOCK_WAIT', 600)
+}

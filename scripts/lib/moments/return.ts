@@ -84,21 +84,23 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
   const t0 = performance.now()
   const report = updateRegistry(
     (reg) => {
+      // renameWhileUp is read at each call: the EBUSY answer below changes it
+      const planOn = (links: Link[]) => planRestore(links, reg.nics, { want: wanted(opts.select), renameWhileUp })
       const links = readLinks()
-      let plan = planRestore(links, reg.nics, { want: wanted(opts.select), renameWhileUp })
+      let plan = planOn(links)
       if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
 
       // Never race udevd on a device it is still naming: wait for its event
       // to finish (its own RUN then finds the work done), then plan again;
       // NICs still coming back may be in the new plan: look again.
       const udevDeadline = performance.now() + UDEV_WAIT_MS
-      while (waitForUdev(plan, udevDeadline)) plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
+      while (waitForUdev(plan, udevDeadline)) plan = planOn(readLinks())
       const errors: string[] = []
       let { names, settingErrors } = applyPlan(plan)
       if (names.failed?.busy && renameWhileUp && names.failed.undoErrors.length === 0) {
         // This kernel renames only devices that are down: plan again that way.
         renameWhileUp = false
-        plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
+        plan = planOn(readLinks())
         ;({ names, settingErrors } = applyPlan(plan))
       }
       // A name taken between the plan and the rename (udevd naming a NIC
@@ -106,7 +108,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       // failed group was undone cleanly, so read the facts and plan again.
       for (let again = 0; again < 2 && raced(names); again++) {
         log.debug(`${names.failed!.message}: the device changed after the plan; planning again`)
-        plan = planRestore(readLinks(), reg.nics, { want: wanted(opts.select), renameWhileUp })
+        plan = planOn(readLinks())
         ;({ names, settingErrors } = applyPlan(plan))
       }
       for (const f of [...(names.failed ? [names.failed] : []), ...(names.alsoFailed ?? [])]) {

@@ -65,7 +65,8 @@ export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadersh
   return restoreRun(lockTimeoutSec) ? 0 : 1
 }
 
-function departureOf(e: UdevEvent): Departure {
+/** What a remove event says of the NIC that left. */
+export function departureOf(e: UdevEvent): Departure {
   return { name: e.name, ifindex: e.ifindex, bus: e.bus, devPort: null, permAddr: null, mac: null, via: 'udev' }
 }
 

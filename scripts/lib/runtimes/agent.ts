@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http'
 import { MonitorStream } from '../facts/udev-monitor.js'
 import { nicLeaves } from '../moments/leave.js'
 import { logReport, nicReturns } from '../moments/return.js'
-import { needsNothing, parseUdevEvent } from '../moments/udev-event.js'
+import { departureOf, needsNothing, parseUdevEvent } from '../moments/udev-event.js'
 import { which } from '../system/exec.js'
 import { flushSyslog, log } from '../system/log.js'
 
@@ -137,7 +137,7 @@ export class Agent {
     const e = parsed.event
     try {
       if (e.action === 'remove') {
-        nicLeaves({ name: e.name, ifindex: e.ifindex, bus: e.bus, devPort: null, permAddr: null, mac: null, via: 'udev' }, this.opts.lockTimeoutSec)
+        nicLeaves(departureOf(e), this.opts.lockTimeoutSec)
       } else if (!this.runWanted && !needsNothing(e.name)) {
         // Events that arrive together share one run: it starts once the
         // monitor's pending output has been read.
