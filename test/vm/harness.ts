@@ -275,6 +275,23 @@ async function runInVmOnce(opts: RunOptions): Promise<VmRun> {
   return { exitCode, result, log, console: consoleText, wallMs, bootMs, guestLog, timedOut, outDir: keep ? outDir : null }
 }
 
+/** What test/vm/guest/watch.mjs prints for one NIC (by MAC). */
+export interface NicWatch {
+  expected: string
+  seen: string[]
+  backMs: number | null
+  namedMs: number | null
+  final: string | null
+}
+
+/** A scenario's result: the watcher's view, and whether the host's devices
+ *  are as before it. */
+export interface WatchedScenario {
+  watch: { ok: boolean; cmdMs: number | null; cmdStatus: number | null; nics: Record<string, NicWatch> }
+  untouched: boolean
+  after: string
+}
+
 export interface Uevent {
   action: string
   devpath: string

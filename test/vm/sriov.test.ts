@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { beforeAll, expect, test } from 'vitest'
-import { CHECKOUT, runInVm, describeVm, requireVm, type VmRun } from './harness.js'
+import { CHECKOUT, runInVm, describeVm, requireVm, type VmRun, type WatchedScenario } from './harness.js'
 import { dockerRunArgs } from './pod-spec.js'
 
 /** The image's root filesystem, where the guest (which sees the host's /
@@ -17,17 +17,7 @@ const script = `IMAGE_TAR=${IMAGE_TAR}\nDS_RUN=(${DS_RUN.map(q).join(' ')})\n${r
 const PFS = 3
 const VFS = 7 * PFS
 
-interface NicWatch {
-  expected: string
-  seen: string[]
-  backMs: number | null
-  namedMs: number | null
-  final: string | null
-}
-interface Scenario {
-  watch: { ok: boolean; cmdMs: number | null; cmdStatus: number | null; nics: Record<string, NicWatch> }
-  untouched: boolean
-  after: string
+interface Scenario extends WatchedScenario {
   syslog: string
 }
 

@@ -4,24 +4,13 @@
 // One boot per kernel runs every scenario of test/vm/scenarios/udev.sh.
 import { readFileSync } from 'node:fs'
 import { beforeAll, expect, test } from 'vitest'
-import { CHECKOUT, KERNELS, runInVm, describeVm, requireVm, type VmRun } from './harness.js'
+import { CHECKOUT, KERNELS, runInVm, describeVm, requireVm, type VmRun, type WatchedScenario } from './harness.js'
 
 /** runInVm's default vCPUs (harness.ts). */
 const GUEST_CPUS = 2
 const script = readFileSync(`${CHECKOUT}/test/vm/scenarios/udev.sh`, 'utf8')
 
-interface NicWatch {
-  expected: string
-  seen: string[]
-  backMs: number | null
-  namedMs: number | null
-  final: string | null
-}
-interface Scenario {
-  watch: { ok: boolean; cmdMs: number | null; cmdStatus: number | null; nics: Record<string, NicWatch> }
-  untouched: boolean
-  after: string
-}
+type Scenario = WatchedScenario
 
 const SCENARIOS = [
   ['seed', 'ens3 renamed ens4 inside a Docker container comes back as ens3'],
