@@ -135,9 +135,9 @@ const w256 = world('w256', 256)
 const w1024 = world('w1024', 1024)
 
 // A bus address that is not this machine's own NIC's (its eth0 is at 00:03.0).
-const udevEnv = { ACTION: 'add', INTERFACE: 'eth0', DEVPATH: '/devices/pci0000:00/0000:00:1f.6/net/eth0', IFINDEX: String(small.ifindex.eth0) }
+const udevEnv = { ACTION: 'add', SEQNUM: '4242', INTERFACE: 'eth0', DEVPATH: '/devices/pci0000:00/0000:00:1f.6/net/eth0', IFINDEX: String(small.ifindex.eth0) }
 const devN = `dev${small.ifindex.eth2}`
-const udevReturnEnv = { ACTION: 'add', INTERFACE: devN, DEVPATH: `/devices/pci0000:00/0000:00:1f.6/net/${devN}`, IFINDEX: String(small.ifindex.eth2) }
+const udevReturnEnv = { ACTION: 'add', SEQNUM: '4243', INTERFACE: devN, DEVPATH: `/devices/pci0000:00/0000:00:1f.6/net/${devN}`, IFINDEX: String(small.ifindex.eth2) }
 
 const cases = [
   { id: 'node', label: '(a) `node -e 0`', argv: [NODE, '-e', '0'] },
@@ -147,7 +147,7 @@ const cases = [
   { id: 'version', label: '`nicback --version` (entry module only)', argv: ['ip', 'netns', 'exec', small.host, NODE, NICBACK, '--version'], ns: true },
   {
     id: 'udev',
-    label: '(b) `sh nicback-udev-front.sh NODE` (what the udev rule runs: the front, flock, then `nicback-udev.cjs`), `add` of a NIC that needs nothing',
+    label: '(b) `sh nicback-udev-front.sh NODE` (what the udev rule runs: the front, its mark, flock, nice, then `nicback-udev.cjs`), `add` of a NIC that needs nothing',
     argv: ['ip', 'netns', 'exec', small.host, 'sh', UDEV_FRONT, NODE],
     env: { NICBACK_STATE_DIR: udevState, ...udevEnv },
     ns: true,
@@ -340,9 +340,9 @@ Scale (issue 10): (g) / (f) = ${(med('restore1024') / med('restore256')).toFixed
 the storm (h) / one 64-NIC restore (d) = ${(med('storm64') / med('restore64')).toFixed(2)}x (target <= 3x: ${med('storm64') / med('restore64') <= 3 ? 'met' : 'MISSED'}), each of its 64 processes exiting 0 with no error line (checked every run).
 Peak memory (max RSS, median of 10) of (b), the udev no-op: ${(rssUdev / 1024).toFixed(1)} MiB, ${(rssUdev / rssNode).toFixed(2)}x \`node -e 0\` (${(rssNode / 1024).toFixed(1)} MiB).
 
-- (b) runs \`ip netns exec NS sh dist/udev/nicback-udev-front.sh NODE\`, the command of udev/81-nicback.rules: the shell front takes the
-  leader lock (flock -n) and starts \`nicback-udev.cjs\` ((b") runs that alone, (b') runs \`dist/nicback.mjs udev\`),
-  with \`ACTION=add INTERFACE=eth0 DEVPATH=/devices/pci0000:00/0000:00:03.0/net/eth0\`. The DEVPATH is on a bus, so the event is not
+- (b) runs \`ip netns exec NS sh dist/udev/nicback-udev-front.sh NODE\`, the command of udev/81-nicback.rules: the shell front leaves
+  its mark, takes the leader lock (flock -n) and starts \`nicback-udev.cjs\` through \`nice -n -10\` ((b") runs that alone, (b') runs
+  \`dist/nicback.mjs udev\`), with \`ACTION=add SEQNUM=4242 INTERFACE=eth0 DEVPATH=/devices/pci0000:00/0000:00:03.0/net/eth0\`. The DEVPATH is on a bus, so the event is not
   dropped as virtual; eth0 is a veth stand-in (a netns cannot hold a PCI NIC), so sysfs gives it no bus, no recorded NIC matches it and
   \`needsNothing()\` returns true. What runs is the whole no-op path: every module of the udev command is loaded, sysfs is read, the
   registry (5 entries, one on a PCI bus) is read and schema-checked; no registry lock, no \`ip\`, no write (checked before timing). A real NIC at

@@ -9,7 +9,7 @@ const [ns, node, front, ...devs] = process.argv.slice(2)
 const runs = devs.map((d, i) => {
   const [name, ifindex] = d.split(':')
   // A PCI-looking DEVPATH: the event is not dropped as virtual.
-  const env = { ...process.env, ACTION: 'add', INTERFACE: name, IFINDEX: ifindex, DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.${i >> 5}/net/${name}` }
+  const env = { ...process.env, ACTION: 'add', SEQNUM: String(1000 + i), INTERFACE: name, IFINDEX: ifindex, DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.${i >> 5}/net/${name}` }
   return new Promise((resolve) => {
     const child = spawn('ip', ['netns', 'exec', ns, 'sh', front, node], { env, stdio: ['ignore', 'ignore', 'pipe'] })
     let err = ''

@@ -3,7 +3,7 @@
 // process leads, the others leave a mark and exit without starting node, and
 // no mark is ever left unseen.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, test } from 'vitest'
@@ -32,6 +32,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }))
 const front = (action: string, extra: Record<string, string> = {}) => spawnSync('sh', [FRONT, fakeNode], { env: { ACTION: action, NICBACK_STATE_DIR: state, ...extra }, encoding: 'utf8' })
 const removeOf = (name: string, seq: number) => ({ INTERFACE: name, IFINDEX: String(seq + 1), DEVPATH: `/devices/pci0000:00/0000:00:0${seq}.0/net/${name}`, SEQNUM: String(seq) })
 const callLog = () => (existsSync(calls) ? readFileSync(calls, 'utf8') : '')
+const addOf = (seq: number) => ({ SEQNUM: String(seq) })
+/** The add/move marks left, by SEQNUM. */
+const marks = () => readdirSync(state).filter((f) => f.startsWith('udev-pending')).map((f) => f.replace(/^udev-pending\.?/, '')).sort()
 
 /** Holds the leader lock as another process would: an open file with flock. */
 function holdLock(): number {
@@ -40,19 +43,30 @@ function holdLock(): number {
   return fd
 }
 
-test('no leader: the front starts node holding the leader lock as fd 9', () => {
-  const r = front('add')
+test('no leader: the front marks, then starts node holding the leader lock as fd 9 (the mark is for the leader to take)', () => {
+  const r = front('add', addOf(5))
   expect(r.status, r.stderr).toBe(0)
   expect(callLog()).toBe('add leader_fd=9 held=yes\n')
-  expect(existsSync(join(state, 'udev-pending'))).toBe(false)
+  expect(marks()).toEqual(['5'])
 })
 
-test('a leader runs: the front leaves a mark and exits 0 without starting node', () => {
+test('a leader runs: each front leaves its mark and exits 0 without starting node', () => {
   const fd = holdLock()
   try {
-    for (let i = 0; i < 5; i++) expect(front('add').status).toBe(0)
+    for (let i = 1; i <= 5; i++) expect(front(i % 2 ? 'add' : 'move', addOf(i)).status).toBe(0)
     expect(callLog()).toBe('')
-    expect(existsSync(join(state, 'udev-pending'))).toBe(true)
+    expect(marks()).toEqual(['1', '2', '3', '4', '5'])
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('add without a SEQNUM (not run by udev) starts node for that event alone, without leadership or mark', () => {
+  const fd = holdLock()
+  try {
+    expect(front('add').status).toBe(0)
+    expect(callLog()).toBe('add leader_fd=none held=yes\n')
+    expect(marks()).toEqual([])
   } finally {
     closeSync(fd)
   }
@@ -75,7 +89,7 @@ test('remove while a leader runs: the departure is written for it, node is not s
     expect(front('remove', removeOf('eth4', 9)).status).toBe(0)
     expect(callLog()).toBe('')
     expect(readFileSync(join(state, 'udev-departure.7'), 'utf8')).toBe('eth3 8 /devices/pci0000:00/0000:00:07.0/net/eth3\n')
-    expect(existsSync(join(state, 'udev-pending')), 'a departure is its own mark').toBe(false)
+    expect(marks(), 'a departure is its own mark').toEqual([])
   } finally {
     closeSync(fd)
   }
@@ -99,19 +113,21 @@ test('the leader sees marks and departures left while it worked, in order, and l
   const fd = holdLock()
   process.env.NICBACK_STATE_DIR = state
   try {
-    const lead = leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })
+    // the leader's own event (SEQNUM 8) left its mark before it won the lock
+    writeFileSync(join(state, 'udev-pending.8'), '')
+    const lead = leadershipFromEnv({ NICBACK_LEADER_FD: String(fd), SEQNUM: '8' })
     expect(lead).not.toBeNull()
-    expect(lead!.takeMark()).toBe(false)
+    expect(lead!.takeMarks()).toEqual({ own: true, others: false })
     expect(lead!.takeDepartures()).toEqual([])
     // NICs leave and come back while the leader works: their fronts mark and go
     expect(front('remove', removeOf('eth4', 10)).status).toBe(0)
     expect(front('remove', removeOf('eth3', 9)).status).toBe(0)
-    expect(front('add').status).toBe(0)
+    expect(front('add', addOf(12)).status).toBe(0)
     expect(callLog()).toBe('')
     expect(lead!.takeDepartures()).toEqual(['eth3 10 /devices/pci0000:00/0000:00:09.0/net/eth3', 'eth4 11 /devices/pci0000:00/0000:00:010.0/net/eth4'])
     expect(lead!.takeDepartures()).toEqual([])
-    expect(lead!.takeMark()).toBe(true)
-    expect(lead!.takeMark()).toBe(false)
+    expect(lead!.takeMarks()).toEqual({ own: false, others: true })
+    expect(lead!.takeMarks()).toEqual({ own: false, others: false })
     // another one leaves just as the leader finishes: handing over finds
     // its departure and wins the lock again
     expect(front('remove', removeOf('eth5', 11)).status).toBe(0)
@@ -119,9 +135,9 @@ test('the leader sees marks and departures left while it worked, in order, and l
     expect(lead!.takeDepartures()).toHaveLength(1)
     // nothing more: the leader lets go, and the next event leads itself
     expect(lead!.handOver()).toBe(false)
-    expect(front('add').status).toBe(0)
+    expect(front('add', addOf(13)).status).toBe(0)
     expect(callLog()).toBe('add leader_fd=9 held=yes\n')
-    expect(existsSync(join(state, 'udev-pending'))).toBe(false)
+    expect(marks()).toEqual(['13'])
   } finally {
     delete process.env.NICBACK_STATE_DIR
   }

@@ -280,6 +280,8 @@ export interface NicWatch {
   expected: string
   seen: string[]
   backMs: number | null
+  /** udevd done with it: its database entry exists (its rules ran). */
+  udevMs: number | null
   namedMs: number | null
   final: string | null
 }

@@ -28,6 +28,7 @@ describeVm('SR-IOV VFs on kernel 6.12', () => {
   const scenario = (k: string) => r[k] as Scenario
   /** When the last VF had its name, from the command's start. */
   const allHomeMs = (s: Scenario) => Math.max(...Object.values(s.watch.nics).map((n) => n.namedMs ?? Infinity))
+  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
   beforeAll(async () => {
     requireVm()
@@ -71,16 +72,29 @@ describeVm('SR-IOV VFs on kernel 6.12', () => {
     expect((s.syslog.match(/ ran in \d+ ms/g) ?? []).length, s.syslog).toBeLessThanOrEqual(2)
   })
 
-  // Issue 10's target is 3x; measured here 2.8x (machine loaded), 3.1x,
-  // 3.3x and 3.7x (quiet): udevd's own processing of 21 add events under
-  // emulation is most of it (with the agent and no rule, 2.1x). The bound is
-  // 5x so the emulator's noise does not fail CI; the design before this one
-  // took ~50x. The ratio is printed.
+  // Issue 10's target is 3x. Under emulation udevd's own work on 21 returned
+  // VFs (its rules, then one systemd-sysctl per VF) ends 5-7 s after the
+  // command, against ~0.3 s for one VF, and nicback must not rename a VF
+  // before udevd is done with it; measured 3.0x-4.0x end to end. The bound
+  // is 5x so the emulator's noise does not fail CI; the ratio is printed.
   test('storm: 21 VFs all home within 5x the time one VF takes (same boot; target 3x, reported)', () => {
-    const one = ['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))).sort((a, b) => a - b)[1]!
+    const one = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
     const storm = allHomeMs(scenario('storm'))
     console.log(`[vm 6.12 sriov] one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms: ${(storm / one).toFixed(2)}x (target 3x); guest node -e 0: ${r.nodeMs} ms`)
     expect(storm / one).toBeLessThanOrEqual(5)
+  })
+
+  // nicback's own share: from udevd done with the last VF to every VF home.
+  // Coalesced, that is about one run, as for a single VF: measured 0.5x-1.2x.
+  test("storm: once udevd is done with the last VF, nicback takes within 2x of a single VF's time to bring all 21 home", () => {
+    const own = (s: Scenario) => {
+      const nics = Object.values(s.watch.nics)
+      return Math.max(...nics.map((n) => n.namedMs ?? Infinity)) - Math.max(...nics.map((n) => n.udevMs ?? n.backMs ?? 0))
+    }
+    const one = median(['single1', 'single2', 'single3'].map((k) => own(scenario(k))))
+    const storm = own(scenario('storm'))
+    console.log(`[vm 6.12 sriov] from udevd done to home: one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms (${(storm / one).toFixed(2)}x); udevd done with the last VF ${Math.max(...Object.values(scenario('storm').watch.nics).map((n) => n.udevMs ?? 0))} ms after the command`)
+    expect(storm / one).toBeLessThanOrEqual(2)
   })
 
   test('by hand during a storm: nicback restore exits 0 and nothing is renamed twice', () => {
@@ -118,9 +132,8 @@ describeVm('SR-IOV VFs on kernel 6.12', () => {
   // the rule's path is node's start plus the run, the agent's the run alone.
   // Bound at 0.75x for the emulator's noise; the ratio is reported.
   test('watch: a VF back home within 0.75x the time the udev rule takes (same boot; target 0.5x, reported)', () => {
-    const median = (ks: string[]) => ks.map((k) => allHomeMs(scenario(k))).sort((a, b) => a - b)[1]!
-    const rule = median(['single1', 'single2', 'single3'])
-    const watch = median(['watch-single1', 'watch-single2', 'watch-single3'])
+    const rule = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
+    const watch = median(['watch-single1', 'watch-single2', 'watch-single3'].map((k) => allHomeMs(scenario(k))))
     const storm = allHomeMs(scenario('watch-storm'))
     console.log(`[vm 6.12 sriov] one VF: udev rule ${rule} ms, watch ${watch} ms (${(watch / rule).toFixed(2)}x, target 0.5x); ${VFS} VFs with watch ${storm} ms (${(storm / watch).toFixed(2)}x one)`)
     expect(watch / rule).toBeLessThanOrEqual(0.75)

@@ -4,10 +4,11 @@
 // devices, so veth churn never gets here. An `add` for a NIC that needs
 // nothing reads one sysfs directory and the registry file, takes no lock and
 // runs no command: it is the hot path.
+import { readdirSync } from 'node:fs'
 import { sameNic } from '../facts/identity.js'
 import { eventUsec } from '../facts/udevdb.js'
-import { busFromDevicePath, sysfsFacts } from '../facts/links.js'
-import { isValidIfname, printable } from '../facts/names.js'
+import { busFromDevicePath, SYS_NET, sysfsFacts } from '../facts/links.js'
+import { isFallbackName, isValidIfname, printable } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import type { Leadership } from '../system/leader.js'
 import { log } from '../system/log.js'
@@ -52,6 +53,16 @@ export function needsNothing(name: string): boolean {
   return recorded.every((e) => e.away === null && e.name === name)
 }
 
+/** Whether a restore run could bring any NIC home: a recorded NIC is away,
+ *  or a device carries a kernel fallback or nicback temporary name (what
+ *  the 'returned' selection asks for). Reads the registry and one directory:
+ *  the marks of a storm's later events (the move events of the leader's own
+ *  renames among them) cost no run once every NIC is home. */
+export function anyNicMayBeBack(): boolean {
+  if (loadRegistry().nics.some((e) => e.away !== null)) return true
+  return readdirSync(SYS_NET).some(isFallbackName)
+}
+
 /** Handles one event; returns the exit status for udev. `lead`: this process
  *  won the udev front's leader lock (system/leader.ts): it does the work of
  *  every event the front let go, its own included, until no mark is left. */
@@ -87,13 +98,15 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
         return [d]
       })
       // A mark left before a round starts is covered by it: take it first.
-      const marked = lead.takeMark()
-      const ownAdd = first && own.action !== 'remove' && !needsNothing(own.name)
+      const marks = lead.takeMarks()
+      // The leader's own add alone (the common case: one NIC, no storm) for
+      // a NIC that needs nothing costs no restore run.
+      const ownAdd = first && own.action !== 'remove' && !marks.others && !needsNothing(own.name)
       first = false
-      if (deps.length === 0 && !marked && !ownAdd) break
+      if (deps.length === 0 && !marks.others && !ownAdd) break
       rounds++
       if (deps.length > 0) nicsDepart(deps, lockTimeoutSec)
-      if (marked || ownAdd) ok = restoreRun(lockTimeoutSec) && ok
+      if (ownAdd || (marks.others && anyNicMayBeBack())) ok = restoreRun(lockTimeoutSec) && ok
     }
   } while (lead.handOver())
   if (rounds > 1) log.debug(`led ${rounds} rounds for NICs that left or came back together`)

@@ -1,19 +1,20 @@
-// The udev front's leadership (udev/nicback-udev-front.sh): the front holds
-// an flock on udev-leader.lock as fd NICBACK_LEADER_FD and execs node only
-// when it won it; followers leave a mark and exit: udev-pending for a NIC
-// that may be back, udev-departure.SEQNUM for one that left. The leader
-// takes the marks before each round (so a mark left during a round asks for
-// one more), lets go of the lock when none is left, then looks once more: a
-// mark left after that finds the lock free, or was left by a process that
-// now leads.
-import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
+// The udev front's leadership (udev/nicback-udev-front.sh): every event
+// leaves a mark named by its SEQNUM (udev-pending.SEQNUM for a NIC that may
+// be back, udev-departure.SEQNUM for one that left), then tries the flock on
+// udev-leader.lock once; the one that wins execs node holding it as fd
+// NICBACK_LEADER_FD, the others exit. The leader takes the marks before each
+// round (so a mark left during a round asks for one more), lets go of the
+// lock when none is left, then looks once more: a mark left after that was
+// left by a process whose try of the lock comes later, and leads.
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { tryLock, type Lock } from './lock.js'
 import { privateProblem, stateDir } from './paths.js'
 
 export interface Leadership {
-  /** Removes the add/move mark; true if there was one. */
-  takeMark(): boolean
+  /** Removes the add/move marks: whether the leader's own event left one,
+   *  and whether other events did. */
+  takeMarks(): { own: boolean; others: boolean }
   /** The departures written so far, oldest first, as the front wrote them
    *  ("NAME IFINDEX DEVPATH"); each is removed once read. */
   takeDepartures(): string[]
@@ -23,10 +24,22 @@ export interface Leadership {
 }
 
 const DEPARTURE = /^udev-departure\.(\d{1,20})$/
+/** udev-pending.SEQNUM; a bare udev-pending is what the front wrote before
+ *  marks had SEQNUMs (an event in flight during an upgrade). */
+const PENDING = /^udev-pending(?:\.(\d{1,20}))?$/
+
+/** The add/move marks in the state directory: name and SEQNUM ('' for the
+ *  old bare mark). */
+function pendingMarks(dir: string): { path: string; seq: string }[] {
+  return readdirSync(dir).flatMap((f) => {
+    const m = PENDING.exec(f)
+    return m ? [{ path: join(dir, f), seq: m[1] ?? '' }] : []
+  })
+}
 
 /** The departure files the front has finished writing, oldest first, with
  *  their line. One still being written (no newline yet) is left: its writer
- *  goes on to the mark step, and leads if this leader has let go by then. */
+ *  goes on to try the lock, and leads if this leader has let go by then. */
 function departures(dir: string): { path: string; line: string }[] {
   const files: { seq: bigint; path: string; line: string }[] = []
   for (const f of readdirSync(dir)) {
@@ -73,15 +86,16 @@ export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leaders
   // The front's descriptor holds the lock; closing it lets go.
   let lock: Lock = { release: () => closeSync(fd) }
   const dir = stateDir()
-  const pending = join(dir, 'udev-pending')
+  const own = env.SEQNUM
   return {
-    takeMark() {
-      try {
-        unlinkSync(pending)
-        return true
-      } catch {
-        return false
+    takeMarks() {
+      const found = { own: false, others: false }
+      for (const m of pendingMarks(dir)) {
+        unlinkQuietly(m.path)
+        if (m.seq === own) found.own = true
+        else found.others = true
       }
+      return found
     },
     takeDepartures() {
       const found = departures(dir)
@@ -90,7 +104,7 @@ export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leaders
     },
     handOver() {
       lock.release()
-      if (!existsSync(pending) && departures(dir).length === 0) return false
+      if (pendingMarks(dir).length === 0 && departures(dir).length === 0) return false
       let next: Lock | null
       try {
         next = tryLock(join(dir, 'udev-leader.lock'))

@@ -59,6 +59,9 @@ scatter() {
     ip -n "s$i" link set "$v" name "${PFS[0]}"
     i=$((i + 1))
   done
+  # The leaving is a moment of its own (its remove events, nicback recording
+  # them): done before the timed return starts, as when a pod dies later.
+  udevadm settle
 }
 
 # singles PREFIX VF NETNS: VF back as devN from a netns deleted without any
@@ -69,6 +72,7 @@ singles() {
     ip netns add "$3"
     ip link set "$2" netns "$3"
     ip -n "$3" link set "$2" name "${PFS[0]}"
+    udevadm settle
     from=$(lines)
     check "${1}single$k" "$($WATCH --timeout 60000 --expect "${MAC[$2]}=$2" -- ip netns del "$3")" "$from"
   done
@@ -95,6 +99,7 @@ ip netns add ring
 n=${#VFS[@]}
 for i in $(seq 0 $((n - 1))); do ip link set "${VFS[$i]}" netns ring; ip -n ring link set "${VFS[$i]}" name "t$i"; done
 for i in $(seq 0 $((n - 1))); do ip -n ring link set "t$i" name "${VFS[$(( (i + 1) % n ))]}"; done
+udevadm settle
 from=$(lines)
 # shellcheck disable=SC2046
 check cycle "$($WATCH --timeout 180000 $(expect_all) -- ip netns del ring)" "$from"
