@@ -13,7 +13,10 @@ import { dockerRunArgs } from './pod-spec.js'
 const IMAGE_TAR = '/var/cache/nicback-image/nicback-image.tar'
 const DS_RUN = dockerRunArgs(`${CHECKOUT}/deploy/kubernetes/daemonset.yaml`, 'nicback:0.1.0', 'nicback-agent')
 const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`
-const script = `IMAGE_TAR=${IMAGE_TAR}\nDS_RUN=(${DS_RUN.map(q).join(' ')})\n${readFileSync(`${CHECKOUT}/test/vm/scenarios/sriov.sh`, 'utf8')}`
+/** The scenario script; without the agent (`nicback watch`, the pod) it
+ *  stops after the rule's scenarios. */
+const script = (agent: boolean) =>
+  `AGENT=${agent ? 1 : 0}\nIMAGE_TAR=${IMAGE_TAR}\nDS_RUN=(${DS_RUN.map(q).join(' ')})\n${readFileSync(`${CHECKOUT}/test/vm/scenarios/sriov.sh`, 'utf8')}`
 const PFS = 3
 const VFS = 7 * PFS
 
@@ -21,146 +24,156 @@ interface Scenario extends WatchedScenario {
   syslog: string
 }
 
-describeVm('SR-IOV VFs on kernel 6.12', () => {
-  let vm: VmRun
-  let r: Record<string, unknown> = {}
-  let context = ''
-  const scenario = (k: string) => r[k] as Scenario
-  /** When the last VF had its name, from the command's start. */
-  const allHomeMs = (s: Scenario) => Math.max(...Object.values(s.watch.nics).map((n) => n.namedMs ?? Infinity))
-  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+/** One boot of `kernel` with 3 igb PFs: the udev rule's scenarios, and with
+ *  `agent` the resident agent's and the DaemonSet pod's (6.12 only: they do
+ *  not depend on the kernel, and each boot costs minutes of CI). */
+function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
+  describeVm(`SR-IOV VFs on kernel ${kernel}`, () => {
+    let vm: VmRun
+    let r: Record<string, unknown> = {}
+    let context = ''
+    const scenario = (k: string) => r[k] as Scenario
+    /** When the last VF had its name, from the command's start. */
+    const allHomeMs = (s: Scenario) => Math.max(...Object.values(s.watch.nics).map((n) => n.namedMs ?? Infinity))
+    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-  beforeAll(async () => {
-    requireVm()
-    // Debian's packages + the bundle (cached after the first build: ~1 s)
-    execFileSync('sh', [`${CHECKOUT}/deploy/image/build-offline.sh`, '--tar-only', IMAGE_TAR], { stdio: ['ignore', 'ignore', 'inherit'] })
-    vm = await runInVm({ kernel: '6.12', script, igbs: PFS, nics: [], docker: true, memMb: 2048, timeoutMs: 1_200_000 })
-    r = (vm.result ?? {}) as Record<string, unknown>
-    context = `scenario log:\n${vm.log}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-3000)}`
-    console.log(`[vm 6.12 sriov] boot ${vm.bootMs} ms, total ${vm.wallMs} ms`)
-  }, 1_300_000)
+    beforeAll(async () => {
+      requireVm()
+      // Debian's packages + the bundle (cached after the first build: ~1 s)
+      if (agent) execFileSync('sh', [`${CHECKOUT}/deploy/image/build-offline.sh`, '--tar-only', IMAGE_TAR], { stdio: ['ignore', 'ignore', 'inherit'] })
+      vm = await runInVm({ kernel, script: script(agent), igbs: PFS, nics: [], docker: agent, memMb: 2048, timeoutMs: 1_200_000 })
+      r = (vm.result ?? {}) as Record<string, unknown>
+      context = `scenario log:\n${vm.log}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-3000)}`
+      console.log(`[vm ${kernel} sriov] boot ${vm.bootMs} ms, total ${vm.wallMs} ms`)
+    }, 1_300_000)
 
-  test('the VM made 3 PFs and 21 VFs and ran every scenario', () => {
-    expect(vm.exitCode, context).toBe(0)
-    const setup = r.setup as { pfs: string; vfs: string; status: { name: string }[] }
-    expect(setup.pfs.split(' '), context).toHaveLength(PFS)
-    expect(setup.vfs.split(' '), context).toHaveLength(VFS)
-    for (const vf of setup.vfs.split(' ')) expect(setup.status.map((s) => s.name), `${vf} recorded`).toContain(vf)
-    for (const k of ['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle']) expect(r[k], `${k}\n${context}`).toBeDefined()
-  })
+    test('the VM made 3 PFs and 21 VFs and ran every scenario', () => {
+      expect(vm.exitCode, context).toBe(0)
+      const setup = r.setup as { pfs: string; vfs: string; status: { name: string }[] }
+      expect(setup.pfs.split(' '), context).toHaveLength(PFS)
+      expect(setup.vfs.split(' '), context).toHaveLength(VFS)
+      for (const vf of setup.vfs.split(' ')) expect(setup.status.map((s) => s.name), `${vf} recorded`).toContain(vf)
+      for (const k of ['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle']) expect(r[k], `${k}\n${context}`).toBeDefined()
+    })
 
-  test.each(['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle'])('%s: every VF home, the host as before, no error or warning logged', (k) => {
-    const s = scenario(k)
-    const nics = Object.entries(s.watch.nics)
-    expect(nics.length).toBe(k.startsWith('single') ? 1 : VFS)
-    for (const [mac, n] of nics) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
-    expect(s.watch.cmdStatus, context).toBe(0)
-    expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
-    expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
-    console.log(`[vm 6.12 sriov ${k}] all home ${allHomeMs(s)} ms after the command started; restore runs that renamed: ${(s.syslog.match(/ ran in \d+ ms/g) ?? []).length}`)
-  })
+    test.each(['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle'])('%s: every VF home, the host as before, no error or warning logged', (k) => {
+      const s = scenario(k)
+      const nics = Object.entries(s.watch.nics)
+      expect(nics.length).toBe(k.startsWith('single') ? 1 : VFS)
+      for (const [mac, n] of nics) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
+      expect(s.watch.cmdStatus, context).toBe(0)
+      expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
+      expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
+      console.log(`[vm ${kernel} sriov ${k}] all home ${allHomeMs(s)} ms after the command started; restore runs that renamed: ${(s.syslog.match(/ ran in \d+ ms/g) ?? []).length}`)
+    })
 
-  test('storm: each VF came back as devN and was renamed exactly once, by one or two runs', () => {
-    const s = scenario('storm')
-    for (const [mac, n] of Object.entries(s.watch.nics)) {
-      expect(n.seen[0], `${mac} came back as devN`).toMatch(/^dev\d+$/)
-      // one "restored NAME: devN -> NAME" line a NIC a run brought home
-      // (the "ran in" line lists the steps, but syslog cuts long lines)
-      const restored = [...s.syslog.matchAll(new RegExp(`restored ${n.expected}: `, 'g'))]
-      expect(restored.length, `${n.expected} renamed once\n${s.syslog}`).toBe(1)
+    test('storm: each VF came back as devN and was renamed exactly once, by one or two runs', () => {
+      const s = scenario('storm')
+      for (const [mac, n] of Object.entries(s.watch.nics)) {
+        expect(n.seen[0], `${mac} came back as devN`).toMatch(/^dev\d+$/)
+        // one "restored NAME: devN -> NAME" line a NIC a run brought home
+        // (the "ran in" line lists the steps, but syslog cuts long lines)
+        const restored = [...s.syslog.matchAll(new RegExp(`restored ${n.expected}: `, 'g'))]
+        expect(restored.length, `${n.expected} renamed once\n${s.syslog}`).toBe(1)
+      }
+      expect((s.syslog.match(/ ran in \d+ ms/g) ?? []).length, s.syslog).toBeLessThanOrEqual(2)
+    })
+
+    // Issue 10's target is 3x. Under emulation udevd's own work on 21 returned
+    // VFs (its rules, then one systemd-sysctl per VF) ends 5-7 s after the
+    // command, against ~0.3 s for one VF, and nicback must not rename a VF
+    // before udevd is done with it; measured 3.0x-4.0x end to end. The bound
+    // is 5x so the emulator's noise does not fail CI; the ratio is printed.
+    test('storm: 21 VFs all home within 5x the time one VF takes (same boot; target 3x, reported)', () => {
+      const one = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
+      const storm = allHomeMs(scenario('storm'))
+      console.log(`[vm ${kernel} sriov] one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms: ${(storm / one).toFixed(2)}x (target 3x); guest node -e 0: ${r.nodeMs} ms`)
+      expect(storm / one).toBeLessThanOrEqual(5)
+    })
+
+    // nicback's own share: from udevd done with the last VF to every VF home.
+    // Coalesced, that is about one run, as for a single VF: measured 0.5x-1.2x.
+    test("storm: once udevd is done with the last VF, nicback takes within 2x of a single VF's time to bring all 21 home", () => {
+      const own = (s: Scenario) => {
+        const nics = Object.values(s.watch.nics)
+        return Math.max(...nics.map((n) => n.namedMs ?? Infinity)) - Math.max(...nics.map((n) => n.udevMs ?? n.backMs ?? 0))
+      }
+      const one = median(['single1', 'single2', 'single3'].map((k) => own(scenario(k))))
+      const storm = own(scenario('storm'))
+      console.log(`[vm ${kernel} sriov] from udevd done to home: one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms (${(storm / one).toFixed(2)}x); udevd done with the last VF ${Math.max(...Object.values(scenario('storm').watch.nics).map((n) => n.udevMs ?? 0))} ms after the command`)
+      expect(storm / one).toBeLessThanOrEqual(2)
+    })
+
+    test('by hand during a storm: nicback restore exits 0 and nothing is renamed twice', () => {
+      const h = r.byHand as { rc: number; report: { ok: boolean; errors: string[]; steps: { description: string }[] } }
+      expect(h.rc, JSON.stringify(h.report)).toBe(0)
+      expect(h.report.errors).toEqual([])
+      // the udev runs log to syslog, the one by hand reports its steps
+      const s = scenario('by-hand')
+      const all = `${s.syslog}\n${h.report.steps.map((x) => x.description).join('\n')}`
+      for (const n of Object.values(s.watch.nics)) {
+        const byUdev = [...s.syslog.matchAll(new RegExp(`restored ${n.expected}: `, 'g'))].length
+        const byHand = h.report.steps.filter((x) => x.description.endsWith(` to "${n.expected}"`)).length
+        expect(byUdev + byHand, all).toBe(1)
+      }
+    })
+
+    if (agent) {
+      test.each(['watch-single1', 'watch-single2', 'watch-single3', 'watch-storm'])('%s (nicback watch, no udev rule): every VF home, no error or warning', (k) => {
+        const s = scenario(k)
+        expect(s, context).toBeDefined()
+        for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
+        expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
+        expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
+        console.log(`[vm ${kernel} sriov ${k}] all home ${allHomeMs(s)} ms after the command started`)
+      })
+
+      test('watch: ready, healthy, stopped by SIGTERM with status 0, JSON logs', () => {
+        const w = r.watch as { ready: boolean; healthz: string; exit: number; log: string }
+        expect(w.ready, w.log).toBe(true)
+        expect(w.healthz).toBe('200')
+        expect(w.exit, w.log).toBe(0)
+        for (const line of w.log.split('\n').filter((l) => l !== '')) expect(() => JSON.parse(line), line).not.toThrow()
+      })
+
+      // Issue 11's target is 0.5x; measured 0.18x (loaded) and 0.46x (quiet):
+      // the rule's path is node's start plus the run, the agent's the run alone.
+      // Bound at 0.75x for the emulator's noise; the ratio is reported.
+      test('watch: a VF back home within 0.75x the time the udev rule takes (same boot; target 0.5x, reported)', () => {
+        const rule = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
+        const watch = median(['watch-single1', 'watch-single2', 'watch-single3'].map((k) => allHomeMs(scenario(k))))
+        const storm = allHomeMs(scenario('watch-storm'))
+        console.log(`[vm ${kernel} sriov] one VF: udev rule ${rule} ms, watch ${watch} ms (${(watch / rule).toFixed(2)}x, target 0.5x); ${VFS} VFs with watch ${storm} ms (${(storm / watch).toFixed(2)}x one)`)
+        expect(watch / rule).toBeLessThanOrEqual(0.75)
+      })
+
+      test.each(['pod-single1', 'pod-single2', 'pod-single3', 'pod-storm'])('%s (the image run as the DaemonSet says, no udev rule): every VF home, no error or warning', (k) => {
+        const s = scenario(k)
+        const pod = r.pod as { log: string; err: string }
+        expect(s, `${context}\n${JSON.stringify(pod)}`).toBeDefined()
+        for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${pod.err}\n${pod.log}`).toBe(n.expected)
+        expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
+        expect(pod.log.split('\n').filter((l) => /"level":"(warning|error)"/.test(l)), pod.log).toEqual([])
+        console.log(`[vm ${kernel} sriov ${k}] all home ${allHomeMs(s)} ms after the command started`)
+      })
+
+      test('pod: ready, healthy, metrics served, stopped by SIGTERM with status 0', () => {
+        const p = r.pod as { state: string; importMs: number; ready: boolean; healthz: string; exit: number; metrics: string; rss: string; log: string; err: string }
+        console.log(`[vm ${kernel} sriov pod] docker import ${p.importMs} ms; memory: ${p.rss.replace(/\s+/g, ' ')}; ${p.metrics.replace(/\n/g, '; ')}`)
+        expect(p.ready, `${p.state}\n${p.err}\n${p.log}`).toBe(true)
+        expect(p.healthz).toBe('200')
+        expect(p.metrics).toMatch(/nicback_restores_total\{result="done"\} [1-9]/)
+        expect(p.exit, p.log).toBe(0)
+      })
     }
-    expect((s.syslog.match(/ ran in \d+ ms/g) ?? []).length, s.syslog).toBeLessThanOrEqual(2)
-  })
 
-  // Issue 10's target is 3x. Under emulation udevd's own work on 21 returned
-  // VFs (its rules, then one systemd-sysctl per VF) ends 5-7 s after the
-  // command, against ~0.3 s for one VF, and nicback must not rename a VF
-  // before udevd is done with it; measured 3.0x-4.0x end to end. The bound
-  // is 5x so the emulator's noise does not fail CI; the ratio is printed.
-  test('storm: 21 VFs all home within 5x the time one VF takes (same boot; target 3x, reported)', () => {
-    const one = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
-    const storm = allHomeMs(scenario('storm'))
-    console.log(`[vm 6.12 sriov] one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms: ${(storm / one).toFixed(2)}x (target 3x); guest node -e 0: ${r.nodeMs} ms`)
-    expect(storm / one).toBeLessThanOrEqual(5)
+    test('cycle: the VFs came back under each other\'s names', () => {
+      const s = scenario('cycle')
+      const shifted = Object.values(s.watch.nics).filter((n) => n.seen[0] !== n.expected && !/^dev\d+$/.test(n.seen[0] ?? ''))
+      expect(shifted.length, JSON.stringify(s.watch.nics)).toBeGreaterThan(VFS / 2)
+    })
   })
+}
 
-  // nicback's own share: from udevd done with the last VF to every VF home.
-  // Coalesced, that is about one run, as for a single VF: measured 0.5x-1.2x.
-  test("storm: once udevd is done with the last VF, nicback takes within 2x of a single VF's time to bring all 21 home", () => {
-    const own = (s: Scenario) => {
-      const nics = Object.values(s.watch.nics)
-      return Math.max(...nics.map((n) => n.namedMs ?? Infinity)) - Math.max(...nics.map((n) => n.udevMs ?? n.backMs ?? 0))
-    }
-    const one = median(['single1', 'single2', 'single3'].map((k) => own(scenario(k))))
-    const storm = own(scenario('storm'))
-    console.log(`[vm 6.12 sriov] from udevd done to home: one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms (${(storm / one).toFixed(2)}x); udevd done with the last VF ${Math.max(...Object.values(scenario('storm').watch.nics).map((n) => n.udevMs ?? 0))} ms after the command`)
-    expect(storm / one).toBeLessThanOrEqual(2)
-  })
-
-  test('by hand during a storm: nicback restore exits 0 and nothing is renamed twice', () => {
-    const h = r.byHand as { rc: number; report: { ok: boolean; errors: string[]; steps: { description: string }[] } }
-    expect(h.rc, JSON.stringify(h.report)).toBe(0)
-    expect(h.report.errors).toEqual([])
-    // the udev runs log to syslog, the one by hand reports its steps
-    const s = scenario('by-hand')
-    const all = `${s.syslog}\n${h.report.steps.map((x) => x.description).join('\n')}`
-    for (const n of Object.values(s.watch.nics)) {
-      const byUdev = [...s.syslog.matchAll(new RegExp(`restored ${n.expected}: `, 'g'))].length
-      const byHand = h.report.steps.filter((x) => x.description.endsWith(` to "${n.expected}"`)).length
-      expect(byUdev + byHand, all).toBe(1)
-    }
-  })
-
-  test.each(['watch-single1', 'watch-single2', 'watch-single3', 'watch-storm'])('%s (nicback watch, no udev rule): every VF home, no error or warning', (k) => {
-    const s = scenario(k)
-    expect(s, context).toBeDefined()
-    for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
-    expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
-    expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
-    console.log(`[vm 6.12 sriov ${k}] all home ${allHomeMs(s)} ms after the command started`)
-  })
-
-  test('watch: ready, healthy, stopped by SIGTERM with status 0, JSON logs', () => {
-    const w = r.watch as { ready: boolean; healthz: string; exit: number; log: string }
-    expect(w.ready, w.log).toBe(true)
-    expect(w.healthz).toBe('200')
-    expect(w.exit, w.log).toBe(0)
-    for (const line of w.log.split('\n').filter((l) => l !== '')) expect(() => JSON.parse(line), line).not.toThrow()
-  })
-
-  // Issue 11's target is 0.5x; measured 0.18x (loaded) and 0.46x (quiet):
-  // the rule's path is node's start plus the run, the agent's the run alone.
-  // Bound at 0.75x for the emulator's noise; the ratio is reported.
-  test('watch: a VF back home within 0.75x the time the udev rule takes (same boot; target 0.5x, reported)', () => {
-    const rule = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
-    const watch = median(['watch-single1', 'watch-single2', 'watch-single3'].map((k) => allHomeMs(scenario(k))))
-    const storm = allHomeMs(scenario('watch-storm'))
-    console.log(`[vm 6.12 sriov] one VF: udev rule ${rule} ms, watch ${watch} ms (${(watch / rule).toFixed(2)}x, target 0.5x); ${VFS} VFs with watch ${storm} ms (${(storm / watch).toFixed(2)}x one)`)
-    expect(watch / rule).toBeLessThanOrEqual(0.75)
-  })
-
-  test.each(['pod-single1', 'pod-single2', 'pod-single3', 'pod-storm'])('%s (the image run as the DaemonSet says, no udev rule): every VF home, no error or warning', (k) => {
-    const s = scenario(k)
-    const pod = r.pod as { log: string; err: string }
-    expect(s, `${context}\n${JSON.stringify(pod)}`).toBeDefined()
-    for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${pod.err}\n${pod.log}`).toBe(n.expected)
-    expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
-    expect(pod.log.split('\n').filter((l) => /"level":"(warning|error)"/.test(l)), pod.log).toEqual([])
-    console.log(`[vm 6.12 sriov ${k}] all home ${allHomeMs(s)} ms after the command started`)
-  })
-
-  test('pod: ready, healthy, metrics served, stopped by SIGTERM with status 0', () => {
-    const p = r.pod as { state: string; importMs: number; ready: boolean; healthz: string; exit: number; metrics: string; rss: string; log: string; err: string }
-    console.log(`[vm 6.12 sriov pod] docker import ${p.importMs} ms; memory: ${p.rss.replace(/\s+/g, ' ')}; ${p.metrics.replace(/\n/g, '; ')}`)
-    expect(p.ready, `${p.state}\n${p.err}\n${p.log}`).toBe(true)
-    expect(p.healthz).toBe('200')
-    expect(p.metrics).toMatch(/nicback_restores_total\{result="done"\} [1-9]/)
-    expect(p.exit, p.log).toBe(0)
-  })
-
-  test('cycle: the VFs came back under each other\'s names', () => {
-    const s = scenario('cycle')
-    const shifted = Object.values(s.watch.nics).filter((n) => n.seen[0] !== n.expected && !/^dev\d+$/.test(n.seen[0] ?? ''))
-    expect(shifted.length, JSON.stringify(s.watch.nics)).toBeGreaterThan(VFS / 2)
-  })
-})
+vfSuite('6.12', true)
+vfSuite('6.1', false)
