@@ -96,12 +96,19 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       const udevDeadline = performance.now() + UDEV_WAIT_MS
       while (waitForUdev(plan, udevDeadline)) plan = planOn(readLinks())
       const errors: string[] = []
-      let { names, settingErrors } = applyPlan(plan)
+      // Every plan applied in this run, in order: an attempt planned again
+      // finds home what an earlier one brought there.
+      const attempts: Plan[] = []
+      const apply = (p: Plan) => {
+        attempts.push(p)
+        return applyPlan(p)
+      }
+      let { names, settingErrors } = apply(plan)
       if (names.failed?.busy && renameWhileUp && names.failed.undoErrors.length === 0) {
         // This kernel renames only devices that are down: plan again that way.
         renameWhileUp = false
         plan = planOn(readLinks())
-        ;({ names, settingErrors } = applyPlan(plan))
+        ;({ names, settingErrors } = apply(plan))
       }
       // A name taken between the plan and the rename (udevd naming a NIC
       // that came back meanwhile, its altname on the wanted name): every
@@ -109,8 +116,9 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       for (let again = 0; again < 2 && raced(names); again++) {
         log.debug(`${names.failed!.message}: the device changed after the plan; planning again`)
         plan = planOn(readLinks())
-        ;({ names, settingErrors } = applyPlan(plan))
+        ;({ names, settingErrors } = apply(plan))
       }
+      plan = carriedOut(attempts)
       for (const f of [...(names.failed ? [names.failed] : []), ...(names.alsoFailed ?? [])]) {
         errors.push(f.message, ...f.undoErrors)
         if (f.left.length > 0) {
@@ -147,6 +155,22 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
   // every path, for every NIC this run brought home.
   if (!report.dryRun && opts.notify !== false) for (const n of report.nics) if (n.home && (n.outcome === 'restore' || n.settings)) notifyNetworkManagers(n.name)
   return report
+}
+
+/** The run's plan as carried out over its attempts: a NIC an earlier attempt
+ *  brought home (the next one finds it home) keeps that attempt's decision
+ *  and steps, so it is recorded as home, logged and counted as restored. */
+export function carriedOut(attempts: readonly Plan[]): Plan {
+  const last = attempts[attempts.length - 1]!
+  const earlier = attempts.slice(0, -1)
+  const decisions = last.decisions.map((d, i) => {
+    if (d.outcome !== 'home' || d.settings) return d
+    const acted = [...earlier].reverse().find((p) => p.decisions[i]?.outcome === 'restore' || p.decisions[i]?.settings)
+    return acted?.decisions[i] ?? d
+  })
+  const touched = new Set([...last.names, ...last.settings].map((s) => s.ifindex))
+  const before = (k: 'names' | 'settings') => earlier.flatMap((p) => p[k]).filter((s) => !touched.has(s.ifindex))
+  return { names: [...before('names'), ...last.names], settings: [...before('settings'), ...last.settings], decisions }
 }
 
 /** Every rename group that failed, failed on a name someone took (EEXIST)

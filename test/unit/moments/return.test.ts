@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ApplyResult } from '../../../scripts/lib/apply/executor.js'
 import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
-import { logReport, nicReturns, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
+import { carriedOut, logReport, nicReturns, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
 import { log } from '../../../scripts/lib/system/log.js'
 import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
@@ -254,5 +254,29 @@ describe('logReport', () => {
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true))
     logReport(report({ nics: [nic('ens5', 'conflict', { now: 'dev5' })], errors: ['boom'] }))
     expect(out.join('')).toBe('nicback: warning: cannot restore ens5 (now dev5): why ens5\nnicback: error: boom\n')
+  })
+})
+
+describe('carriedOut: a run planned again after a lost race', () => {
+  const dec = (name: string, outcome: 'home' | 'restore' | 'conflict', ifindex: number) => ({ name, ifindex, now: outcome === 'home' ? name : `dev${ifindex}`, outcome, reason: outcome, settings: false })
+  const rename = (ifindex: number, to: string) => ({ op: 'rename' as const, ifindex, from: `dev${ifindex}`, to, temporary: false })
+  // attempt 1 renamed eth1 and lost eth2's race (its group undone); attempt 2
+  // finds eth1 home and renames eth2
+  const first = { names: [rename(1, 'eth1'), rename(2, 'eth2')], settings: [], decisions: [dec('eth1', 'restore', 1), dec('eth2', 'restore', 2), dec('eth3', 'home', 3)] }
+  const second = { names: [rename(2, 'eth2')], settings: [], decisions: [dec('eth1', 'home', 1), dec('eth2', 'restore', 2), dec('eth3', 'home', 3)] }
+
+  it('keeps the decision and steps of the attempt that brought a NIC home, and the last attempt\'s for the others', () => {
+    const p = carriedOut([first, second])
+    expect(p.decisions.map((d) => d.outcome)).toEqual(['restore', 'restore', 'home'])
+    expect(p.names).toEqual([rename(1, 'eth1'), rename(2, 'eth2')])
+  })
+
+  it('one attempt: its plan as it is', () => {
+    expect(carriedOut([first])).toEqual(first)
+  })
+
+  it('a NIC the last attempt cannot restore keeps that outcome', () => {
+    const third = { ...second, names: [], decisions: [dec('eth1', 'home', 1), dec('eth2', 'conflict', 2), dec('eth3', 'home', 3)] }
+    expect(carriedOut([first, third]).decisions.map((d) => d.outcome)).toEqual(['restore', 'conflict', 'home'])
   })
 })

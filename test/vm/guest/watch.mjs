@@ -7,12 +7,14 @@
 // when it had its final name, relative to the command's start.
 //
 // It follows the kernel's net uevents (`udevadm monitor --kernel
-// --property`): each add or move names a device's ifindex, one sysfs read
-// maps that to its MAC. A look at every device (two sysfs files each) runs
-// at the start, every 500 ms as a safety net, and at the end. A watcher that
-// looked at every device on every event (or every 2 ms, before) kept one of
-// the guest's two CPUs busy during a 21-VF storm, and nicback's leader took
-// 6 s to start instead of 1. Without udevadm it looks every 5 ms.
+// --property`): each add or move says which name an ifindex had and when
+// (udevadm's CLOCK_MONOTONIC stamp, so a watcher that reads late still
+// times right); one sysfs read maps the ifindex to its MAC. A look at every
+// device (two sysfs files each) runs at the start, when no uevent came for
+// 300 ms (so a look never comes between a late event and the ones after it),
+// and at the end. A watcher that looked at every device every 2 ms, before,
+// kept one of the guest's two CPUs busy during a 21-VF storm, and nicback's
+// leader took 6 s to start instead of 1. Without udevadm it looks every 5 ms.
 //   node watch.mjs [--timeout MS] --expect MAC=NAME... -- CMD ARGS...
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
@@ -64,6 +66,7 @@ async function monitor() {
 
 const mon = await monitor()
 const t0 = performance.now()
+const t0Usec = process.hrtime.bigint() / 1000n // CLOCK_MONOTONIC, as udevadm's stamps
 const nics = new Map([...expect.keys()].map((mac) => [mac, { expected: expect.get(mac), seen: [], backMs: null, udevMs: null, namedMs: null }]))
 let cmdMs = null
 let cmdStatus = null
@@ -78,14 +81,14 @@ if (cmd.length > 0) {
   })
 }
 const ms = () => Math.round(performance.now() - t0)
-/** What is known of a MAC now: its name, or undefined. */
-function saw(mac, name, ifindex) {
+/** `mac` had `name` at `at` ms. */
+function saw(mac, name, ifindex, at = ms()) {
   const n = nics.get(mac)
   if (n === undefined) return
-  if (n.backMs === null) n.backMs = ms()
+  if (n.backMs === null) n.backMs = at
   n.ifindex = ifindex
   if (n.seen.at(-1) !== name) n.seen.push(name)
-  if (name === n.expected && n.namedMs === null) n.namedMs = ms()
+  if (name === n.expected && n.namedMs === null) n.namedMs = at
   if (name !== n.expected) n.namedMs = null
 }
 function check() {
@@ -93,22 +96,41 @@ function check() {
   const done = [...nics.values()].every((n) => n.namedMs !== null) && (cmd.length === 0 || cmdMs !== null)
   if (done || performance.now() - t0 >= timeout) finish()
 }
+/** ifindex -> MAC, from every look and event. */
+const macOf = new Map()
 function look() {
-  for (const [mac, dev] of namesByMac()) saw(mac, dev.dev, dev.ifindex)
+  for (const [mac, dev] of namesByMac()) {
+    macOf.set(dev.ifindex, mac)
+    saw(mac, dev.dev, dev.ifindex)
+  }
   check()
 }
-/** One uevent: an add or move names its device's ifindex; its MAC is read
- *  each time (a container may have changed it, nicback may restore it). */
-function onUevent(block) {
-  const p = Object.fromEntries(block.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
-  if ((p.ACTION !== 'add' && p.ACTION !== 'move') || !p.INTERFACE || !p.IFINDEX) return
-  let mac
+const readOr = (path) => {
   try {
-    mac = readFileSync(`/sys/class/net/${p.INTERFACE}/address`, 'utf8').trim()
+    return readFileSync(path, 'utf8').trim()
   } catch {
-    return look() // renamed again already: its own event follows
+    return null
   }
-  saw(mac, p.INTERFACE, p.IFINDEX)
+}
+/** One uevent: an add or move says the name its ifindex had then. */
+let lastEvent = 0
+function onUevent(block) {
+  lastEvent = performance.now()
+  const lines = block.split('\n')
+  const p = Object.fromEntries(lines.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+  if ((p.ACTION !== 'add' && p.ACTION !== 'move') || !p.INTERFACE || !p.IFINDEX) return
+  // the MAC now, if the name still is this ifindex's (a container may have
+  // changed it, nicback may restore it); else the last one known
+  let mac = readOr(`/sys/class/net/${p.INTERFACE}/ifindex`) === p.IFINDEX ? readOr(`/sys/class/net/${p.INTERFACE}/address`) : null
+  if (mac === null) {
+    if (!macOf.has(p.IFINDEX)) for (const [m, dev] of namesByMac()) macOf.set(dev.ifindex, m)
+    mac = macOf.get(p.IFINDEX) ?? null
+  }
+  if (mac === null) return
+  macOf.set(p.IFINDEX, mac)
+  const stamp = /^KERNEL\[(\d+)\.(\d{6})\]/.exec(lines.find((l) => l.startsWith('KERNEL[')) ?? '')
+  const at = stamp ? Math.max(0, Math.round(Number(BigInt(stamp[1]) * 1000000n + BigInt(stamp[2]) - t0Usec) / 1000)) : ms()
+  saw(mac, p.INTERFACE, p.IFINDEX, at)
   check()
 }
 let buf = ''
@@ -120,12 +142,13 @@ mon?.stdout.on('data', (d) => {
     buf = buf.slice(i + 2)
   }
 })
-const timer = setInterval(look, mon === null ? 5 : 500)
-const udevTimer = setInterval(check, 50)
+const timer = setInterval(() => {
+  if (mon === null || performance.now() - lastEvent >= 300) look()
+  else check()
+}, mon === null ? 5 : 100)
 look()
 await finished
 clearInterval(timer)
-clearInterval(udevTimer)
 // Let a late rename show itself: the final names must hold for a moment.
 await new Promise((r) => setTimeout(r, 300))
 mon?.kill()
