@@ -119,9 +119,14 @@ function onUevent(block) {
   const lines = block.split('\n')
   const p = Object.fromEntries(lines.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
   if ((p.ACTION !== 'add' && p.ACTION !== 'move') || !p.INTERFACE || !p.IFINDEX) return
+  const holder = readOr(`/sys/class/net/${p.INTERFACE}/ifindex`)
+  // Before 6.8 an add carries the name the device had in its container; if
+  // the host had that name the kernel gave it devN (the move that follows
+  // says so): a name another device holds was never this one's.
+  if (p.ACTION === 'add' && holder !== null && holder !== p.IFINDEX) return
   // the MAC now, if the name still is this ifindex's (a container may have
   // changed it, nicback may restore it); else the last one known
-  let mac = readOr(`/sys/class/net/${p.INTERFACE}/ifindex`) === p.IFINDEX ? readOr(`/sys/class/net/${p.INTERFACE}/address`) : null
+  let mac = holder === p.IFINDEX ? readOr(`/sys/class/net/${p.INTERFACE}/address`) : null
   if (mac === null) {
     if (!macOf.has(p.IFINDEX)) for (const [m, dev] of namesByMac()) macOf.set(dev.ifindex, m)
     mac = macOf.get(p.IFINDEX) ?? null
