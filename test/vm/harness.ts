@@ -186,14 +186,13 @@ function qemuArgs(o: {
   return args
 }
 
-/** Boots a VM, runs opts.script inside, returns what it reported. */
 /** Runs the scenario; if the guest kernel itself panicked or a CPU stalled
  *  (seen under software emulation, whatever the scenario does), boots once
  *  more: that is the emulator failing, not a result. A second failure is
  *  returned as it is, and fails the test. */
 export async function runInVm(opts: RunOptions): Promise<VmRun> {
   const first = await runInVmOnce(opts)
-  if (first.exitCode !== null || !(EMULATOR_FAILED.test(first.console) || (first.bootMs === null && BOOT_STALLED.test(first.console)))) return first
+  if (first.exitCode !== null || !emulatorFailed(first.console, first.bootMs !== null)) return first
   console.log(`[vm ${opts.kernel}] the guest kernel panicked or stalled (emulator), booting once more:\n${first.console.split('\n').filter((l) => EMULATOR_FAILED.test(l) || BOOT_STALLED.test(l) || /RIP:/.test(l)).slice(0, 10).join('\n')}`)
   return runInVmOnce(opts)
 }
@@ -202,12 +201,17 @@ export async function runInVm(opts: RunOptions): Promise<VmRun> {
  *  CPU that stopped running (seen once under qemu 10 with 6.1: runc's CPU
  *  "stuck for 223s", for ever). */
 const EMULATOR_FAILED = /Kernel panic|soft lockup - CPU#\d+ stuck/
-/** A stall is not waited out: qemu is stopped at the first report. */
-const STALLED = /soft lockup - CPU#\d+ stuck/
 /** An RCU stall before the scenario started: the boot hung (seen once under
  *  qemu 10 with 6.1 and 3 igb PFs: "rcu_preempt kthread timer wakeup didn't
  *  happen", for ever). Later, under load, such reports pass by themselves. */
 const BOOT_STALLED = /rcu: INFO: rcu_\w+ detected stalls/
+
+/** Whether the console shows the emulator failing the guest; `started`: the
+ *  scenario had begun. qemu is stopped at the first sign (a stall is not
+ *  waited out), and the scenario booted once more. */
+function emulatorFailed(text: string, started: boolean): boolean {
+  return EMULATOR_FAILED.test(text) || (!started && BOOT_STALLED.test(text))
+}
 
 async function runInVmOnce(opts: RunOptions): Promise<VmRun> {
   const cache = await ensureAssets()
@@ -242,7 +246,7 @@ async function runInVmOnce(opts: RunOptions): Promise<VmRun> {
       bootMs = Math.round(performance.now() - t0)
     }
     const tail = consoleText.slice(-4000)
-    if (STALLED.test(tail) || (bootMs === null && BOOT_STALLED.test(tail))) qemu.kill('SIGKILL')
+    if (emulatorFailed(tail, bootMs !== null)) qemu.kill('SIGKILL')
   }
   qemu.stdout.on('data', onData)
   qemu.stderr.on('data', onData)
