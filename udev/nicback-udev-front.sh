@@ -12,8 +12,9 @@
 # lock, and a leader looks for marks after it lets go of it, so it sees every
 # mark left before that try. The leader knows its own SEQNUM: its own add
 # alone, for a NIC that needs nothing, costs no restore run. One flock per
-# event: under emulation each exec costs ~0.1 s, and a storm has two events
-# per NIC (its return, then nicback's rename).
+# event: under emulation each exec costs ~0.1 s. (The rule runs this for a
+# move only into a devN or temporary name: nicback's renames home start
+# nothing.)
 node=$1
 js=${0%/*}/../nicback-udev.cjs
 PATH=/usr/sbin:/usr/bin:/sbin:/bin

@@ -71,6 +71,13 @@ describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
     expect(r.untouched, `host after ${key}:\n${r.after}\n${context}`).toBe(true)
   })
 
+  test('the rule starts the front for an add, not for a rename into a name that is no devN', () => {
+    const runs = (results as Record<string, unknown>)['rule-runs'] as { move: number; add: number } | undefined
+    expect(runs, context).toBeDefined()
+    expect(runs!.add, 'udevadm test --action=add lists the front').toBeGreaterThan(0)
+    expect(runs!.move, 'udevadm test --action=move ens3 lists no nicback program').toBe(0)
+  })
+
   test('each scenario really produced the misnaming nicback fixed', () => {
     const first = (key: string, mac: string) => results[key]?.watch.nics[mac]?.seen[0]
     expect(first('seed', '52:54:00:00:00:10'), 'the seed case came back as devN').toMatch(/^dev\d+$/)

@@ -159,14 +159,16 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
 
 /** The run's plan as carried out over its attempts: a NIC an earlier attempt
  *  brought home (the next one finds it home) keeps that attempt's decision
- *  and steps, so it is recorded as home, logged and counted as restored. */
+ *  and steps, so it is recorded as home, logged and counted as restored.
+ *  The later attempt finds it home with its settings still to check (its
+ *  entry says away until the run ends): those are kept too. */
 export function carriedOut(attempts: readonly Plan[]): Plan {
   const last = attempts[attempts.length - 1]!
   const earlier = attempts.slice(0, -1)
   const decisions = last.decisions.map((d, i) => {
-    if (d.outcome !== 'home' || d.settings) return d
-    const acted = [...earlier].reverse().find((p) => p.decisions[i]?.outcome === 'restore' || p.decisions[i]?.settings)
-    return acted?.decisions[i] ?? d
+    if (d.outcome !== 'home') return d
+    const acted = [...earlier].reverse().find((p) => p.decisions[i]?.outcome === 'restore')?.decisions[i]
+    return acted === undefined ? d : { ...acted, settings: acted.settings || d.settings }
   })
   const touched = new Set([...last.names, ...last.settings].map((s) => s.ifindex))
   const before = (k: 'names' | 'settings') => earlier.flatMap((p) => p[k]).filter((s) => !touched.has(s.ifindex))

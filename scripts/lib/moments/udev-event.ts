@@ -57,7 +57,7 @@ export function needsNothing(name: string): boolean {
  *  or a device carries a kernel fallback or nicback temporary name (what
  *  the 'returned' selection asks for). Reads the registry and one directory:
  *  the marks of a storm's later events (the move events of the leader's own
- *  renames among them) cost no run once every NIC is home. */
+ *  temporary renames among them) cost no run once every NIC is home. */
 export function anyNicMayBeBack(): boolean {
   if (loadRegistry().nics.some((e) => e.away !== null)) return true
   return readdirSync(SYS_NET).some(isFallbackName)

@@ -271,6 +271,14 @@ describe('carriedOut: a run planned again after a lost race', () => {
     expect(p.names).toEqual([rename(1, 'eth1'), rename(2, 'eth2')])
   })
 
+  it('a NIC the later attempt finds home with its settings to check (its entry still says away) is still the one the earlier attempt restored', () => {
+    const homeAway = { ...dec('eth1', 'home', 1), settings: true }
+    const later = { ...second, decisions: [homeAway, dec('eth2', 'restore', 2), dec('eth3', 'home', 3)] }
+    const p = carriedOut([first, later])
+    expect(p.decisions[0]).toMatchObject({ outcome: 'restore', now: 'dev1', settings: true })
+    expect(p.decisions.map((d) => d.outcome)).toEqual(['restore', 'restore', 'home'])
+  })
+
   it('one attempt: its plan as it is', () => {
     expect(carriedOut([first])).toEqual(first)
   })

@@ -15,7 +15,9 @@
 // and at the end. A watcher that looked at every device every 2 ms, before,
 // kept one of the guest's two CPUs busy during a 21-VF storm, and nicback's
 // leader took 6 s to start instead of 1. Without udevadm it looks every 5 ms.
-//   node watch.mjs [--timeout MS] --expect MAC=NAME... -- CMD ARGS...
+// --udev-done ends the watch once udevd is done with every expected NIC
+// (for a storm with nicback not installed: nothing renames them).
+//   node watch.mjs [--timeout MS] [--udev-done] --expect MAC=NAME... -- CMD ARGS...
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 
@@ -25,8 +27,10 @@ const opts = sep < 0 ? args : args.slice(0, sep)
 const cmd = sep < 0 ? [] : args.slice(sep + 1)
 const expect = new Map()
 let timeout = 30_000
+let untilUdevDone = false
 for (let i = 0; i < opts.length; i++) {
-  if (opts[i] === '--expect') {
+  if (opts[i] === '--udev-done') untilUdevDone = true
+  else if (opts[i] === '--expect') {
     const [mac, name] = opts[++i].split('=')
     expect.set(mac.toLowerCase(), name)
   } else if (opts[i] === '--timeout') timeout = Number(opts[++i])
@@ -93,7 +97,7 @@ function saw(mac, name, ifindex, at = ms()) {
 }
 function check() {
   for (const n of nics.values()) if (n.udevMs === null && n.ifindex !== undefined && existsSync(`/run/udev/data/n${n.ifindex}`)) n.udevMs = ms()
-  const done = [...nics.values()].every((n) => n.namedMs !== null) && (cmd.length === 0 || cmdMs !== null)
+  const done = [...nics.values()].every((n) => (untilUdevDone ? n.udevMs : n.namedMs) !== null) && (cmd.length === 0 || cmdMs !== null)
   if (done || performance.now() - t0 >= timeout) finish()
 }
 /** ifindex -> MAC, from every look and event. */

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Issue 10: real SR-IOV VFs (qemu's igb, 7 VFs per PF) coming back misnamed,
 # with nicback's udev rules installed and nobody running it by hand:
+#   udevd-alone  the storm below before nicback is installed, timed until
+#            udevd is done with every VF: the floor under any storm;
 #   single   one VF back from a dead netns as devN (measured 3 times);
 #   storm    every VF in a netns of its own, renamed there to a PF's name,
 #            all netns deleted at once: every VF back as devN together;
@@ -31,24 +33,7 @@ VFS=()
 for d in /sys/class/net/*; do [ -e "$d/device/physfn" ] && VFS+=("$(basename "$d")"); done
 declare -A MAC
 for v in "${VFS[@]}"; do MAC[$v]=$(cat "/sys/class/net/$v/address"); done
-
-$NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
-BEFORE=$(snapshot)
-node_ms() { local t0=${EPOCHREALTIME/./}; node -e 0; echo $(( (${EPOCHREALTIME/./} - t0) / 1000 )); }
-result nodeMs "$(for _ in 1 2 3; do node_ms; done | sort -n | sed -n 2p)"
-result setup "{\"pfs\": $(json_str "${PFS[*]}"), \"vfs\": $(json_str "${VFS[*]}"), \"before\": $(json_str "$BEFORE"), \"status\": $($NB status --json)}"
-
 expect_all() { for v in "${VFS[@]}"; do printf -- '--expect %s=%s ' "${MAC[$v]}" "$v"; done; }
-# check NAME WATCH_JSON FROM_LINE: the watcher's view, whether the host is as
-# before, and nicback's syslog lines since FROM_LINE
-check() {
-  udevadm settle
-  local after untouched=false
-  after=$(snapshot)
-  [ "$after" = "$BEFORE" ] && untouched=true
-  result "$1" "{\"watch\": $2, \"untouched\": $untouched, \"after\": $(json_str "$after"), \"syslog\": $(json_str "$(tail -n +"$3" /out/syslog.log | grep nicback)")}"
-}
-lines() { echo $(( $(wc -l < /out/syslog.log) + 1 )); }
 
 # Each VF into a netns of its own, renamed there to a PF's name: the kernel
 # hands each back as devN (the PF holds the name on the host).
@@ -64,6 +49,41 @@ scatter() {
   # them): done before the timed return starts, as when a pod dies later.
   udevadm settle
 }
+
+# udevd alone, before nicback is installed: the same storm as below, timed
+# until udevd is done with every VF (its rules and one systemd-sysctl per
+# VF): the floor under any storm, since nicback waits for udevd. Then each
+# VF is named back by hand (its altname first: the altname trap).
+scatter
+result udevd-alone "{\"watch\": $($WATCH --timeout 60000 --udev-done $(expect_all) -- ip -all netns delete)}"
+udevadm settle
+for d in /sys/class/net/dev*; do
+  m=$(cat "$d/address")
+  for v in "${VFS[@]}"; do
+    if [ "${MAC[$v]}" = "$m" ]; then
+      ip link property del dev "${d##*/}" altname "$v" 2>/dev/null
+      ip link set "${d##*/}" name "$v"
+    fi
+  done
+done
+udevadm settle
+
+$NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
+BEFORE=$(snapshot)
+node_ms() { local t0=${EPOCHREALTIME/./}; node -e 0; echo $(( (${EPOCHREALTIME/./} - t0) / 1000 )); }
+result nodeMs "$(for _ in 1 2 3; do node_ms; done | sort -n | sed -n 2p)"
+result setup "{\"pfs\": $(json_str "${PFS[*]}"), \"vfs\": $(json_str "${VFS[*]}"), \"before\": $(json_str "$BEFORE"), \"status\": $($NB status --json)}"
+
+# check NAME WATCH_JSON FROM_LINE: the watcher's view, whether the host is as
+# before, and nicback's syslog lines since FROM_LINE
+check() {
+  udevadm settle
+  local after untouched=false
+  after=$(snapshot)
+  [ "$after" = "$BEFORE" ] && untouched=true
+  result "$1" "{\"watch\": $2, \"untouched\": $untouched, \"after\": $(json_str "$after"), \"syslog\": $(json_str "$(tail -n +"$3" /out/syslog.log | grep nicback)")}"
+}
+lines() { echo $(( $(wc -l < /out/syslog.log) + 1 )); }
 
 # singles PREFIX VF NETNS: VF back as devN from a netns deleted without any
 # cleanup (CNI-style), three times: PREFIXsingle1..3

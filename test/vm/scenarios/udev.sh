@@ -65,6 +65,13 @@ ip link set ens4 netns x1
 ip -n x1 link set ens4 name ens6
 check plain-netns "$($WATCH --expect $M4=ens4 -- ip netns del x1)"
 
+# 8. What the rule starts, as udevd would run it (udevadm test runs no
+#    program, it lists them): a move into a name that is no devN or
+#    temporary name (a rename home) starts nothing; an add of the same NIC
+#    starts the front. (A move into devN, kernel 6.1's return, is case 2.)
+runs() { udevadm test --action="$1" /sys/class/net/ens3 2>&1 | grep -c 'nicback-udev-front'; }
+result rule-runs "{\"move\": $(runs move), \"add\": $(runs add)}"
+
 result status "$($NB status --json)"
 result syslog "$(json_str "$(cat /out/syslog.log 2>/dev/null)")"
 write_results
