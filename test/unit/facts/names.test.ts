@@ -1,6 +1,8 @@
 // The kernel's name rules: valid names, fallback and temporary names.
+import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
 import { describe, expect, it, test } from 'vitest'
-import { isFallbackName, isValidIfname, tempName } from '../../../scripts/lib/facts/names.js'
+import { FALLBACK_NAME, isFallbackName, isValidIfname, TEMP_NAME, tempName } from '../../../scripts/lib/facts/names.js'
 
 describe('isValidIfname / isFallbackName', () => {
   it("follows the kernel's dev_valid_name()", () => {
@@ -22,5 +24,26 @@ describe('tempName', () => {
     expect(tempName(7, new Set(['nbtmp7', 'nbt7x1']))).toBe('nbt7x2')
     expect(tempName(1234567890, new Set())).toBe('nbtmp1234567890')
     expect(tempName(12345678901, new Set())).toBe('nbt12345678901x1')
+  })
+})
+
+// The udev rule filters move events with a glob of its own (udev cannot call
+// isFallbackName): every name nicback treats as a fallback or temporary name
+// must pass it, or the kernel's `move` into devN on 6.1 would start nothing.
+describe("81-nicback.rules' move filter", () => {
+  const rule = readFileSync(new URL('../../../udev/81-nicback.rules', import.meta.url), 'utf8')
+  const pattern = /^ACTION=="move", KERNEL!="([^"]+)", GOTO="nicback_end"$/m.exec(rule)?.[1]
+  /** udev's fnmatch, for the two forms the rule uses: [0-9] and *. */
+  const globs = (pattern ?? '').split('|').map((g) => new RegExp(`^${g.replace(/\*/g, '.*')}$`))
+  const passes = (name: string) => globs.some((g) => g.test(name))
+
+  it('is there, and lets a rename home (no devN, no temporary name) through to nicback_end', () => {
+    expect(pattern, rule).toBeDefined()
+    for (const n of ['enp1s0v0', 'ens3', 'eth0', 'device0']) expect(passes(n), n).toBe(false)
+  })
+
+  it('passes every kernel fallback and nicback temporary name to the front', () => {
+    fc.assert(fc.property(fc.oneof(fc.stringMatching(FALLBACK_NAME), fc.stringMatching(TEMP_NAME)), (name) => passes(name)))
+    for (let ifindex = 1; ifindex < 70000; ifindex *= 7) expect(passes(tempName(ifindex, new Set())), String(ifindex)).toBe(true)
   })
 })
