@@ -12,9 +12,14 @@
 # lock, and a leader looks for marks after it lets go of it, so it sees every
 # mark left before that try. The leader knows its own SEQNUM: its own add
 # alone, for a NIC that needs nothing, costs no restore run. One flock per
-# event: under emulation each exec costs ~0.1 s. (The rule runs this for a
-# move only into a devN or temporary name: nicback's renames home start
-# nothing.)
+# event: under emulation each exec costs ~0.1 s.
+#
+# A move into any other name than a devN or temporary one (a rename on the
+# host: an admin's, udev's, nicback's own, or a mover's just before it takes
+# the NIC) cannot bring a NIC back: it only leaves udev-rename.SEQNUM ("OLD
+# NEW IFINDEX DEVPATH"; its mtime is when) and exits, without node or lock.
+# A departure soon after it is part of the same hand-over: the NIC leaves
+# with the name it had before (plan/departure.ts).
 node=$1
 js=${0%/*}/../nicback-udev.cjs
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -34,6 +39,16 @@ if [ -L "$state" ] || [ ! -O "$state" ]; then exec "$node" "$js"; fi
 # not from udev (no SEQNUM to name a mark by): node takes the event alone
 case $SEQNUM in '' | *[!0-9]*) exec "$node" "$js" ;; esac
 umask 077
+if [ "$ACTION" = move ]; then
+  case $INTERFACE in
+  dev[0-9]* | nbt[0-9]* | nbtmp[0-9]*) ;;
+  *)
+    set -C
+    { printf '%s %s %s %s\n' "${DEVPATH_OLD##*/}" "$INTERFACE" "${IFINDEX:--}" "$DEVPATH" >"$state/udev-rename.$SEQNUM"; } 2>/dev/null
+    exit 0
+    ;;
+  esac
+fi
 # noclobber: > never opens a file (or a symlink) that is already there;
 # >> creates without truncating or writing.
 set -C

@@ -7,7 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, test } from 'vitest'
-import { leadershipFromEnv } from '../../scripts/lib/system/leader.js'
+import { hostRenameMarks, leadershipFromEnv } from '../../scripts/lib/system/leader.js'
 import { REPO } from './bundle.js'
 
 const FRONT = join(REPO, 'udev/nicback-udev-front.sh')
@@ -53,7 +53,7 @@ test('no leader: the front marks, then starts node holding the leader lock as fd
 test('a leader runs: each front leaves its mark and exits 0 without starting node', () => {
   const fd = holdLock()
   try {
-    for (let i = 1; i <= 5; i++) expect(front(i % 2 ? 'add' : 'move', addOf(i)).status).toBe(0)
+    for (let i = 1; i <= 5; i++) expect(front(i % 2 ? 'add' : 'move', { ...addOf(i), INTERFACE: `dev${i}` }).status).toBe(0)
     expect(callLog()).toBe('')
     expect(marks()).toEqual(['1', '2', '3', '4', '5'])
   } finally {
@@ -124,7 +124,7 @@ test('the leader sees marks and departures left while it worked, in order, and l
     expect(front('remove', removeOf('eth3', 9)).status).toBe(0)
     expect(front('add', addOf(12)).status).toBe(0)
     expect(callLog()).toBe('')
-    expect(lead!.takeDepartures()).toEqual(['eth3 10 /devices/pci0000:00/0000:00:09.0/net/eth3', 'eth4 11 /devices/pci0000:00/0000:00:010.0/net/eth4'])
+    expect(lead!.takeDepartures().map((d) => d.line)).toEqual(['eth3 10 /devices/pci0000:00/0000:00:09.0/net/eth3', 'eth4 11 /devices/pci0000:00/0000:00:010.0/net/eth4'])
     expect(lead!.takeDepartures()).toEqual([])
     expect(lead!.takeMarks()).toEqual({ own: false, others: true })
     expect(lead!.takeMarks()).toEqual({ own: false, others: false })
@@ -153,4 +153,48 @@ test('leadership is refused for a descriptor that is not a private regular file'
   } finally {
     closeSync(fd)
   }
+})
+
+// Issue 16: a rename on the host (sriov-cni v2's enp1s0v0 -> temp_27 just
+// before it takes the VF) is noted in the shell, for the departure after it.
+const VF = '/devices/pci0000:00/0000:00:10.0/0000:01:10.0/net'
+const moveOf = (from: string, to: string, seq: number) => ({ INTERFACE: to, IFINDEX: '27', DEVPATH: `${VF}/${to}`, DEVPATH_OLD: `${VF}/${from}`, SEQNUM: String(seq) })
+
+test('a rename on the host into a plain name is only noted: no node, no lock, no add/move mark', () => {
+  const t0 = Date.now()
+  expect(front('move', moveOf('enp1s0v0', 'temp_27', 40)).status).toBe(0)
+  expect(callLog()).toBe('')
+  expect(marks()).toEqual([])
+  expect(existsSync(join(state, 'udev-leader.lock'))).toBe(false)
+  expect(readFileSync(join(state, 'udev-rename.40'), 'utf8')).toBe(`enp1s0v0 temp_27 27 ${VF}/temp_27\n`)
+  const noted = hostRenameMarks(30_000, Date.now(), state)
+  expect(noted.map((m) => m.line)).toEqual([`enp1s0v0 temp_27 27 ${VF}/temp_27`])
+  expect(noted[0]!.atMs).toBeGreaterThanOrEqual(t0 - 1000)
+})
+
+test('a move into devN (the kernel handing a NIC back, 6.1) still marks and leads; it notes no rename', () => {
+  expect(front('move', moveOf('eth0', 'dev27', 41)).status).toBe(0)
+  expect(callLog()).toBe('move leader_fd=9 held=yes\n')
+  expect(marks()).toEqual(['41'])
+  expect(readdirSync(state).filter((f) => f.startsWith('udev-rename'))).toEqual([])
+})
+
+test('rename notes older than the hand-over window are removed when read; a planted link or FIFO is removed unread', () => {
+  expect(front('move', moveOf('enp1s0v0', 'temp_27', 42)).status).toBe(0)
+  expect(hostRenameMarks(30_000, Date.now() + 60_000, state)).toEqual([])
+  expect(existsSync(join(state, 'udev-rename.42'))).toBe(false)
+  writeFileSync(join(dir, 'victim'), `a b 27 ${VF}/b\n`)
+  spawnSync('ln', ['-s', join(dir, 'victim'), join(state, 'udev-rename.43')])
+  spawnSync('mkfifo', [join(state, 'udev-rename.44')])
+  expect(hostRenameMarks(30_000, Date.now(), state)).toEqual([])
+  expect(readdirSync(state).filter((f) => f.startsWith('udev-rename'))).toEqual([])
+  expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe(`a b 27 ${VF}/b\n`)
+})
+
+test('a rename note planted before the event is never written through (noclobber)', () => {
+  writeFileSync(join(dir, 'victim'), 'keep')
+  spawnSync('ln', ['-s', join(dir, 'victim'), join(state, 'udev-rename.45')])
+  expect(front('move', moveOf('enp1s0v0', 'temp_27', 45)).status).toBe(0)
+  expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep')
+  expect(callLog()).toBe('')
 })

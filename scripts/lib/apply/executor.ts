@@ -274,17 +274,23 @@ export function applySettings(steps: readonly Step[], batch: Batch = ipBatch, ch
   return errors
 }
 
+/** A MAC, MTU or admin-state step that failed, and on which device. */
+export interface SettingError {
+  ifindex: number
+  message: string
+}
+
 /** Both phases in one `ip -batch` when all goes well (one process fewer on
  *  the udev path): a failure among the renames is undone as applyNames does,
  *  a failure among the settings is reported and the settings after it run. */
-export function applyPlan(plan: { names: readonly Step[]; settings: readonly Step[] }, batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames): { names: ApplyResult; settingErrors: string[] } {
-  const settingErrors: string[] = []
+export function applyPlan(plan: { names: readonly Step[]; settings: readonly Step[] }, batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames): { names: ApplyResult; settingErrors: SettingError[] } {
+  const settingErrors: SettingError[] = []
   let settings = [...plan.settings]
   // Settings of devices the renames do not touch are checked up front too;
   // one that fails its check is reported and dropped, the renames go on.
   for (let moved = check([...plan.names, ...settings]); moved !== null && moved.at >= plan.names.length; moved = check([...plan.names, ...settings])) {
     const step = settings[moved.at - plan.names.length]!
-    settingErrors.push(`failed to ${describeStep(step)}: ${moved.message}`)
+    settingErrors.push({ ifindex: step.ifindex, message: `failed to ${describeStep(step)}: ${moved.message}` })
     settings = settings.filter((s) => s !== step)
   }
   const all = [...plan.names, ...settings]
@@ -316,7 +322,7 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
       for (const s of mine) done.splice(done.indexOf(s), 1)
       dead.add(g)
     } else if (!(failed.op === 'mac' && isBusy(r.stderr) && macWhileDown(failed, batch))) {
-      settingErrors.push(`failed to ${describeStep(failed)}: ${cause(r.stderr)}`)
+      settingErrors.push({ ifindex: failed.ifindex, message: `failed to ${describeStep(failed)}: ${cause(r.stderr)}` })
     }
     queue = queue.slice(at + 1).filter((s) => !dead.has(groupOf(s)))
   }

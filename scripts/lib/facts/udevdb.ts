@@ -73,6 +73,25 @@ export function initializedUsec(ifindex: number, dir = UDEV_DB, now = monotonicU
   return dbUsec(text.slice(0, 65536), now)
 }
 
+/** Pure: the E: lines of a udev database file, as properties. */
+export function dbProperties(text: string): Map<string, string> {
+  const props = new Map<string, string>()
+  for (const m of text.matchAll(/^E:([A-Z0-9_]{1,64})=(.*)$/gm)) props.set(m[1]!, m[2]!)
+  return props
+}
+
+/** The properties udev recorded for device `ifindex` (its rules' and
+ *  builtins' results), or null (no entry, not the init netns). */
+export function udevProperties(ifindex: number, dir = UDEV_DB): Map<string, string> | null {
+  if (!Number.isSafeInteger(ifindex) || ifindex <= 0) return null
+  if (dir === UDEV_DB && !dbDescribesOurNetns()) return null
+  try {
+    return dbProperties(readFileSync(`${dir}/n${ifindex}`, 'utf8').slice(0, 65536))
+  } catch {
+    return null
+  }
+}
+
 /** udevd runs and this process is in the netns it serves. */
 export function udevdServesUs(): boolean {
   return existsSync('/run/udev/control') && dbDescribesOurNetns()

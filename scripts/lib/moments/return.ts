@@ -7,13 +7,15 @@
 //                 poststop hook): taken out of it if it is alive (apply/
 //                 transit.ts), else waited for until the kernel hands them
 //                 back, then nicReturns.
-import { applyPlan, describeStep } from '../apply/executor.js'
+import { applyPlan, describeStep, type ApplyResult } from '../apply/executor.js'
 import { Journal } from '../apply/journal.js'
 import { notifyNetworkManagers } from '../apply/notify.js'
 import { MoveError, pullOut } from '../apply/transit.js'
 import { matchNics } from '../facts/identity.js'
 import { readLinks, refreshLinks } from '../facts/links.js'
 import { isFallbackName } from '../facts/names.js'
+import { policyName } from '../facts/policy.js'
+import { handOverRepairs } from '../plan/repair.js'
 import { stillWithUdev } from '../facts/udevdb.js'
 import { describeAway } from '../plan/describe.js'
 import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
@@ -84,9 +86,20 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
   const t0 = performance.now()
   const report = updateRegistry(
     (reg) => {
+      // The links the latest plan was made from: NICs still coming back
+      // while udevd names them are in a later read than the first.
+      let links = readLinks()
+      // Records an earlier nicback wrote under a mover's hand-over name get
+      // the host's name, and the NIC with it (plan/repair.ts).
+      const repairs = handOverRepairs(reg.nics, links, (l) => policyName(l.ifindex))
+      for (const r of repairs) {
+        r.entry.name = r.to
+        log.info(`${r.message}: ${opts.dryRun ? 'a run would repair the record and rename the NIC' : 'record repaired'}`, { nic: r.to, was: r.from, cause: 'recorded under a hand-over name' })
+      }
+      const repaired = new Set(repairs.map((r) => r.entry))
+      const want = wanted(opts.select)
       // renameWhileUp is read at each call: the EBUSY answer below changes it
-      const planOn = (links: Link[]) => planRestore(links, reg.nics, { want: wanted(opts.select), renameWhileUp })
-      const links = readLinks()
+      const planOn = (links: Link[]) => planRestore(links, reg.nics, { want: (e, l) => repaired.has(e) || want(e, l), renameWhileUp })
       let plan = planOn(links)
       if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
 
@@ -94,7 +107,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       // to finish (its own RUN then finds the work done), then plan again;
       // NICs still coming back may be in the new plan: look again.
       const udevDeadline = performance.now() + UDEV_WAIT_MS
-      while (waitForUdev(plan, udevDeadline)) plan = planOn(readLinks())
+      while (waitForUdev(plan, udevDeadline)) plan = planOn((links = readLinks()))
       const errors: string[] = []
       // Every plan applied in this run, in order: an attempt planned again
       // finds home what an earlier one brought there.
@@ -104,22 +117,35 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
         return applyPlan(p)
       }
       let { names, settingErrors } = apply(plan)
+      const again = () => {
+        plan = planOn((links = readLinks()))
+        ;({ names, settingErrors } = apply(plan))
+      }
       if (names.failed?.busy && renameWhileUp && names.failed.undoErrors.length === 0) {
         // This kernel renames only devices that are down: plan again that way.
         renameWhileUp = false
-        plan = planOn(readLinks())
-        ;({ names, settingErrors } = apply(plan))
+        again()
       }
       // A name taken between the plan and the rename (udevd naming a NIC
-      // that came back meanwhile, its altname on the wanted name): every
-      // failed group was undone cleanly, so read the facts and plan again.
-      for (let again = 0; again < 2 && raced(names); again++) {
+      // that came back meanwhile, its altname on the wanted name), or a NIC
+      // that left again (a new pod took it): every failed group was undone
+      // cleanly, so read the facts and plan again.
+      for (let n = 0; n < 2 && mayPlanAgain(failuresOf(names), links); n++) {
         log.debug(`${names.failed!.message}: the device changed after the plan; planning again`)
-        plan = planOn(readLinks())
-        ;({ names, settingErrors } = apply(plan))
+        again()
       }
       plan = carriedOut(attempts)
-      for (const f of [...(names.failed ? [names.failed] : []), ...(names.alsoFailed ?? [])]) {
+      // Read back: only what the kernel confirms is recorded as home.
+      const after = refreshLinks(links)
+      const here = new Set(after.map((l) => l.ifindex))
+      // A NIC that left the host while this run worked on it has left: its
+      // remove event records it. Not a failure, not a conflict.
+      const leftAgain = new Set<number>()
+      for (const f of failuresOf(names)) {
+        if (!here.has(f.step.ifindex) && f.undoErrors.length === 0) {
+          leftAgain.add(f.step.ifindex)
+          continue
+        }
         errors.push(f.message, ...f.undoErrors)
         if (f.left.length > 0) {
           errors.push(`left half-done: ${f.left.join('; ')}; the next run (the next udev event, or "nicback restore") finishes it`)
@@ -127,11 +153,13 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
           errors.push('the renames that depended on it were undone; nothing is half-renamed')
         }
       }
-      errors.push(...settingErrors)
-      // Read back: only what the kernel confirms is recorded as home.
-      const after = refreshLinks(links)
+      for (const e of settingErrors) {
+        if (here.has(e.ifindex)) errors.push(e.message)
+        else leftAgain.add(e.ifindex)
+      }
+      plan = { ...plan, decisions: plan.decisions.map((d) => (d.ifindex !== null && (d.outcome === 'restore' || d.settings) && !here.has(d.ifindex) ? leftDuringRun(d) : d)) }
       const { found } = matchNics(reg.nics, after)
-      let changed = false
+      let changed = repairs.length > 0
       for (const entry of reg.nics) {
         const link = found.get(entry)
         if (link === undefined) continue
@@ -175,11 +203,24 @@ export function carriedOut(attempts: readonly Plan[]): Plan {
   return { names: [...before('names'), ...last.names], settings: [...before('settings'), ...last.settings], decisions }
 }
 
-/** Every rename group that failed, failed on a name someone took (EEXIST)
- *  and was undone without a trace. */
-function raced(names: ReturnType<typeof applyPlan>['names']): boolean {
-  const failed = [...(names.failed ? [names.failed] : []), ...(names.alsoFailed ?? [])]
-  return failed.length > 0 && failed.every((f) => !f.busy && f.undoErrors.length === 0 && f.left.length === 0 && /File exists/.test(f.message))
+type Failure = NonNullable<ApplyResult['failed']>
+
+function failuresOf(names: ApplyResult): Failure[] {
+  return [...(names.failed ? [names.failed] : []), ...(names.alsoFailed ?? [])]
+}
+
+/** Every rename group that failed was undone without a trace, and failed on
+ *  a name someone took (EEXIST) or on a device that has left the host since
+ *  the plan (`links`: what the plan was made from): new facts, a new plan. */
+function mayPlanAgain(failed: readonly Failure[], links: readonly Link[]): boolean {
+  if (failed.length === 0) return false
+  const here = new Set(refreshLinks(links).map((l) => l.ifindex))
+  return failed.every((f) => !f.busy && f.undoErrors.length === 0 && f.left.length === 0 && (/File exists/.test(f.message) || !here.has(f.step.ifindex)))
+}
+
+/** A NIC that left the host while this run brought it home: away, and said so. */
+function leftDuringRun(d: Decision): Decision {
+  return { ...d, outcome: 'away', reason: 'left the host again while nicback brought it home (a container took it): its departure is recorded; nothing failed', settings: false, leftDuringRun: true }
 }
 
 /** How long a run waits for udevd to finish with the devices it would
@@ -248,7 +289,8 @@ function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOpt
 export function logReport(r: RestoreReport): void {
   if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`)
   for (const n of r.nics) {
-    if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
+    if (n.leftDuringRun) log.info(`${n.name} (was ${n.was ?? 'away'}) ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
+    else if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
     else if (n.outcome === 'conflict' || n.outcome === 'ambiguous')
       log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`, { nic: n.name, now: n.now, cause: n.reason, fix: 'free the name (rename the device that holds it), then "nicback restore"' })
   }

@@ -10,7 +10,8 @@ import { eventUsec } from '../facts/udevdb.js'
 import { busFromDevicePath, SYS_NET, sysfsFacts } from '../facts/links.js'
 import { isFallbackName, isValidIfname, printable } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
-import type { Leadership } from '../system/leader.js'
+import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
+import { hostRenameMarks, type Leadership, type Mark } from '../system/leader.js'
 import { log } from '../system/log.js'
 import { nicLeaves, nicsDepart, type Departure } from './leave.js'
 import { logReport, nicReturns } from './return.js'
@@ -21,12 +22,14 @@ export interface UdevEvent {
   ifindex: number | null
   /** The NIC's bus identity, from DEVPATH (sysfs is gone at `remove`). */
   bus: string
+  /** A move's name before (DEVPATH_OLD); null when not a move or not said. */
+  from: string | null
 }
 
 /** Pure: the event in `env`, or why it is not one nicback acts on (null
  *  reason: an event to ignore quietly, e.g. a virtual device or `change`). */
 export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | { ignore: string | null } {
-  const { ACTION: action, INTERFACE: name, DEVPATH: devpath, IFINDEX: ifindex } = env
+  const { ACTION: action, INTERFACE: name, DEVPATH: devpath, IFINDEX: ifindex, DEVPATH_OLD: devpathOld } = env
   if (!action || !name || !devpath) return { ignore: 'meant to be run by udev: ACTION, INTERFACE and DEVPATH must be set' }
   if (action !== 'add' && action !== 'move' && action !== 'remove') return { ignore: null }
   const bus = busFromDevicePath(devpath)
@@ -37,7 +40,9 @@ export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | {
     if (!/^[1-9]\d{0,9}$/.test(ifindex) || Number(ifindex) > 0x7fffffff) return { ignore: `udev ${action} event for ${name} with IFINDEX="${printable(ifindex)}", which is not an ifindex: ignored` }
     idx = Number(ifindex)
   }
-  return { event: { action, name, ifindex: idx, bus } }
+  const old = action === 'move' && devpathOld !== undefined ? devpathOld.slice(devpathOld.lastIndexOf('/') + 1) : null
+  const from = old !== null && isValidIfname(old) && busFromDevicePath(devpathOld!) === bus ? old : null
+  return { event: { action, name, ifindex: idx, bus, from } }
 }
 
 /** The device the event names is a recorded NIC at home under its name (or
@@ -69,16 +74,42 @@ export function anyNicMayBeBack(): boolean {
 export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = null): number {
   if (lead !== null) return leadRounds(e, lockTimeoutSec, lead)
   if (e.action === 'remove') {
-    nicLeaves(departureOf(e), lockTimeoutSec)
+    nicLeaves(departureOf(e, noted(), Date.now()), lockTimeoutSec)
     return 0
   }
   if (needsNothing(e.name)) return 0
   return restoreRun(lockTimeoutSec) ? 0 : 1
 }
 
-/** What a remove event says of the NIC that left. */
-export function departureOf(e: UdevEvent): Departure {
-  return { name: e.name, ifindex: e.ifindex, bus: e.bus, devPort: null, permAddr: null, mac: null, via: 'udev' }
+/** What a remove event at `atMs` says of the NIC that left, with the
+ *  renames on the host that led to the name it left with (`renames`: the
+ *  front's notes, or the agent's own). */
+export function departureOf(e: UdevEvent, renames: readonly HostRename[] = [], atMs = Date.now()): Departure {
+  const handOver = handOverChain(renames, e, atMs)
+  return { name: e.name, ifindex: e.ifindex, bus: e.bus, devPort: null, permAddr: null, mac: null, via: 'udev', ...(handOver.length > 0 ? { handOver } : {}) }
+}
+
+/** The host renames the udev front noted in the last HAND_OVER_MS. */
+function noted(): HostRename[] {
+  return hostRenameMarks(HAND_OVER_MS).flatMap((m) => {
+    const r = parseRename(m)
+    if (typeof r === 'string') {
+      log.warn(r)
+      return []
+    }
+    return [r]
+  })
+}
+
+/** A rename note the front wrote ("OLD NEW IFINDEX DEVPATH"), checked as its
+ *  move event would be; or why it was dropped. */
+export function parseRename(m: Mark): HostRename | string {
+  const [from, to, ifindex, devpath, ...rest] = m.line.split(' ')
+  const bad = `dropped a malformed udev rename note: "${printable(m.line)}"`
+  if (from === undefined || to === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return bad
+  const parsed = parseUdevEvent({ ACTION: 'move', INTERFACE: to, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath, DEVPATH_OLD: `${devpath.slice(0, devpath.lastIndexOf('/'))}/${from}` })
+  if ('ignore' in parsed || parsed.event.from === null) return bad
+  return { from: parsed.event.from, to, ifindex: parsed.event.ifindex, bus: parsed.event.bus, atMs: m.atMs }
 }
 
 /** Rounds: the departures written so far (in one registry write), then a
@@ -89,8 +120,10 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
   let first = true
   do {
     for (;;) {
-      const deps = lead.takeDepartures().flatMap((line) => {
-        const d = parseDeparture(line)
+      const taken = lead.takeDepartures()
+      const renames = taken.length > 0 ? noted() : []
+      const deps = taken.flatMap((mark) => {
+        const d = parseDeparture(mark, renames)
         if (typeof d === 'string') {
           log.warn(d)
           return []
@@ -113,14 +146,15 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
   return ok ? 0 : 1
 }
 
-/** A departure line the front wrote ("NAME IFINDEX DEVPATH"), checked as
- *  its udev event would be; or why it was dropped. */
-export function parseDeparture(line: string): Departure | string {
+/** A departure the front wrote ("NAME IFINDEX DEVPATH"), checked as its
+ *  udev event would be; or why it was dropped. */
+export function parseDeparture(mark: Mark, renames: readonly HostRename[] = []): Departure | string {
+  const line = mark.line
   const [name, ifindex, devpath, ...rest] = line.split(' ')
   if (name === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return `dropped a malformed udev departure record: "${printable(line)}"`
   const parsed = parseUdevEvent({ ACTION: 'remove', INTERFACE: name, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath })
   if ('ignore' in parsed) return parsed.ignore ?? `dropped a udev departure record for a device nicback does not manage: "${printable(line)}"`
-  return departureOf(parsed.event)
+  return departureOf(parsed.event, renames, mark.atMs)
 }
 
 function restoreRun(lockTimeoutSec: number): boolean {

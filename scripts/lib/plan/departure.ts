@@ -7,6 +7,7 @@ import { identityKey, sameNic } from '../facts/identity.js'
 import { isFallbackName, printable } from '../facts/names.js'
 import { entryProblem, putEntry } from '../state/registry.js'
 import type { Away, Entry, Identity, Link, Registry } from '../types.js'
+import { nameBeforeHandOver, type HandOverStep } from './handover.js'
 
 export interface Departure extends Identity {
   /** Name it leaves the host with. */
@@ -19,6 +20,10 @@ export interface Departure extends Identity {
   insideName?: string | undefined
   /** nsfs inode of the network namespace it goes to, when known. */
   netnsInode?: number | undefined
+  /** Its renames on the host just before it left, newest first
+   *  (plan/handover.ts): a mover's hand-over, when they lead back to a
+   *  host name. */
+  handOver?: readonly HandOverStep[] | undefined
 }
 
 export interface DepartureNote {
@@ -29,13 +34,17 @@ export interface DepartureNote {
 }
 
 /** Pure: what a departure does to the registry. */
-export function noteDeparture(reg: Registry, dep: Departure, now: string): DepartureNote {
-  const candidates = reg.nics.filter((e) => sameNic(e, dep))
+export function noteDeparture(reg: Registry, leaving: Departure, now: string): DepartureNote {
+  const candidates = reg.nics.filter((e) => sameNic(e, leaving))
+  // Renamed on the host just before it left: it leaves with the name it had before.
+  const before = nameBeforeHandOver(leaving.handOver ?? [], candidates.map((e) => e.name))
+  const dep = before === null ? leaving : { ...leaving, name: before }
+  const handOver = before === null ? '' : ` (renamed ${printable(before)} -> ${printable(leaving.name)} on the host ${handOverMs(leaving.handOver!, before)} ms before it left: part of its hand-over, not a new host name)`
   const entry = candidates.length === 1 ? candidates[0] : candidates.find((e) => e.ifindex === dep.ifindex || e.name === dep.name)
   const away: Away = {
     since: now,
     via: dep.via,
-    leftAs: dep.name,
+    leftAs: leaving.name,
     ...(dep.container ? { container: dep.container } : {}),
     ...(dep.insideName ? { insideName: dep.insideName } : {}),
     ...(dep.netnsInode !== undefined ? { netnsInode: dep.netnsInode } : {}),
@@ -77,12 +86,12 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
       return { changed: false, recordedName: null, message: `${what} left the host under ${dep.name}, the recorded name of ${identityKey(promised)}, which is away (${promised.away!.via}): not recorded, ${dep.name} stays promised to that NIC` }
     }
     putEntry(reg, { ...fresh, recordedAt: now })
-    return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via}); will be given back as ${dep.name}` }
+    return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via})${handOver}; will be given back as ${dep.name}` }
   }
   // assign and the OCI hook record a departure before they move the NIC;
   // the move's udev `remove` then reports the same departure with less in it
   // (no container, no inside name): keep the fuller record.
-  if (entry.away !== null && entry.away.leftAs === dep.name && entry.away.container !== undefined && dep.container === undefined) {
+  if (entry.away !== null && entry.away.leftAs === leaving.name && entry.away.container !== undefined && dep.container === undefined) {
     return { changed: false, recordedName: entry.name, message: `${entry.name} (${identityKey(entry)}) left the host (${dep.via}), as ${entry.away.via} recorded` }
   }
   // A NIC that leaves under a fallback or temporary name, or leaves again
@@ -91,13 +100,18 @@ export function noteDeparture(reg: Registry, dep: Departure, now: string): Depar
   const borrowed = reg.nics.some((e) => e !== entry && e.name === dep.name && e.away !== null)
   const keepRecorded = isFallbackName(dep.name) || (entry.away !== null && entry.name !== dep.name) || borrowed
   if (keepRecorded || entry.name === dep.name) {
-    Object.assign(entry, { ...fresh, name: entry.name, recordedAt: entry.recordedAt, away: { ...away, leftAs: dep.name } })
-    const note = keepRecorded && entry.name !== dep.name ? ` (left as ${dep.name}, keeping the recorded name)` : ''
+    Object.assign(entry, { ...fresh, name: entry.name, recordedAt: entry.recordedAt, away })
+    const note = keepRecorded && entry.name !== dep.name ? ` (left as ${printable(leaving.name)}, keeping the recorded name)` : handOver
     return { changed: true, recordedName: entry.name, message: `${entry.name} (${identityKey(entry)}) left the host (${dep.via})${note}` }
   }
   // It was home under a name the admin gave it since it was recorded: that
   // name is the one it leaves with, so that is the one to give back.
   const displaced = putEntry(reg, { ...fresh, recordedAt: now })
   const also = displaced.length ? `; forgot ${displaced.map((d) => `${d.name} (${identityKey(d)})`).join(', ')}, which had the same name` : ''
-  return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via}), renamed since it was recorded as ${entry.name}: will be given back as ${dep.name}${also}` }
+  return { changed: true, recordedName: dep.name, message: `${what} left the host (${dep.via})${handOver}, renamed since it was recorded as ${entry.name}: will be given back as ${dep.name}${also}` }
+}
+
+/** How long before it left the rename away from `from` was. */
+function handOverMs(chain: readonly HandOverStep[], from: string): number {
+  return chain.find((s) => s.from === from)?.msBefore ?? 0
 }

@@ -39,6 +39,9 @@ export interface Decision {
   reason: string
   /** MAC / MTU / admin state restored too (it is coming back from a container). */
   settings: boolean
+  /** Away because it left the host again while the run brought it home
+   *  (moments/return.ts): not a failure. */
+  leftDuringRun?: true
 }
 
 export interface Plan {

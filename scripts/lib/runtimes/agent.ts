@@ -13,6 +13,8 @@ import { MonitorStream } from '../facts/udev-monitor.js'
 import { nicLeaves } from '../moments/leave.js'
 import { logReport, nicReturns } from '../moments/return.js'
 import { departureOf, needsNothing, parseUdevEvent } from '../moments/udev-event.js'
+import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
+import { isFallbackName } from '../facts/names.js'
 import { which } from '../system/exec.js'
 import { flushSyslog, log } from '../system/log.js'
 
@@ -39,6 +41,8 @@ export interface AgentState {
 
 /** The event loop must turn at least this often for the agent to be live. */
 const TICK_MS = 5000
+/** Renames kept at most (a host renaming NICs in a loop costs no memory). */
+const MAX_RENAMES = 1024
 const STALE_MS = 60_000
 
 export class Agent {
@@ -52,6 +56,9 @@ export class Agent {
   private monitorExit: string | null = null
   private events = 0
   private runs = 0
+  /** Renames seen on the host in the last HAND_OVER_MS: a departure soon
+   *  after one is a mover's hand-over (plan/handover.ts). */
+  private renames: HostRename[] = []
   private done!: (code: number) => void
   /** Resolves with the exit status when the agent stops. */
   readonly finished = new Promise<number>((resolve) => (this.done = resolve))
@@ -136,8 +143,11 @@ export class Agent {
     }
     const e = parsed.event
     try {
+      const now = Date.now()
+      this.renames = this.renames.filter((r) => now - r.atMs <= HAND_OVER_MS).slice(-MAX_RENAMES)
+      if (e.action === 'move' && e.from !== null && !isFallbackName(e.name)) this.renames.push({ from: e.from, to: e.name, ifindex: e.ifindex, bus: e.bus, atMs: now })
       if (e.action === 'remove') {
-        nicLeaves(departureOf(e), this.opts.lockTimeoutSec)
+        nicLeaves(departureOf(e, this.renames, now), this.opts.lockTimeoutSec)
       } else if (!this.runWanted && !needsNothing(e.name)) {
         // Events that arrive together share one run: it starts once the
         // monitor's pending output has been read.

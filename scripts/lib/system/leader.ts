@@ -16,14 +16,15 @@ export interface Leadership {
    *  and whether other events did. */
   takeMarks(): { own: boolean; others: boolean }
   /** The departures written so far, oldest first, as the front wrote them
-   *  ("NAME IFINDEX DEVPATH"); each is removed once read. */
-  takeDepartures(): string[]
+   *  ("NAME IFINDEX DEVPATH") with when; each is removed once read. */
+  takeDepartures(): Mark[]
   /** Lets go of the lock; true if a mark is left and the lock was won
    *  again (go on leading), false if done or another process leads now. */
   handOver(): boolean
 }
 
 const DEPARTURE = /^udev-departure\.(\d{1,20})$/
+const RENAME = /^udev-rename\.(\d{1,20})$/
 /** udev-pending.SEQNUM; a bare udev-pending is what the front wrote before
  *  marks had SEQNUMs (an event in flight during an upgrade). */
 const PENDING = /^udev-pending(?:\.(\d{1,20}))?$/
@@ -37,22 +38,32 @@ function pendingMarks(dir: string): { path: string; seq: string }[] {
   })
 }
 
-/** The departure files the front has finished writing, oldest first, with
- *  their line. One still being written (no newline yet) is left: its writer
- *  goes on to try the lock, and leads if this leader has let go by then. */
-function departures(dir: string): { path: string; line: string }[] {
-  const files: { seq: bigint; path: string; line: string }[] = []
+/** A mark file the front has finished writing: its line, and when (its
+ *  mtime, in ms since the epoch). */
+export interface Mark {
+  line: string
+  atMs: number
+}
+
+/** The mark files named `kind`.SEQNUM that the front has finished writing,
+ *  oldest first. One still being written (no newline yet) is left: its
+ *  writer goes on to try the lock, and leads if this leader has let go by
+ *  then. A mark that is not a private regular file is removed unread. */
+function marksOf(dir: string, kind: RegExp): (Mark & { path: string })[] {
+  const files: (Mark & { seq: bigint; path: string })[] = []
   for (const f of readdirSync(dir)) {
-    const m = DEPARTURE.exec(f)
+    const m = kind.exec(f)
     if (!m) continue
     const path = join(dir, f)
     let text: string
+    let atMs: number
     try {
       // never through a symlink or into a fifo
       const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
       try {
         const st = fstatSync(fd)
         if (!st.isFile() || privateProblem(st, 'file') !== null) throw new Error('not a private file')
+        atMs = st.mtimeMs
         text = readFileSync(fd, 'utf8').slice(0, 8192)
       } finally {
         closeSync(fd)
@@ -61,9 +72,29 @@ function departures(dir: string): { path: string; line: string }[] {
       unlinkQuietly(path)
       continue
     }
-    if (text.endsWith('\n')) files.push({ seq: BigInt(m[1]!), path, line: text.slice(0, -1) })
+    if (text.endsWith('\n')) files.push({ seq: BigInt(m[1]!), path, line: text.slice(0, -1), atMs })
   }
   return files.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))
+}
+
+const departures = (dir: string) => marksOf(dir, DEPARTURE)
+
+/** The host renames the front noted ("OLD NEW IFINDEX DEVPATH"), oldest
+ *  first, those no older than `keepMs`; older ones are removed (a rename
+ *  that long before a departure is not part of it). Read by every process
+ *  that records a departure; no lock needed. */
+export function hostRenameMarks(keepMs: number, nowMs = Date.now(), dir = stateDir()): Mark[] {
+  let found: (Mark & { path: string })[]
+  try {
+    found = marksOf(dir, RENAME)
+  } catch {
+    return [] // no state directory: nothing was noted
+  }
+  return found.filter((r) => {
+    if (nowMs - r.atMs <= keepMs) return true
+    unlinkQuietly(r.path)
+    return false
+  })
 }
 
 function unlinkQuietly(path: string): void {
@@ -100,7 +131,7 @@ export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leaders
     takeDepartures() {
       const found = departures(dir)
       for (const d of found) unlinkQuietly(d.path)
-      return found.map((d) => d.line)
+      return found.map(({ line, atMs }) => ({ line, atMs }))
     },
     handOver() {
       lock.release()

@@ -118,7 +118,7 @@ describe('applyPlan: renames and settings in one batch', () => {
     const { batch, calls } = fakeBatch([3], 'Error: mtu greater than device maximum.')
     const r = applyPlan({ names, settings }, batch, noCheck)
     expect(r.names).toEqual({ done: names })
-    expect(r.settingErrors).toEqual(['failed to set MTU of "ens3" to 9000 (was 1500): Error: mtu greater than device maximum.'])
+    expect(r.settingErrors.map((e) => e.message)).toEqual(['failed to set MTU of "ens3" to 9000 (was 1500): Error: mtu greater than device maximum.'])
     expect(calls[1]!.cmds).toEqual([['link', 'set', 'dev', 'ens3', 'up']])
   })
   it('a settings-only device that is gone is reported; the renames still run', () => {
@@ -128,7 +128,7 @@ describe('applyPlan: renames and settings in one batch', () => {
       const i = steps.indexOf(other)
       return i >= 0 ? { at: i, message: '"ens9" is gone' } : null
     })
-    expect(r.settingErrors).toEqual(['failed to set "ens9" up: "ens9" is gone'])
+    expect(r.settingErrors.map((e) => e.message)).toEqual(['failed to set "ens9" up: "ens9" is gone'])
     expect(calls[0]!.cmds).toHaveLength(4)
   })
 })

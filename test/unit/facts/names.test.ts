@@ -27,18 +27,19 @@ describe('tempName', () => {
   })
 })
 
-// The udev rule filters move events with a glob of its own (udev cannot call
-// isFallbackName): every name nicback treats as a fallback or temporary name
-// must pass it, or the kernel's `move` into devN on 6.1 would start nothing.
-describe("81-nicback.rules' move filter", () => {
-  const rule = readFileSync(new URL('../../../udev/81-nicback.rules', import.meta.url), 'utf8')
-  const pattern = /^ACTION=="move", KERNEL!="([^"]+)", GOTO="nicback_end"$/m.exec(rule)?.[1]
-  /** udev's fnmatch, for the two forms the rule uses: [0-9] and *. */
-  const globs = (pattern ?? '').split('|').map((g) => new RegExp(`^${g.replace(/\*/g, '.*')}$`))
+// The udev front sorts move events with a glob of its own (the shell cannot
+// call isFallbackName): every name nicback treats as a fallback or temporary
+// name must pass it, or the kernel's `move` into devN on 6.1 would only be
+// noted as a rename and start nothing.
+describe("the udev front's move filter", () => {
+  const front = readFileSync(new URL('../../../udev/nicback-udev-front.sh', import.meta.url), 'utf8')
+  const pattern = /^\s*case \$INTERFACE in\n\s*([^)\n]+)\) ;;$/m.exec(front)?.[1]
+  /** the shell's fnmatch, for the two forms the front uses: [0-9] and *. */
+  const globs = (pattern ?? '').split('|').map((g) => new RegExp(`^${g.trim().replace(/\*/g, '.*')}$`))
   const passes = (name: string) => globs.some((g) => g.test(name))
 
-  it('is there, and lets a rename home (no devN, no temporary name) through to nicback_end', () => {
-    expect(pattern, rule).toBeDefined()
+  it('is there, and sorts a rename home (no devN, no temporary name) as a rename to note', () => {
+    expect(pattern, front).toBeDefined()
     for (const n of ['enp1s0v0', 'ens3', 'eth0', 'device0']) expect(passes(n), n).toBe(false)
   })
 

@@ -3,7 +3,7 @@
 // (as in return.test.ts); and renderMetrics, the agent's entry point.
 import { readdirSync, writeFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { ApplyResult } from '../../../scripts/lib/apply/executor.js'
+import type { ApplyResult, SettingError } from '../../../scripts/lib/apply/executor.js'
 import { monotonicUsec } from '../../../scripts/lib/facts/udevdb.js'
 import { renderMetrics } from '../../../scripts/lib/moments/metrics.js'
 import { nicReturns } from '../../../scripts/lib/moments/return.js'
@@ -17,7 +17,7 @@ import { entry, link, reg, useTempStateDir } from '../helpers.js'
 const kernel = vi.hoisted(() => ({
   before: [] as Link[],
   after: null as Link[] | null,
-  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: string[] },
+  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: SettingError[] },
   db: new Map<number, bigint>(),
 }))
 vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
@@ -74,7 +74,7 @@ describe('nicReturns counts', () => {
 
   it('a NIC the kernel did not confirm is a failed restore; a refused step counts apply_failed once', () => {
     kernel.after = [nic(3, 'ens3'), nic(4, 'dev4'), nic(5, 'ens5')]
-    kernel.result = { names: { done: [] }, settingErrors: ['failed to set MTU of "ens3": no', 'and another'] }
+    kernel.result = { names: { done: [] }, settingErrors: [{ ifindex: 3, message: 'failed to set MTU of "ens3": no' }, { ifindex: 5, message: 'and another' }] }
     nicReturns({ select: { kind: 'returned' } })
     const c = readCounters().counters
     expect(c.restores).toEqual({ done: 1, failed: 1 })

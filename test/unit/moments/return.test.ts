@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { ApplyResult } from '../../../scripts/lib/apply/executor.js'
+import type { ApplyResult, SettingError } from '../../../scripts/lib/apply/executor.js'
 import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
 import { carriedOut, logReport, nicReturns, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
@@ -18,7 +18,7 @@ import { entry, link, reg } from '../helpers.js'
 const kernel = vi.hoisted(() => ({
   before: [] as Link[],
   after: null as Link[] | null,
-  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: string[] },
+  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: SettingError[] },
 }))
 
 vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
@@ -161,7 +161,7 @@ describe('nicReturns: the report (summarize)', () => {
 
   it("the executor's errors come first in the report, and make it fail", () => {
     kernel.after = [nic(3, 'ens3'), nic(4, 'ens4'), nic(9, 'lan9')]
-    kernel.result = { names: { done: [] }, settingErrors: ['failed to set MTU of "ens3" to 9000 (was 1500): no'] }
+    kernel.result = { names: { done: [] }, settingErrors: [{ ifindex: 3, message: 'failed to set MTU of "ens3" to 9000 (was 1500): no' }] }
     const r = run({ kind: 'names', names: ['ens3', 'nope'] })
     expect(r.errors).toEqual(['failed to set MTU of "ens3" to 9000 (was 1500): no', 'nope is not a recorded NIC (see "nicback status"; record it with "nicback record nope")'])
     expect(r.ok).toBe(false)
@@ -286,5 +286,59 @@ describe('carriedOut: a run planned again after a lost race', () => {
   it('a NIC the last attempt cannot restore keeps that outcome', () => {
     const third = { ...second, names: [], decisions: [dec('eth1', 'home', 1), dec('eth2', 'conflict', 2), dec('eth3', 'home', 3)] }
     expect(carriedOut([first, third]).decisions.map((d) => d.outcome)).toEqual(['restore', 'conflict', 'home'])
+  })
+})
+
+// Issue 16: the next pod's ADD takes a VF while a run is bringing it home.
+describe('nicReturns: a NIC that leaves the host during the run', () => {
+  const saved = process.env.NICBACK_STATE_DIR
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nicback-return-'))
+    process.env.NICBACK_STATE_DIR = dir
+    saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4')))
+    kernel.before = [nic(3, 'dev3'), nic(4, 'dev4')]
+    vi.mocked(notifyNetworkManagers).mockClear()
+  })
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true })
+    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
+    else process.env.NICBACK_STATE_DIR = saved
+    kernel.after = null
+  })
+
+  it('has left: not an error, not a failed restore; logged as such; the other NIC is brought home', () => {
+    // dev3 left before its rename ("Cannot find device"), its group undone; ens4 came home
+    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Cannot find device "dev3"', undone: false, undoErrors: [], left: [], busy: false } }, settingErrors: [{ ifindex: 3, message: 'failed to set "ens3" up: Cannot find device "ens3"' }] }
+    kernel.after = [nic(4, 'ens4')]
+    const info = vi.spyOn(log, 'info').mockImplementation(() => {})
+    const error = vi.spyOn(log, 'error').mockImplementation(() => {})
+    try {
+      const r = nicReturns({ select: { kind: 'returned' } })
+      expect(r.errors).toEqual([])
+      expect(r.ok).toBe(true)
+      const ens3 = r.nics.find((n) => n.name === 'ens3')!
+      expect(ens3).toMatchObject({ outcome: 'away', was: 'dev3', now: null, home: false, leftDuringRun: true })
+      expect(r.nics.find((n) => n.name === 'ens4')).toMatchObject({ outcome: 'restore', home: true })
+      logReport(r)
+      expect(error).not.toHaveBeenCalled()
+      expect(info.mock.calls.map((c) => c[0])).toContain('ens3 (was dev3) left the host again while nicback brought it home (a container took it): its departure is recorded; nothing failed')
+      expect(loadRegistry().nics.find((e) => e.name === 'ens3')!.away).not.toBeNull()
+      expect(loadRegistry().nics.find((e) => e.name === 'ens4')!.away).toBeNull()
+    } finally {
+      info.mockRestore()
+      error.mockRestore()
+    }
+  })
+
+  it('a failure on a device still on the host stays an error', () => {
+    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Operation not permitted', undone: false, undoErrors: [], left: [], busy: false } }, settingErrors: [] }
+    kernel.after = [nic(3, 'dev3'), nic(4, 'ens4')]
+    const r = nicReturns({ select: { kind: 'returned' } })
+    expect(r.errors).toEqual(['failed to rename "dev3" to "ens3": Operation not permitted'])
+    expect(r.ok).toBe(false)
+    expect(r.nics.find((n) => n.name === 'ens3')).toMatchObject({ outcome: 'restore', home: false })
   })
 })

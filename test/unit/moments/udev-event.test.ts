@@ -1,26 +1,59 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
-import { parseDeparture } from '../../../scripts/lib/moments/udev-event.js'
+import { parseDeparture, parseRename, parseUdevEvent } from '../../../scripts/lib/moments/udev-event.js'
+
+const at = (line: string, atMs = 1_000_000) => ({ line, atMs })
 
 test('a departure line of the udev front is read as its remove event would be', () => {
-  expect(parseDeparture('eth3 8 /devices/pci0000:00/0000:00:07.0/net/eth3')).toEqual({ name: 'eth3', ifindex: 8, bus: '0000:00:07.0', devPort: null, permAddr: null, mac: null, via: 'udev' })
-  expect(parseDeparture('eth3 - /devices/pci0000:00/0000:00:07.0/net/eth3')).toMatchObject({ name: 'eth3', ifindex: null })
+  expect(parseDeparture(at('eth3 8 /devices/pci0000:00/0000:00:07.0/net/eth3'))).toEqual({ name: 'eth3', ifindex: 8, bus: '0000:00:07.0', devPort: null, permAddr: null, mac: null, via: 'udev' })
+  expect(parseDeparture(at('eth3 - /devices/pci0000:00/0000:00:07.0/net/eth3'))).toMatchObject({ name: 'eth3', ifindex: null })
 })
 
 test('malformed, forged or virtual departure lines are dropped with a reason, never thrown', () => {
-  expect(parseDeparture('eth3 8')).toMatch(/malformed/)
-  expect(parseDeparture('eth3 8 /devices/pci0000:00/0000:00:07.0/net/eth3 extra')).toMatch(/malformed/)
-  expect(parseDeparture('eth3 x8 /devices/pci0000:00/0000:00:07.0/net/eth3')).toMatch(/not an ifindex/)
-  expect(parseDeparture('a/b 8 /devices/pci0000:00/0000:00:07.0/net/x')).toMatch(/not a valid interface name/)
-  expect(parseDeparture('veth1 8 /devices/virtual/net/veth1')).toMatch(/does not manage/)
+  expect(parseDeparture(at('eth3 8'))).toMatch(/malformed/)
+  expect(parseDeparture(at('eth3 8 /devices/pci0000:00/0000:00:07.0/net/eth3 extra'))).toMatch(/malformed/)
+  expect(parseDeparture(at('eth3 x8 /devices/pci0000:00/0000:00:07.0/net/eth3'))).toMatch(/not an ifindex/)
+  expect(parseDeparture(at('a/b 8 /devices/pci0000:00/0000:00:07.0/net/x'))).toMatch(/not a valid interface name/)
+  expect(parseDeparture(at('veth1 8 /devices/virtual/net/veth1'))).toMatch(/does not manage/)
 })
 
 test('fuzz: any line gives a departure or a reason', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 300 }), (line) => {
-      const d = parseDeparture(line)
+      const d = parseDeparture(at(line))
       expect(typeof d === 'string' || (typeof d.name === 'string' && d.via === 'udev')).toBe(true)
     }),
     { numRuns: 3000 },
+  )
+})
+
+const VF = '/devices/pci0000:00/0000:00:10.0/0000:01:10.0/net'
+
+test("a move event's name before comes from DEVPATH_OLD, only when it is a valid name of the same device", () => {
+  const move = (old: string) => parseUdevEvent({ ACTION: 'move', INTERFACE: 'temp_3', IFINDEX: '3', DEVPATH: `${VF}/temp_3`, DEVPATH_OLD: old })
+  expect(move(`${VF}/enp1s0v0`)).toMatchObject({ event: { action: 'move', name: 'temp_3', from: 'enp1s0v0', bus: '0000:01:10.0' } })
+  // another device's path, or a name the kernel would refuse: not a rename of this NIC
+  expect(move('/devices/pci0000:00/0000:00:03.0/net/ens3')).toMatchObject({ event: { from: null } })
+  expect(move(`${VF}/a b`)).toMatchObject({ event: { from: null } })
+  expect(parseUdevEvent({ ACTION: 'remove', INTERFACE: 'temp_3', IFINDEX: '3', DEVPATH: `${VF}/temp_3`, DEVPATH_OLD: `${VF}/enp1s0v0` })).toMatchObject({ event: { from: null } })
+})
+
+test('sriov-cni v2: a departure noted 20 ms after the front noted the rename to temp_3 leaves as enp1s0v0', () => {
+  const rename = parseRename(at(`enp1s0v0 temp_3 3 ${VF}/temp_3`, 1_000_000))
+  expect(rename).toEqual({ from: 'enp1s0v0', to: 'temp_3', ifindex: 3, bus: '0000:01:10.0', atMs: 1_000_000 })
+  const d = parseDeparture(at(`temp_3 3 ${VF}/temp_3`, 1_000_020), [rename as Exclude<typeof rename, string>])
+  expect(d).toMatchObject({ name: 'temp_3', handOver: [{ from: 'enp1s0v0', to: 'temp_3', msBefore: 20 }] })
+})
+
+test('malformed or forged rename notes are dropped with a reason, never thrown', () => {
+  expect(parseRename(at('enp1s0v0 temp_3 3'))).toMatch(/malformed/)
+  expect(parseRename(at(` temp_3 3 ${VF}/temp_3`))).toMatch(/malformed/)
+  expect(parseRename(at('a temp_3 3 /devices/virtual/net/temp_3'))).toMatch(/malformed/)
+  fc.assert(
+    fc.property(fc.string({ maxLength: 300 }), (line) => {
+      const r = parseRename(at(line))
+      expect(typeof r === 'string' || (typeof r.from === 'string' && typeof r.to === 'string')).toBe(true)
+    }),
+    { numRuns: 2000 },
   )
 })

@@ -143,3 +143,38 @@ describe('noteDeparture after assign or the OCI hook recorded the departure', ()
     expect(r.nics[0]!.away).toMatchObject({ via: 'hook', container: { id: 'def456' } })
   })
 })
+
+// Issue 16: sriov-cni v2.x renames a VF on the host (enp1s0v0 -> temp_27)
+// and moves it into the pod at once. The rename is part of the hand-over.
+describe('noteDeparture after a rename on the host (a mover hand-over, or an admin rename that stays)', () => {
+  const handOver = (msBefore: number) => [{ from: 'eth2', to: 'temp_3', msBefore }]
+
+  it('a NIC renamed on the host just before it left keeps its host name; the record says the name it left with', () => {
+    const r = reg(entry('eth2'))
+    const n = noteDeparture(r, dep('temp_3', { handOver: handOver(12) }), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(n.message).toBe(`eth2 (bus ${BUS}) left the host (udev) (renamed eth2 -> temp_3 on the host 12 ms before it left: part of its hand-over, not a new host name)`)
+    expect(r.nics).toEqual([{ ...entry('eth2'), away: { since: NOW, via: 'udev', leftAs: 'temp_3' } }])
+  })
+
+  it('the same for a NIC never recorded: it is recorded under the name it had before the hand-over', () => {
+    const r = reg()
+    const n = noteDeparture(r, dep('temp_3', { handOver: handOver(5) }), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(r.nics[0]).toMatchObject({ name: 'eth2', away: { leftAs: 'temp_3' } })
+  })
+
+  it("an admin's rename that stays (no hand-over: renamed long before) is the name it is given back", () => {
+    const r = reg(entry('eth2'))
+    const n = noteDeparture(r, dep('storage0'), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'storage0' })
+    expect(r.nics[0]).toMatchObject({ name: 'storage0', away: { leftAs: 'storage0' } })
+  })
+
+  it('a NIC taken again while it is back as devN (renamed devN -> temp_3, then gone) keeps its recorded name', () => {
+    const r = reg(entry('eth2', { away: { since: T0, via: 'udev', leftAs: 'eth2' } }))
+    const n = noteDeparture(r, dep('temp_3', { handOver: [{ from: 'dev3', to: 'temp_3', msBefore: 4 }] }), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(r.nics[0]).toMatchObject({ name: 'eth2', away: { leftAs: 'temp_3' } })
+  })
+})
