@@ -56,6 +56,7 @@ ensure_packages() {
   have dockerd || missing+=(docker.io)
   have runc || missing+=(runc)
   have podman || missing+=(podman) # the OCI hooks.d scenario (test/vm/oci.test.ts)
+  have lxc-start || missing+=(lxc)
   have containerd || missing+=(containerd)
   have xz || missing+=(xz-utils)
   have zstd || missing+=(zstd) # 6.12's vmlinuz is zstd-compressed
@@ -65,6 +66,7 @@ ensure_packages() {
   have ip || missing+=(iproute2)
   have nsenter || missing+=(util-linux)
   have jq || missing+=(jq)
+  have /usr/lib/cni/host-device || missing+=(containernetworking-plugins) # docs/movers.md
   have curl || missing+=(curl)
   have gzip || missing+=(gzip)
   # SR-IOV (test/vm/sriov.test.ts) needs qemu's igb (Intel 82576 with VFs):
@@ -93,6 +95,8 @@ newest_pkg() {
 ensure_backports_source() {
   local f=/etc/apt/sources.list.d/nicback-backports.sources
   [ -e "$f" ] && return 0
+  # another file may name it already (shared/peers/sriov-cni/build.sh adds one)
+  grep -rqs '^Suites:.*bookworm-backports' /etc/apt/sources.list.d/ && return 0
   local uris keyring
   uris=$(awk '/^URIs:/ && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   keyring=$(awk '/^Signed-By:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
@@ -346,7 +350,20 @@ INIT
   rm -rf "$s"
 }
 
+# ---------------------------------------------------------------- sriov-cni
+# The real sriov-cni plugin, both builds (test/vm/scenarios/sriov-cni.sh),
+# built offline from the sources in ../shared/peers beside the checkout;
+# after the packages, so that its apt-get (Go from bookworm-backports) never
+# waits on ours.
+ensure_sriov_cni() {
+  local build
+  build=$(cd "$(dirname "$0")/../../.." && pwd)/shared/peers/sriov-cni/build.sh
+  [ -f "$build" ] || die "no $build: the VM tier needs ../shared beside the checkout (shared/peers/sriov-cni)"
+  SRIOV_CNI_OUT=/var/cache/sriov-cni bash "$build" >&2 || die "building sriov-cni failed"
+}
+
 ensure_packages
+ensure_sriov_cni
 for k in 6.1 6.12; do
   ensure_kernel "$k"
   ensure_initramfs "$k"

@@ -29,7 +29,11 @@ export function notifyNetworkManagers(name: string, opts: NotifyOptions = {}): b
     else writeFileSync(`/sys/class/net/${name}/uevent`, 'change')
     return true
   } catch (err) {
-    log.warn(`${name} is home, but udev could not be asked to tell the network manager: ${(err as Error).message}`)
+    const code = (err as NodeJS.ErrnoException).code
+    // Gone from the host since its name was restored (a container took it
+    // again): it has left, nothing failed, and there is nothing to configure.
+    if (code === 'ENOENT' || code === 'ENODEV') log.info(`${name} left the host again right after it came home: no network manager to tell`, { nic: name })
+    else log.warn(`${name} is home, but udev could not be asked to tell the network manager: ${(err as Error).message}`, { nic: name, cause: (err as Error).message })
     return false
   }
 }

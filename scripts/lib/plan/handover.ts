@@ -51,13 +51,15 @@ export function handOverChain(renames: readonly HostRename[], dep: { name: strin
   return chain
 }
 
-/** Pure: the host name a NIC had before its hand-over, or null when the
- *  renames do not give one. Walking back from the newest rename: a kernel
+/** Pure: the host name a NIC leaving as `leftAs` had before its hand-over,
+ *  or null when the renames do not give one. Walking back from the name it
+ *  left with: a name recorded for this NIC is its host name (the walk
+ *  stops there, and there is nothing to change if it left under it:
+ *  nicback's own rename home just before is not a hand-over); a kernel
  *  fallback or nicback temporary name is never a host name (the walk stops
- *  short of it); a name recorded for this NIC is its host name (the walk
- *  stops there: nicback's own rename home, just before, is not part of the
- *  hand-over); else the earliest name of the chain. */
-export function nameBeforeHandOver(chain: readonly HandOverStep[], recorded: readonly string[]): string | null {
+ *  short of it); else the earliest name of the chain. */
+export function nameBeforeHandOver(leftAs: string, chain: readonly HandOverStep[], recorded: readonly string[]): string | null {
+  if (recorded.includes(leftAs)) return null
   let name: string | null = null
   for (const step of chain) {
     if (isFallbackName(step.from)) break

@@ -164,6 +164,14 @@ describe('noteDeparture after a rename on the host (a mover hand-over, or an adm
     expect(r.nics[0]).toMatchObject({ name: 'eth2', away: { leftAs: 'temp_3' } })
   })
 
+  it('a NIC that leaves under its recorded name just after nicback renamed it home (net1 -> eth2) keeps that name', () => {
+    const r = reg(entry('eth2'))
+    const n = noteDeparture(r, dep('eth2', { handOver: [{ from: 'net1', to: 'eth2', msBefore: 1264 }] }), NOW)
+    expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(n.message).toBe(`eth2 (bus ${BUS}) left the host (udev)`)
+    expect(r.nics[0]).toMatchObject({ name: 'eth2', away: { leftAs: 'eth2' } })
+  })
+
   it("an admin's rename that stays (no hand-over: renamed long before) is the name it is given back", () => {
     const r = reg(entry('eth2'))
     const n = noteDeparture(r, dep('storage0'), NOW)

@@ -11,6 +11,10 @@
 #            the next: they come back under each other's names;
 #   watch-*  single and storm again with the udev rule removed and
 #            `nicback watch` (the resident agent) doing the work;
+#   cni-*, hd-*  real CNI plugins on PF0's VFs (scenarios/sriov-cni.sh):
+#            sriov-cni v2.10.0 and main, Debian's host-device; first
+#            without nicback (*-without), then with it, and a registry an
+#            earlier nicback wrote under sriov-cni's temp_N (cni-repair);
 #   pod-*    the same with the agent in its container image, run by Docker
 #            as the DaemonSet's pod spec says (DS_RUN, set by the test), the
 #            VF moved into a pod netns CNI-style (ip netns add, renamed
@@ -19,6 +23,7 @@
 # Results: /out/result.json (times from the command's start, per VF MAC).
 set -u
 . test/vm/guest/lib.sh
+. test/vm/scenarios/sriov-cni.sh
 
 busybox syslogd -O /out/syslog.log
 modprobe -a dca i2c-algo-bit igb igbvf
@@ -68,7 +73,19 @@ for d in /sys/class/net/dev*; do
 done
 udevadm settle
 
+# The real plugins without nicback: what a node without it sees. A crash
+# leaves VFs misnamed for good: named back by hand after each.
+cni_init
+cni_phase cni-v2-without v2.10.0
+cni_rename_home
+cni_phase cni-main-without main
+cni_rename_home
+cni_phase hd-without host-device
+cni_rename_home
+for v in "${VFS[@]}"; do MAC[$v]=$(cat "/sys/class/net/$v/address"); done
+
 $NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
+CNI_NICBACK=1
 BEFORE=$(snapshot)
 node_ms() { local t0=${EPOCHREALTIME/./}; node -e 0; echo $(( (${EPOCHREALTIME/./} - t0) / 1000 )); }
 result nodeMs "$(for _ in 1 2 3; do node_ms; done | sort -n | sed -n 2p)"
@@ -125,6 +142,12 @@ from=$(lines)
 # shellcheck disable=SC2046
 check cycle "$($WATCH --timeout 180000 $(expect_all) -- ip netns del ring)" "$from"
 
+# The real plugins with nicback.
+cni_phase cni-v2 v2.10.0
+cni_phase cni-main main
+cni_phase hd host-device
+cni_repair
+
 # AGENT=0: the rule's scenarios only (the agent's do not depend on the kernel).
 if [ "${AGENT:-1}" = 0 ]; then
   write_results
@@ -141,6 +164,10 @@ ready=false
 for _ in $(seq 600); do curl -sf http://127.0.0.1:9465/readyz >/dev/null && { ready=true; break; }; sleep 0.1; done
 singles watch- "${VFS[0]}" one
 storm watch-storm
+# sriov-cni v2's hand-over, seen by the agent (its own notes of host renames)
+rounds="$(cni_round v2.10.0 w1), $(cni_round v2.10.0 w2)"
+sleep 3
+result watch-cni-v2 "{\"expected\": \"$(cni_expected)\", \"rounds\": [$rounds], \"after\": \"$(cni_names)\", \"recorded\": \"$(cni_recorded)\"}"
 healthz=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9465/healthz)
 kill -TERM "$wpid"
 wait "$wpid"
