@@ -9,7 +9,7 @@
 // which device is left under which name (the next run finishes the job: a
 // temporary name is always one it recognises).
 import { readFileSync } from 'node:fs'
-import { displayName, sysfsNames } from '../facts/links.js'
+import { altnamesOf, displayName, sysfsNames } from '../facts/links.js'
 import { isValidIfname } from '../facts/names.js'
 import { CommandError, run } from '../system/exec.js'
 import type { Step } from '../plan/planner.js'
@@ -223,22 +223,31 @@ function leftovers(steps: readonly Step[], now: Map<number, string>): string[] {
 
 /** Applies the names phase all or nothing: on a failure, the steps done so
  *  far are undone in reverse. */
-export function applyNames(steps: readonly Step[], batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames): ApplyResult {
+export function applyNames(steps: readonly Step[], batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames, altnames: AltnamesOf = altnamesOf): ApplyResult {
   const moved = check(steps)
   if (moved !== null) {
     const step = steps[moved.at]!
     return { done: [], failed: { step, message: `failed to ${describeStep(step)}: ${moved.message}`, undone: false, undoErrors: [], left: [], busy: false } }
   }
   const r = batch(steps.map(ipArgs), false)
-  return r.ok ? { done: [...steps] } : undoBefore(steps, r.failedLines[0]! - 1, r.stderr, batch, readBack)
+  return r.ok ? { done: [...steps] } : undoBefore(steps, r.failedLines[0]! - 1, r.stderr, batch, readBack, altnames)
 }
 
-/** Renames step `at` failed: undo, in reverse, the ones before it. */
-function undoBefore(steps: readonly Step[], at: number, stderr: string, batch: Batch, readBack: ReadBack): ApplyResult {
+/** The altnames a device has now (the undo of a dropped altname checks it). */
+export type AltnamesOf = (ifindex: number) => string[]
+
+/** Renames step `at` failed: undo, in reverse, the ones before it. Putting
+ *  back an altname that is back already (udevd gives a returned NIC its
+ *  altnames again on its next event, 6.1's move into devN among them: the
+ *  kernel answers EEXIST) is an undo done. */
+function undoBefore(steps: readonly Step[], at: number, stderr: string, batch: Batch, readBack: ReadBack, altnames: AltnamesOf = altnamesOf): ApplyResult {
   const step = steps[at]!
   const done = steps.slice(0, at).reverse()
   const undo = batch(done.map(undoArgs), true)
-  const undoErrors = undo.ok ? [] : undo.failedLines.map((n) => `undo of "${describeStep(done[n - 1]!)}" failed: ${cause(undo.stderr, n)}`)
+  const backAlready = (s: Step) => s.op === 'altname-del' && altnames(s.ifindex).includes(s.altname)
+  const undoErrors = undo.ok
+    ? []
+    : undo.failedLines.filter((n) => !(/File exists/.test(cause(undo.stderr, n)) && backAlready(done[n - 1]!))).map((n) => `undo of "${describeStep(done[n - 1]!)}" failed: ${cause(undo.stderr, n)}`)
   const left = undoErrors.length === 0 ? [] : leftovers(steps.slice(0, at + 1), readBack())
   return { done: [], failed: { step, message: `failed to ${describeStep(step)}: ${cause(stderr)}`, undone: done.length > 0, undoErrors, left, busy: isBusy(stderr) } }
 }
@@ -283,7 +292,7 @@ export interface SettingError {
 /** Both phases in one `ip -batch` when all goes well (one process fewer on
  *  the udev path): a failure among the renames is undone as applyNames does,
  *  a failure among the settings is reported and the settings after it run. */
-export function applyPlan(plan: { names: readonly Step[]; settings: readonly Step[] }, batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames): { names: ApplyResult; settingErrors: SettingError[] } {
+export function applyPlan(plan: { names: readonly Step[]; settings: readonly Step[] }, batch: Batch = ipBatch, check = checkDevices, readBack: ReadBack = readBackNames, altnames: AltnamesOf = altnamesOf): { names: ApplyResult; settingErrors: SettingError[] } {
   const settingErrors: SettingError[] = []
   let settings = [...plan.settings]
   // Settings of devices the renames do not touch are checked up front too;
@@ -317,7 +326,7 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
     if (names.has(failed)) {
       const g = groupOf(failed)
       const mine = done.filter((s) => groupOf(s) === g)
-      const f = undoBefore([...mine, failed], mine.length, r.stderr, batch, readBack).failed!
+      const f = undoBefore([...mine, failed], mine.length, r.stderr, batch, readBack, altnames).failed!
       failures.push(f)
       for (const s of mine) done.splice(done.indexOf(s), 1)
       dead.add(g)

@@ -162,6 +162,12 @@ export function ipLinks(args: string[] = ['-details', 'link', 'show'], runner = 
   return parseIpJson(runner('ip', ['-json', ...args]))
 }
 
+/** The altnames device `ifindex` of this netns has now ([] if it is gone). */
+export function altnamesOf(ifindex: number): string[] {
+  const l = ipLinks(['link', 'show']).find((x) => x.ifindex === ifindex)
+  return l === undefined ? [] : strings(l.altnames)
+}
+
 const str = (x: unknown): string | null => (typeof x === 'string' ? x : null)
 const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((a): a is string => typeof a === 'string') : [])
 

@@ -180,4 +180,19 @@ describe('independent groups of renames (issue 10) and a failed undo (issue 8, c
     expect(r.failed!.undoErrors).toEqual(['undo of "rename "eth0" to "nbtmp3" (temporary, to break a cycle)" failed: RTNETLINK answers: Device busy'])
     expect(r.failed!.left).toEqual(['eth0 (ifindex 3) is left as nbtmp3'])
   })
+
+  // Seen in the VM (6.1, host-device's crash): udevd gave the returned VF its
+  // altname back (its move into devN) between nicback's drop and rename.
+  it('putting back an altname that is back already is an undo done (EEXIST), so the run may plan again', () => {
+    const steps: Step[] = [
+      { op: 'altname-del', ifindex: 9, dev: 'dev9', altname: 'enp1s0v4' },
+      { op: 'rename', ifindex: 9, from: 'dev9', to: 'enp1s0v4', temporary: false },
+    ]
+    const batch: Batch = (_cmds, force) => ({ ok: false, failedLines: force ? [1] : [2], stderr: `RTNETLINK answers: File exists\nCommand failed -:${force ? 1 : 2}\n` })
+    const back = applyNames(steps, batch, noCheck, () => new Map([[9, 'dev9']]), () => ['enp1s0v4'])
+    expect(back.failed).toMatchObject({ step: steps[1], undone: true, undoErrors: [], left: [] })
+    // not back: the undo did fail
+    const gone = applyNames(steps, batch, noCheck, () => new Map([[9, 'dev9']]), () => [])
+    expect(gone.failed!.undoErrors).toEqual(['undo of "drop altname "enp1s0v4" of "dev9"" failed: RTNETLINK answers: File exists'])
+  })
 })

@@ -3,16 +3,23 @@
 # cleanly or crashes (docs/movers.md, the LXC row). Sourced by a scenario
 # that has sourced test/vm/guest/lib.sh (result, json_str, snapshot).
 #   lxc_phase LABEL NIC
-# Four sub-cases, each its own container (no template: a rootfs of the
+# Six sub-cases, each its own container (no template: a rootfs of the
 # machine's static busybox under /tmp, on the guest's tmpfs):
 #   INNER.stop   lxc.net.0.name = INNER; lxc-stop (init exits on SIGTERM,
 #                the monitor tears the network down: LXC moves the NIC home
 #                as physXXXXXX, then renames it on the host to NIC)
-#   INNER.crash  SIGKILL to the monitor, then to the container's init: nobody
-#                hands the NIC back, the kernel does at netns death under
-#                the name it had inside. (`lxc-stop -k` would not do: it
-#                only kills init, and the monitor still renames it home.)
+#   INNER.crash  SIGKILL to the monitor (init has PR_SET_PDEATHSIG SIGKILL
+#                and dies with it): nobody hands the NIC back, the kernel
+#                does at netns death under the name it had inside.
+#   INNER.kill   (only when asked in LXC_MODES) `lxc-stop -k`: SIGKILL to
+#                init only; the monitor lives and renames the NIC home,
+#                as a clean stop does.
+#   INNER.lost   like stop, but the NIC carries NIC as an altname when it
+#                comes back (added inside before the stop), as when udevd
+#                handled the `add` before LXC renamed it (a race seen once
+#                under load): LXC's rename home fails (EEXIST)
 # with INNER = eth0 (free on the host) and ens4 (another host NIC's name).
+# LXC_INNERS and LXC_MODES narrow the lists.
 # result LABEL: per sub-case the NIC's host name (found by MAC) after the
 # start, after the stop, the net events udevd sent out (action and
 # INTERFACE, `move` with the old name) during each step, and the times.
@@ -119,12 +126,15 @@ lxc_settle() {
   done
 }
 
-# lxc_case LABEL NIC INNER MODE: one container, one stop; prints its JSON.
+# lxc_altnames DEV: its altnames, space-separated
+lxc_altnames() { ip -o link show dev "$1" 2>/dev/null | grep -o 'altname [^ ]*' | sed 's/altname //' | tr '\n' ' ' | sed 's/ $//'; }
+
+# lxc_case LABEL NIC MAC INNER MODE: one container, one stop; prints its JSON.
 lxc_case() {
-  local label=$1 nic=$2 inner=$3 mode=$4
-  local name="$label-$inner-$mode" mac ev_start ev_stop t0 t1 start_ms stop_ms settle_ms
-  local after_start after_stop inside="" init mon rc fixed=null errors
-  mac=$(cat "/sys/class/net/$nic/address")
+  local label=$1 nic=$2 mac=$3 inner=$4 mode=$5
+  local name="$label-$inner-$mode" ev_start ev_stop t0 t1 start_ms stop_ms settle_ms
+  local after_start after_stop inside="" init mon rc fixed=null errors alt
+  [ "$(lxc_host_name "$mac")" = "$nic" ] || { echo "{\"skipped\": \"$nic is not home: $(lxc_host_name "$mac")\"}"; return 1; }
   lxc_conf "$name" "$nic" "$inner"
 
   lxc_mon_start /tmp/lxc-ev-start
@@ -145,16 +155,27 @@ lxc_case() {
 
   lxc_mon_start /tmp/lxc-ev-stop
   t0=${EPOCHREALTIME/./}
-  if [ "$mode" = stop ]; then
+  if [ "$mode" = lost ]; then
+    # what LXC's own rename home meets when udevd was faster: udev's
+    # net_setup_link gives the returning NIC its slot name (NIC) as an
+    # altname on `add`; altnames travel with a NIC between netns
+    nsenter -t "$init" -n ip link property add dev "$inner" altname "$nic"
+  fi
+  if [ "$mode" = kill ]; then
+    lxc-stop -P "$LXC_P" -n "$name" -k > "$LXC_P/$name.stop.out" 2>&1
+    rc=$?
+  elif [ "$mode" != crash ]; then
     lxc-stop -P "$LXC_P" -n "$name" -t 20 > "$LXC_P/$name.stop.out" 2>&1
     rc=$?
   else
     # the monitor is init's parent; it must die first, or it cleans up
     mon=$(awk '/^PPid:/ {print $2}' "/proc/$init/status")
-    rc="\"monitor $mon: $(tr '\0' ' ' < "/proc/$mon/cmdline")\""
+    rc=$(tr '\0' ' ' < "/proc/$mon/cmdline")
+    rc="\"SIGKILL to the monitor $mon (${rc% })\""
     kill -9 "$mon"
     while [ -d "/proc/$mon" ] && ! grep -q '^State:.*Z' "/proc/$mon/status" 2>/dev/null; do sleep 0.01; done
-    kill -9 "$init"
+    # LXC gives init PR_SET_PDEATHSIG SIGKILL: it usually is gone already
+    kill -9 "$init" 2>/dev/null || rc="${rc%\"}; init died with it\""
   fi
   stop_ms=$(lxc_ms "$t0")
   t1=${EPOCHREALTIME/./}
@@ -163,10 +184,15 @@ lxc_case() {
   lxc_mon_stop /tmp/lxc-ev-stop
   ev_stop=$LXC_EV
   after_stop=$(lxc_host_name "$mac")
+  alt=$(lxc_altnames "$after_stop")
   errors=$(grep -E 'ERROR|WARN' "$LXC_P/$name.log" 2>/dev/null | sed 's/^[^ ]* [^ ]* //' | tail -20)
 
   if [ "$after_stop" != "$nic" ]; then
     if [ -n "$after_stop" ]; then
+      # udev gives a returning NIC its slot name as an altname (Debian 12's
+      # 99-default.link: AlternativeNamesPolicy=... slot path); it blocks
+      # the rename (EEXIST).
+      ip link property del dev "$after_stop" altname "$nic" 2>/dev/null
       ip link set dev "$after_stop" down
       ip link set dev "$after_stop" name "$nic" && fixed="$(json_str "$after_stop")"
       udevadm settle --timeout=30
@@ -175,20 +201,21 @@ lxc_case() {
     fi
   fi
   echo "{\"inside\": $(json_str "$inside"), \"startMs\": $start_ms, \"afterStart\": $(json_str "$after_start"), \"startEvents\": $ev_start," \
-    "\"stop\": $rc, \"stopMs\": $stop_ms, \"settleMs\": $settle_ms, \"afterStop\": $(json_str "$after_stop"), \"stopEvents\": $ev_stop," \
+    "\"stop\": $rc, \"stopMs\": $stop_ms, \"settleMs\": $settle_ms, \"afterStop\": $(json_str "$after_stop"), \"altnames\": $(json_str "$alt"), \"stopEvents\": $ev_stop," \
     "\"fixed\": $fixed, \"lxcLog\": $(json_str "$errors")}"
 }
 
 # lxc_phase LABEL NIC: the four sub-cases; result LABEL.
 lxc_phase() {
-  local label=$1 nic=$2 t0=${EPOCHREALTIME/./} inner mode out="" j
+  local label=$1 nic=$2 t0=${EPOCHREALTIME/./} inner mode out="" j mac
+  mac=$(cat "/sys/class/net/$nic/address") || return 1
   lxc_rootfs
   grep -q cgroup2 /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
-  for inner in eth0 ens4; do
-    for mode in stop crash; do
-      j=$(lxc_case "$label" "$nic" "$inner" "$mode")
+  for inner in ${LXC_INNERS:-eth0 ens4}; do
+    for mode in ${LXC_MODES:-stop crash lost}; do
+      j=$(lxc_case "$label" "$nic" "$mac" "$inner" "$mode")
       out="$out\"$inner.$mode\": ${j:-null}, "
     done
   done
-  result "$label" "{$out\"ms\": $(lxc_ms "$t0"), \"host\": $(json_str "$(snapshot)")}"
+  result "$label" "{$out\"ms\": $(lxc_ms "$t0"), \"altnames\": $(json_str "$(lxc_altnames "$nic")"), \"host\": $(json_str "$(snapshot)")}"
 }

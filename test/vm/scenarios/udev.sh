@@ -66,11 +66,19 @@ ip -n x1 link set ens4 name ens6
 check plain-netns "$($WATCH --expect $M4=ens4 -- ip netns del x1)"
 
 # 8. What the rule starts, as udevd would run it (udevadm test runs no
-#    program, it lists them): a move into a name that is no devN or
-#    temporary name (a rename home) starts nothing; an add of the same NIC
-#    starts the front. (A move into devN, kernel 6.1's return, is case 2.)
+#    program, it lists them): the front, for an add and for a move. Then a
+#    real rename on the host (an admin's): the front notes it
+#    (udev-rename.SEQNUM, for a hand-over) and starts no node: nicback logs
+#    nothing. (A move into devN, kernel 6.1's return, is case 2.)
 runs() { udevadm test --action="$1" /sys/class/net/ens3 2>&1 | grep -c 'nicback-udev-front'; }
-result rule-runs "{\"move\": $(runs move), \"add\": $(runs add)}"
+before_lines=$(grep -c nicback /out/syslog.log 2>/dev/null)
+ip link set ens3 name lan3
+udevadm settle
+noted=$(cat /var/lib/nicback/udev-rename.* 2>/dev/null | grep '^ens3 lan3 ' | head -1)
+ip link set lan3 name ens3
+udevadm settle
+after_lines=$(grep -c nicback /out/syslog.log 2>/dev/null)
+result rule-runs "{\"move\": $(runs move), \"add\": $(runs add), \"noted\": $(json_str "$noted"), \"logged\": $((after_lines - before_lines))}"
 
 result status "$($NB status --json)"
 result syslog "$(json_str "$(cat /out/syslog.log 2>/dev/null)")"
