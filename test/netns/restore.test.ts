@@ -2,6 +2,8 @@
 // namespaces, renamed there, handed back the way the kernel hands back a real
 // NIC (world.ts), then brought home. Every assertion reads the host's links
 // back from the kernel, by MAC.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { createWorld, destroyWorlds, ensureBuilt, type RestoreJson, type World } from './world.js'
 
@@ -264,5 +266,27 @@ describe('a run that died half way', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(w.where()).toEqual(w.allHome())
     expect(renames(r.json).map((s) => s.description)).toEqual(['rename "eth1" to "eth2"', `rename "nbtmp${parked}" to "eth1"`])
+  })
+})
+
+// LXC hands a phys NIC back under a random name (physXXXXXX) and renames it
+// on the host; when that rename home fails, the NIC's own `add` event names a
+// device that has been renamed since, and a rename into a plain name starts
+// no run of its own (the front only notes it): the add must find the device
+// by its ifindex.
+describe('a udev add for a NIC renamed again on the host since its event', () => {
+  test('is found by its ifindex and brought home', () => {
+    const w = recorded()
+    const reg = JSON.parse(w.registryText()) as { nics: { name: string; away: unknown }[] }
+    reg.nics.find((e) => e.name === 'eth2')!.away = { since: new Date().toISOString(), via: 'udev', leftAs: 'eth2' }
+    writeFileSync(join(w.state, 'registry.json'), `${JSON.stringify(reg)}\n`, { mode: 0o600 })
+    const ctr = w.container()
+    w.lend(ctr, ['eth2'], { eth2: 'eth0' })
+    const back = w.handBack(ctr).eth2!
+    const idx = w.link(back).ifindex
+    w.hostIp('link', 'set', back, 'name', 'physAbC123')
+    const u = w.nicback(['udev'], { ACTION: 'add', INTERFACE: back, IFINDEX: String(idx), DEVPATH: `/devices/pci0000:00/0000:00:03.0/net/${back}` })
+    expect(u.code, u.stderr).toBe(0)
+    expect(w.where()).toEqual(w.allHome())
   })
 })

@@ -27,12 +27,12 @@ describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
   let context = ''
   beforeAll(async () => {
     requireVm()
-    vm = await runInVm({ kernel, script, docker: true, timeoutMs: 600_000 })
+    vm = await runInVm({ kernel, script, docker: true, timeoutMs: 900_000 })
     results = (vm.result ?? {}) as Record<string, Scenario>
     const syslog = String((vm.result as { syslog?: string } | null)?.syslog ?? '')
     context = `nicback's log:\n${syslog}\nscenario log:\n${vm.log}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-2000)}`
     console.log(`[vm ${kernel} udev] boot ${vm.bootMs} ms, total ${vm.wallMs} ms`)
-  })
+  }, 1_000_000)
 
   test('the VM ran every scenario', () => {
     expect(vm.timedOut, context).toBe(false)
@@ -89,5 +89,32 @@ describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
     expect(first('cycle', '52:54:00:00:00:11'), 'cycle: ens4 back as ens5').toBe('ens5')
     const log = String((results as Record<string, unknown>).syslog ?? '')
     expect(log, 'nicback logged a temporary name for the cycle').toMatch(/rename "ens\d" to "nbtmp\d+"/)
+  })
+
+  // Issue 16: LXC 5.0.2's phys type (scenarios/lxc.sh), each case its own
+  // container: a clean stop (LXC brings the NIC home itself, through a
+  // physXXXXXX name), a crash (the monitor killed: nobody brings it home),
+  // and a clean stop whose rename home LXC loses to udev's altname.
+  const LXC_CASES = ['eth0.stop', 'eth0.crash', 'eth0.lost', 'ens4.stop', 'ens4.crash', 'ens4.lost']
+  type LxcCase = { afterStop?: string; afterStart?: string; stopEvents?: string[]; fixed?: string | null; lxcLog?: string; startRc?: number; errors?: string }
+  test('LXC phys, with nicback: after every stop, clean, crashed or lost to udev, ens5 is home; never worse named than without; no error or warning', () => {
+    const all = results as unknown as Record<string, Record<string, LxcCase> | string>
+    const withIt = all['lxc-with'] as Record<string, LxcCase> | undefined
+    const without = all['lxc-without'] as Record<string, LxcCase> | undefined
+    expect(withIt, context).toBeDefined()
+    expect(without, context).toBeDefined()
+    const rows: string[] = []
+    for (const c of LXC_CASES) {
+      const a = withIt![c]
+      const b = without![c]
+      expect(a?.afterStart, `${c} with nicback: the NIC left the host\n${JSON.stringify(a)}`).toBe('')
+      expect(a?.afterStop, `${c} with nicback\n${JSON.stringify(a)}\n${all['lxc-syslog']}`).toBe('ens5')
+      rows.push(`${c}: without ${b?.afterStop} (${(b?.stopEvents ?? []).join(', ')}), with ${a?.afterStop} (${(a?.stopEvents ?? []).join(', ')})`)
+    }
+    // the crash really misnames it without nicback: the scenario shows the problem
+    for (const c of ['eth0.crash', 'ens4.crash']) expect(without![c]?.afterStop, JSON.stringify(without![c])).not.toBe('ens5')
+    const syslog = String(all['lxc-syslog'] ?? '')
+    expect(syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), syslog).toEqual([])
+    console.log(`[vm ${kernel} lxc] ${rows.join('; ')}`)
   })
 })

@@ -210,12 +210,15 @@ function failuresOf(names: ApplyResult): Failure[] {
 }
 
 /** Every rename group that failed was undone without a trace, and failed on
- *  a name someone took (EEXIST) or on a device that has left the host since
- *  the plan (`links`: what the plan was made from): new facts, a new plan. */
+ *  a name someone took (EEXIST), or on a device that has left the host or
+ *  been renamed by someone else since the plan (`links`: what the plan was
+ *  made from; a mover such as LXC renames a NIC it hands back): new facts,
+ *  a new plan. */
 function mayPlanAgain(failed: readonly Failure[], links: readonly Link[]): boolean {
   if (failed.length === 0) return false
-  const here = new Set(refreshLinks(links).map((l) => l.ifindex))
-  return failed.every((f) => !f.busy && f.undoErrors.length === 0 && f.left.length === 0 && (/File exists/.test(f.message) || !here.has(f.step.ifindex)))
+  const now = new Map(refreshLinks(links).map((l) => [l.ifindex, l.name]))
+  const planned = new Map(links.map((l) => [l.ifindex, l.name]))
+  return failed.every((f) => !f.busy && f.undoErrors.length === 0 && f.left.length === 0 && (/File exists/.test(f.message) || now.get(f.step.ifindex) !== planned.get(f.step.ifindex)))
 }
 
 /** A NIC that left the host while this run brought it home: away, and said so. */

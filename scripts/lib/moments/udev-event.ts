@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs'
 import { sameNic } from '../facts/identity.js'
 import { eventUsec } from '../facts/udevdb.js'
-import { busFromDevicePath, SYS_NET, sysfsFacts } from '../facts/links.js'
+import { busFromDevicePath, displayName, SYS_NET, sysfsFacts, sysfsNames } from '../facts/links.js'
 import { isFallbackName, isValidIfname, printable } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
@@ -45,17 +45,27 @@ export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | {
   return { event: { action, name, ifindex: idx, bus, from } }
 }
 
-/** The device the event names is a recorded NIC at home under its name (or
- *  a NIC nicback has no name for). */
-export function needsNothing(name: string): boolean {
-  const facts = sysfsFacts(name)
-  // Renamed again since the event: that rename has an event of its own.
-  if (facts.ifindex === null) return true
-  const dev = { bus: facts.bus, devPort: facts.devPort, permAddr: facts.permAddr, mac: facts.mac, ifindex: facts.ifindex }
+/** The event's device is a recorded NIC at home under its name (or a NIC
+ *  nicback has no name for). Found by its name, else by the event's ifindex:
+ *  a device renamed since its event (LXC renames a NIC it hands back, and a
+ *  rename into a plain name starts no run of its own) is judged as it is
+ *  now. */
+export function needsNothing(name: string, ifindex: number | null = null): boolean {
+  let facts = sysfsFacts(name)
+  let now = name
+  if (facts.ifindex === null || (ifindex !== null && facts.ifindex !== ifindex)) {
+    const bytes = ifindex === null ? undefined : sysfsNames().get(ifindex)
+    // Gone from the host since the event: its remove has an event of its own.
+    if (bytes === undefined) return true
+    facts = sysfsFacts(bytes)
+    now = displayName(bytes)
+    if (facts.ifindex !== ifindex) return true
+  }
+  const dev = { bus: facts.bus, devPort: facts.devPort, permAddr: facts.permAddr, mac: facts.mac, ifindex: facts.ifindex! }
   const recorded = loadRegistry().nics.filter((e) => sameNic(e, dev))
   // Not recorded: there is no name to give back (status lists it as unrecorded).
   if (recorded.length === 0) return true
-  return recorded.every((e) => e.away === null && e.name === name)
+  return recorded.every((e) => e.away === null && e.name === now)
 }
 
 /** Whether a restore run could bring any NIC home: a recorded NIC is away,
@@ -77,7 +87,7 @@ export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadersh
     nicLeaves(departureOf(e, noted(), Date.now()), lockTimeoutSec)
     return 0
   }
-  if (needsNothing(e.name)) return 0
+  if (needsNothing(e.name, e.ifindex)) return 0
   return restoreRun(lockTimeoutSec) ? 0 : 1
 }
 
@@ -134,7 +144,7 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
       const marks = lead.takeMarks()
       // The leader's own add alone (the common case: one NIC, no storm) for
       // a NIC that needs nothing costs no restore run.
-      const ownAdd = first && own.action !== 'remove' && !marks.others && !needsNothing(own.name)
+      const ownAdd = first && own.action !== 'remove' && !marks.others && !needsNothing(own.name, own.ifindex)
       first = false
       if (deps.length === 0 && !marks.others && !ownAdd) break
       rounds++

@@ -148,7 +148,7 @@ export class Agent {
       if (e.action === 'move' && e.from !== null && !isFallbackName(e.name)) this.renames.push({ from: e.from, to: e.name, ifindex: e.ifindex, bus: e.bus, atMs: now })
       if (e.action === 'remove') {
         nicLeaves(departureOf(e, this.renames, now), this.opts.lockTimeoutSec)
-      } else if (!this.runWanted && !needsNothing(e.name)) {
+      } else if (!this.runWanted && !needsNothing(e.name, e.ifindex)) {
         // Events that arrive together share one run: it starts once the
         // monitor's pending output has been read.
         this.runWanted = true

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ApplyResult, SettingError } from '../../../scripts/lib/apply/executor.js'
+import { applyPlan as applyPlanMock } from '../../../scripts/lib/apply/executor.js'
 import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
 import { carriedOut, logReport, nicReturns, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
@@ -340,5 +341,44 @@ describe('nicReturns: a NIC that leaves the host during the run', () => {
     expect(r.errors).toEqual(['failed to rename "dev3" to "ens3": Operation not permitted'])
     expect(r.ok).toBe(false)
     expect(r.nics.find((n) => n.name === 'ens3')).toMatchObject({ outcome: 'restore', home: false })
+  })
+})
+
+describe('nicReturns: a device someone else renamed between the plan and the rename', () => {
+  const saved = process.env.NICBACK_STATE_DIR
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nicback-return-'))
+    process.env.NICBACK_STATE_DIR = dir
+    saveRegistry(reg(rec(3, 'ens3')))
+  })
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true })
+    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
+    else process.env.NICBACK_STATE_DIR = saved
+    kernel.after = null
+    vi.mocked(applyPlanMock).mockImplementation(() => kernel.result)
+  })
+
+  // LXC renames a phys NIC it hands back (physXXXXXX, then its host name):
+  // a plan made before that finds the device renamed. New facts: plan again.
+  it('is planned again from fresh facts; nothing is reported as failed', () => {
+    kernel.before = [nic(3, 'physAbC123')]
+    let calls = 0
+    vi.mocked(applyPlanMock).mockImplementation(() => {
+      calls++
+      if (calls === 1) {
+        // LXC renamed it to its host name meanwhile
+        kernel.before = [nic(3, 'ens3')]
+        const step = { op: 'rename', ifindex: 3, from: 'physAbC123', to: 'ens3', temporary: false } as const
+        return { names: { done: [], failed: { step, message: 'failed to rename "physAbC123" to "ens3": "physAbC123" (ifindex 3) is gone: something else renamed or moved it while nicback was planning', undone: false, undoErrors: [], left: [], busy: false } }, settingErrors: [] }
+      }
+      return { names: { done: [] }, settingErrors: [] }
+    })
+    const r = nicReturns({ select: { kind: 'returned' } })
+    expect(calls).toBe(2)
+    expect(r.errors).toEqual([])
+    expect(r.ok).toBe(true)
+    expect(loadRegistry().nics[0]!.away).toBeNull()
   })
 })

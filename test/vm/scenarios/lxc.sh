@@ -127,7 +127,7 @@ lxc_settle() {
 }
 
 # lxc_altnames DEV: its altnames, space-separated
-lxc_altnames() { ip -o link show dev "$1" 2>/dev/null | grep -o 'altname [^ ]*' | sed 's/altname //' | tr '\n' ' ' | sed 's/ $//'; }
+lxc_altnames() { ip -o link show dev "$1" 2>/dev/null | grep -o 'altname [^ \\]*' | sed 's/altname //' | tr '\n' ' ' | sed 's/ $//'; }
 
 # lxc_case LABEL NIC MAC INNER MODE: one container, one stop; prints its JSON.
 lxc_case() {

@@ -5,8 +5,11 @@
 # next starts from the same host. Results: /out/result.json.
 set -u
 . test/vm/guest/lib.sh
+. test/vm/scenarios/lxc.sh
 
 busybox syslogd -O /out/syslog.log      # nicback logs through logger(1) to /dev/log
+# Issue 16: LXC's phys type before nicback is installed (docs/movers.md).
+lxc_phase lxc-without ens5
 $NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
 BEFORE=$(snapshot)
 # The guest's own `node -e 0`, median of 5: under software emulation every
@@ -79,6 +82,11 @@ ip link set lan3 name ens3
 udevadm settle
 after_lines=$(grep -c nicback /out/syslog.log 2>/dev/null)
 result rule-runs "{\"move\": $(runs move), \"add\": $(runs add), \"noted\": $(json_str "$noted"), \"logged\": $((after_lines - before_lines))}"
+
+# 9. LXC's phys type with nicback (the same cases as before it was installed).
+lxc_from=$(( $(wc -l < /out/syslog.log) + 1 ))
+lxc_phase lxc-with ens5
+result lxc-syslog "$(json_str "$(tail -n +"$lxc_from" /out/syslog.log | grep nicback)")"
 
 result status "$($NB status --json)"
 result syslog "$(json_str "$(cat /out/syslog.log 2>/dev/null)")"
