@@ -140,12 +140,8 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       const here = new Set(after.map((l) => l.ifindex))
       // A NIC that left the host while this run worked on it has left: its
       // remove event records it. Not a failure, not a conflict.
-      const leftAgain = new Set<number>()
       for (const f of failuresOf(names)) {
-        if (!here.has(f.step.ifindex) && f.undoErrors.length === 0) {
-          leftAgain.add(f.step.ifindex)
-          continue
-        }
+        if (!here.has(f.step.ifindex) && f.undoErrors.length === 0) continue
         errors.push(f.message, ...f.undoErrors)
         if (f.left.length > 0) {
           errors.push(`left half-done: ${f.left.join('; ')}; the next run (the next udev event, or "nicback restore") finishes it`)
@@ -153,10 +149,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
           errors.push('the renames that depended on it were undone; nothing is half-renamed')
         }
       }
-      for (const e of settingErrors) {
-        if (here.has(e.ifindex)) errors.push(e.message)
-        else leftAgain.add(e.ifindex)
-      }
+      errors.push(...settingErrors.filter((e) => here.has(e.ifindex)).map((e) => e.message))
       plan = { ...plan, decisions: plan.decisions.map((d) => (d.ifindex !== null && (d.outcome === 'restore' || d.settings) && !here.has(d.ifindex) ? leftDuringRun(d) : d)) }
       const { found } = matchNics(reg.nics, after)
       let changed = repairs.length > 0

@@ -78,6 +78,8 @@ before_lines=$(grep -c nicback /out/syslog.log 2>/dev/null)
 ip link set ens3 name lan3
 udevadm settle
 noted=$(cat /var/lib/nicback/udev-rename.* 2>/dev/null | grep '^ens3 lan3 ' | head -1)
+# udevd gave lan3 its slot name ens3 as an altname on the move: drop it first
+ip link property del dev lan3 altname ens3 2>/dev/null
 ip link set lan3 name ens3
 udevadm settle
 after_lines=$(grep -c nicback /out/syslog.log 2>/dev/null)
