@@ -13,7 +13,7 @@ import { carriedOut, logReport, nicReturns, wanted, type RestoreReport, type Sel
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
 import { log } from '../../../scripts/lib/system/log.js'
 import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
-import { entry, link, reg } from '../helpers.js'
+import { entry, link, reg, useTempStateDir } from '../helpers.js'
 
 /** The kernel as nicReturns sees it: the links before, and after the plan ran. */
 const kernel = vi.hoisted(() => ({
@@ -292,19 +292,13 @@ describe('carriedOut: a run planned again after a lost race', () => {
 
 // Issue 16: the next pod's ADD takes a VF while a run is bringing it home.
 describe('nicReturns: a NIC that leaves the host during the run', () => {
-  const saved = process.env.NICBACK_STATE_DIR
-  let dir: string
+  useTempStateDir()
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'nicback-return-'))
-    process.env.NICBACK_STATE_DIR = dir
     saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4')))
     kernel.before = [nic(3, 'dev3'), nic(4, 'dev4')]
     vi.mocked(notifyNetworkManagers).mockClear()
   })
   afterEach(() => {
-    rmSync(dir, { recursive: true, force: true })
-    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
-    else process.env.NICBACK_STATE_DIR = saved
     kernel.after = null
   })
 
@@ -345,17 +339,11 @@ describe('nicReturns: a NIC that leaves the host during the run', () => {
 })
 
 describe('nicReturns: a device someone else renamed between the plan and the rename', () => {
-  const saved = process.env.NICBACK_STATE_DIR
-  let dir: string
+  useTempStateDir()
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'nicback-return-'))
-    process.env.NICBACK_STATE_DIR = dir
     saveRegistry(reg(rec(3, 'ens3')))
   })
   afterEach(() => {
-    rmSync(dir, { recursive: true, force: true })
-    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
-    else process.env.NICBACK_STATE_DIR = saved
     kernel.after = null
     vi.mocked(applyPlanMock).mockImplementation(() => kernel.result)
   })
