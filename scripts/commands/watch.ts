@@ -23,7 +23,8 @@ uses the udev rule's lock and registry: both may be installed.
                               (200 while udevadm monitor runs and the agent
                               is responsive) and /readyz (200 once the
                               start-up reconcile is done); HOST defaults to
-                              0.0.0.0
+                              127.0.0.1 (loopback only): give 0.0.0.0 or an
+                              address to serve beyond this host
   --log-format text|json      json: one object a line on stderr (time,
                               level, msg, nic, cause, fix); default text.
                               Logs also go to syslog/journald when /dev/log
@@ -34,12 +35,14 @@ go, exit 0. Exit status 1 if udevadm monitor cannot run or stops.
 Waits at most NICBACK_LOCK_WAIT seconds (default 10) for the lock.
 `
 
-/** "[HOST]:PORT" (an IPv6 HOST in brackets). */
+/** "[HOST]:PORT" (an IPv6 HOST in brackets). No HOST: loopback, never every
+ *  address (with hostNetwork that would be every address of the node); the
+ *  exposure is the caller's to state. */
 export function parseListen(raw: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(raw)
   const port = Number(m?.[3])
   if (!m || port < 1 || port > 65535) throw new UsageError(`--metrics-addr needs [HOST]:PORT (e.g. :9465 or 127.0.0.1:9465), not "${raw}"`)
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port }
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port }
 }
 
 export default {

@@ -258,3 +258,25 @@ describe('9. small ones', () => {
     expect(readFileSync(w.registryPath, 'utf8')).toBe(JSON.stringify(reg))
   }, 120_000)
 })
+
+// Issue 17: the second hardening pass.
+describe('17.3 the agent\'s port', () => {
+  test('`watch --metrics-addr :PORT` listens on loopback only, never on every address', async () => {
+    const w = recorded(1)
+    w.hostIp('link', 'set', 'lo', 'up')
+    const events = join(w.state, '..', `${w.tag}events`)
+    writeFileSync(events, '')
+    const port = 20000 + ((process.pid + 7) % 20000)
+    const env = { ...process.env, NICBACK_STATE_DIR: w.state, NICBACK_WATCH_MONITOR: JSON.stringify(['tail', '-n', '+1', '-f', events]) }
+    const agent = spawn('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'watch', '--metrics-addr', `:${port}`], { env, stdio: 'ignore' })
+    procs.push(agent)
+    let listening = ''
+    for (const end = Date.now() + 15_000; Date.now() < end && listening === ''; await new Promise((r) => setTimeout(r, 100))) {
+      listening = sh(`ip netns exec ${w.host} ss -Hltn 'sport = :${port}'`).trim()
+    }
+    expect(listening, 'the agent listens').not.toBe('')
+    const local = listening.split('\n').map((l) => l.trim().split(/\s+/)[3])
+    expect(local).toEqual([`127.0.0.1:${port}`])
+    rmSync(events, { force: true })
+  })
+})
