@@ -4,7 +4,7 @@
 // what an attacker would (race nicback on link events, plant names, bytes,
 // look-alikes), and every assertion reads the host back from the kernel.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -278,5 +278,49 @@ describe('17.3 the agent\'s port', () => {
     const local = listening.split('\n').map((l) => l.trim().split(/\s+/)[3])
     expect(local).toEqual([`127.0.0.1:${port}`])
     rmSync(events, { force: true })
+  })
+})
+
+describe('17.6 counters.json follows registry.json\'s private-file rules', () => {
+  /** eth1 lent to a container that dies: it comes back misnamed, and a
+   *  restore brings it home, which counts. */
+  function restoreCounted(w: World): ReturnType<World['nicback']> {
+    const ctr = w.container('c')
+    w.lend(ctr, ['eth1'], { eth1: 'eth0' })
+    expect(w.handBack(ctr).eth1).toMatch(/^dev\d+$/)
+    return w.nicback(['restore'])
+  }
+
+  test('counters.json planted as a symlink is never written through, and stays the link', () => {
+    const w = recorded(2)
+    const victim = join(mkdtempSync(join(tmpdir(), 'nicback-victim-')), 'victim')
+    writeFileSync(victim, 'keep\n')
+    const counters = join(w.state, 'counters.json')
+    symlinkSync(victim, counters)
+    const r = restoreCounted(w)
+    expect(r.code, r.stderr).toBe(0)
+    expect(w.where().eth1).toBe('eth1')
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n')
+    expect(lstatSync(counters).isSymbolicLink()).toBe(true)
+    expect(r.stderr).toMatch(/refusing the metrics counters .*symlink/)
+  })
+
+  test('counters.json owned by another user is refused (warned, not counted), never replaced by a file that user owns', () => {
+    const w = recorded(2)
+    const counters = join(w.state, 'counters.json')
+    const foreign = '{"format":"nicback-counters","version":1,"restores":{"done":7,"failed":0},"conflicts":{},"returnToName":{"le":[0.1,0.25,0.5,1,2.5,5,10,30],"counts":[0,0,0,0,0,0,0,0],"sum":0,"count":0}}\n'
+    writeFileSync(counters, foreign, { mode: 0o600 })
+    chownSync(counters, 65534, 65534)
+    const r = restoreCounted(w)
+    expect(r.code, r.stderr).toBe(0)
+    expect(w.where().eth1).toBe('eth1')
+    expect(r.stderr).toMatch(/refusing the metrics counters .*owned by uid 65534/)
+    expect(readFileSync(counters, 'utf8')).toBe(foreign)
+    // and once root's again, counting resumes in a file root owns
+    chownSync(counters, 0, 0)
+    const again = restoreCounted(w)
+    expect(again.code, again.stderr).toBe(0)
+    expect(statSync(counters).uid).toBe(0)
+    expect((JSON.parse(readFileSync(counters, 'utf8')) as { restores: { done: number } }).restores.done).toBe(8)
   })
 })

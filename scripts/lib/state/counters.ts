@@ -4,9 +4,12 @@
 // resident agent), so they survive between processes. Written only while the
 // registry's lock is held (nicReturns adds to it inside updateRegistry: no
 // second lock), schema-checked on read and before write, atomically
-// (atomic.ts). Metrics never fail a restore: an unreadable or invalid file is
-// warned about, the counters start again from zero, and the next run that
-// has something to count replaces it.
+// (atomic.ts: never through a link, always root's). Metrics never fail a
+// restore: an unreadable or invalid file is warned about, the counters start
+// again from zero, and the next run that has something to count replaces it.
+// A file that breaks registry.json's private-file rules (a symlink, not a
+// regular file, another user's, writable by others) is refused: warned
+// about, not counted into, not replaced.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import * as v from 'valibot'
@@ -115,21 +118,25 @@ export function countersWarning(path: string, problem: string): string {
 }
 
 /** The counters on disk, or zero when there is no file yet. Never throws:
- *  a file that cannot be used gives zero and a problem to warn about. */
-export function readCounters(path = countersPath()): { counters: Counters; problem: string | null } {
+ *  a file that cannot be used gives zero and a problem to warn about.
+ *  `refused`: the file is not nicback's to trust or replace (a symlink, not
+ *  a regular file, another user's, writable by others: the rules of
+ *  registry.json); nothing is counted into it until an admin fixes it. */
+export function readCounters(path = countersPath()): { counters: Counters; problem: string | null; refused?: true } {
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return { counters: emptyCounters(), problem: null }
-    return { counters: emptyCounters(), problem: code === 'ELOOP' ? 'it is a symlink' : `it cannot be read (${(err as Error).message})` }
+    if (code === 'ELOOP') return { counters: emptyCounters(), problem: 'it is a symlink', refused: true }
+    return { counters: emptyCounters(), problem: `it cannot be read (${(err as Error).message})` }
   }
   let text: string
   try {
     const st = fstatSync(fd)
     const why = privateProblem(st, 'file')
-    if (why !== null) return { counters: emptyCounters(), problem: why }
+    if (why !== null) return { counters: emptyCounters(), problem: why, refused: true }
     if (st.size > 1 << 20) return { counters: emptyCounters(), problem: `it is ${st.size} bytes, far more than counters take` }
     text = readFileSync(fd, 'utf8')
   } catch (err) {
@@ -141,10 +148,15 @@ export function readCounters(path = countersPath()): { counters: Counters; probl
   return 'problem' in r ? { counters: emptyCounters(), problem: r.problem } : { counters: r.counters, problem: null }
 }
 
+/** The warning for a counters file nicback refuses: not counted into, not replaced. */
+export function countersRefusal(path: string, problem: string): string {
+  return `refusing the metrics counters ${path}: ${problem}; nothing is counted until it is root's and private ("chown root: ${path} && chmod 0600 ${path}") or removed. Restores are not affected`
+}
+
 /** Reads the counters, warning (once a call) about a file that cannot be used. */
 export function loadCounters(path = countersPath()): Counters {
-  const { counters, problem } = readCounters(path)
-  if (problem !== null) log.warn(countersWarning(path, problem))
+  const { counters, problem, refused } = readCounters(path)
+  if (problem !== null) log.warn(refused ? countersRefusal(path, problem) : countersWarning(path, problem))
   return counters
 }
 
@@ -184,7 +196,15 @@ export function addRun(c: Counters, d: RunDelta): Counters {
 export function noteRun(d: RunDelta, path = countersPath()): void {
   if (isEmptyDelta(d)) return
   try {
-    saveCounters(addRun(loadCounters(path), d), path)
+    const { counters, problem, refused } = readCounters(path)
+    if (refused) {
+      // Another user's file, a link, a file others can write: never
+      // written through, never replaced by one that keeps its owner.
+      log.warn(countersRefusal(path, problem!))
+      return
+    }
+    if (problem !== null) log.warn(countersWarning(path, problem))
+    saveCounters(addRun(counters, d), path)
   } catch (err) {
     log.warn(`the metrics counters in ${path} were not updated: ${(err as Error).message}; the restore itself is not affected`)
   }

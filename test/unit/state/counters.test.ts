@@ -82,7 +82,7 @@ describe('a file that cannot be used: warned about, read as zero, replaced by th
   it('a file others can write is not trusted', () => {
     saveCounters(addRun(emptyCounters(), delta({ done: 4 })))
     chmodSync(countersPath(), 0o666)
-    expect(readCounters()).toEqual({ counters: emptyCounters(), problem: expect.stringMatching(/others can write it/) })
+    expect(readCounters()).toEqual({ counters: emptyCounters(), problem: expect.stringMatching(/others can write it/), refused: true })
   })
 
   it('a state directory that cannot be written: warned, not thrown', () => {
