@@ -4,7 +4,7 @@
 // what an attacker would (race nicback on link events, plant names, bytes,
 // look-alikes), and every assertion reads the host back from the kernel.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -322,5 +322,76 @@ describe('17.6 counters.json follows registry.json\'s private-file rules', () =>
     expect(again.code, again.stderr).toBe(0)
     expect(statSync(counters).uid).toBe(0)
     expect((JSON.parse(readFileSync(counters, 'utf8')) as { restores: { done: number } }).restores.done).toBe(8)
+  })
+})
+
+describe('17.4 the metrics textfile', () => {
+  function textDir(mode: number, uid = 0): string {
+    const dir = mkdtempSync(join(tmpdir(), 'nicback-textfile-'))
+    chmodSync(dir, mode)
+    chownSync(dir, uid, uid)
+    return dir
+  }
+  function victimFile(): string {
+    const victim = join(mkdtempSync(join(tmpdir(), 'nicback-victim-')), 'victim')
+    writeFileSync(victim, 'keep\n', { mode: 0o600 })
+    return victim
+  }
+
+  test('nicback.prom planted as a symlink is never followed: the rename replaces the link itself', () => {
+    const w = recorded(1)
+    const dir = textDir(0o755)
+    const victim = victimFile()
+    symlinkSync(victim, join(dir, 'nicback.prom'))
+    const r = w.nicback(['metrics', '--textfile', dir])
+    expect(r.code, r.stderr).toBe(0)
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n')
+    expect(statSync(victim).mode & 0o777).toBe(0o600)
+    const prom = lstatSync(join(dir, 'nicback.prom'))
+    expect(prom.isFile()).toBe(true)
+    expect(prom.uid).toBe(0)
+    expect(readFileSync(join(dir, 'nicback.prom'), 'utf8')).toMatch(/^nicback_nics_recorded 1$/m)
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('a textfile dir others can write and that is not sticky, or that another user owns, is refused (exit 1), nothing written', () => {
+    const w = recorded(1)
+    for (const dir of [textDir(0o777), textDir(0o775), textDir(0o755, 65534)]) {
+      const r = w.nicback(['metrics', '--textfile', dir])
+      expect(r.code, dir).toBe(1)
+      expect(r.stderr).toMatch(/refusing .*(others can write it|belongs to uid 65534).*not sticky/)
+      expect(existsSync(join(dir, 'nicback.prom'))).toBe(false)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('in a sticky dir others can write, only an absent nicback.prom or one root owns is written; a link or another user\'s file is refused', () => {
+    const w = recorded(1)
+    const dir = textDir(0o1777)
+    const prom = join(dir, 'nicback.prom')
+    let r = w.nicback(['metrics', '--textfile', dir])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lstatSync(prom).uid).toBe(0)
+    r = w.nicback(['metrics', '--textfile', dir])
+    expect(r.code, r.stderr).toBe(0)
+    // a user's link
+    rmSync(prom)
+    const victim = victimFile()
+    symlinkSync(victim, prom)
+    lchownSync(prom, 65534, 65534)
+    r = w.nicback(['metrics', '--textfile', dir])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/refusing .*nicback\.prom: it is not a regular file \(a symlink\)/)
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n')
+    expect(lstatSync(prom).isSymbolicLink()).toBe(true)
+    // a user's file
+    rmSync(prom)
+    writeFileSync(prom, 'theirs\n')
+    chownSync(prom, 65534, 65534)
+    r = w.nicback(['metrics', '--textfile', dir])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/refusing .*nicback\.prom: it belongs to uid 65534/)
+    expect(readFileSync(prom, 'utf8')).toBe('theirs\n')
+    rmSync(dir, { recursive: true, force: true })
   })
 })
