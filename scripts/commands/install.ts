@@ -71,7 +71,10 @@ case " $* " in
     --bundle | -b | --b) next=1 ;;
     esac
   done
-  if grep -qs -e 'NICBACK_NICS=' -e '"io.nicback.nics"' "$bundle/config.json"; then
+  # Only a regular file is looked into, and grep opens it non-blocking (-D
+  # skip): a FIFO there never hangs the create (node refuses it, saying so).
+  if ! [ -f "$bundle/config.json" ] || [ -p "$bundle/config.json" ] ||
+    grep -D skip -qs -e 'NICBACK_NICS=' -e '"io.nicback.nics"' "$bundle/config.json"; then
     NICBACK_HOOK_BIN=${hookBin} exec ${nodeBin} ${lib}/nicback-runtime.mjs "$@"
   fi ;;
 esac

@@ -113,4 +113,19 @@ describe('nicback install --docker / uninstall below --root', () => {
       expect(r.stderr).toContain('/usr/local/lib/nicback/nicback-runtime.mjs')
     }
   })
+
+  it("the installed shim's grep never opens a FIFO at config.json: the create goes to node, which refuses it (issue 17)", () => {
+    const root = join(tmp, 'root-fifo')
+    expect(nicback(['install', '--root', root, '--docker', '--no-record', '--json'], null).code).toBe(0)
+    const shim = join(root, 'usr/local/sbin/nicback-runtime')
+    const fake = join(tmp, 'fake-runc-fifo')
+    writeFileSync(fake, '#!/bin/sh\necho "runtime: $*"\n', { mode: 0o755 })
+    const dir = join(tmp, 'b-fifo')
+    mkdirSync(dir, { recursive: true })
+    expect(spawnSync('mkfifo', [join(dir, 'config.json')]).status).toBe(0)
+    const r = spawnSync('sh', [shim, 'create', '--bundle', dir, 'c1'], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, NICBACK_RUNTIME: fake } })
+    expect(r.signal, 'the wrapper hung on the FIFO').toBeNull()
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain('/usr/local/lib/nicback/nicback-runtime.mjs')
+  })
 })

@@ -116,6 +116,18 @@ exit \${FAKE_EXIT:-0}
     }
   })
 
+  it('a FIFO at config.json does not hang the shim: the create is refused at once, saying why, and the runtime is not run (issue 17)', () => {
+    const dir = bundleDir({})
+    rmSync(join(dir, 'config.json'))
+    expect(spawnSync('mkfifo', [join(dir, 'config.json')]).status).toBe(0)
+    rmSync(argvOut, { force: true })
+    const r = spawnSync(process.execPath, [b.runtime, 'create', '--bundle', dir, 'c1'], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH, NICBACK_RUNTIME: fake } })
+    expect(r.signal, 'the shim hung on the FIFO').toBeNull()
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/config\.json is not a regular file/)
+    expect(existsSync(argvOut)).toBe(false)
+  })
+
   it('fails a bad argv with a message, no stack trace', () => {
     const r = shim(['--nicback-runtime'])
     expect(r.status).toBe(1)

@@ -3,11 +3,11 @@
 // NICs the container declares (the io.nicback.nics annotation or the
 // NICBACK_NICS variable, which nicback moves itself; linux.netDevices, which
 // the runtime moves) and the bundle's config.json. Pure except readBundle().
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import * as v from 'valibot'
 import { IFNAME_RULE, isValidIfname } from '../facts/names.js'
 import { envValue, NICS_ANNOTATION, NICS_ENV } from './declare.js'
+import { BoundedReadError, readBounded as readRegularBounded } from '../system/bounded.js'
 /** runtime-spec hook stages nicback acts on; prestart is createRuntime's deprecated twin. */
 export const STAGES = ['createRuntime', 'prestart', 'poststop'] as const
 export type Stage = (typeof STAGES)[number]
@@ -118,23 +118,13 @@ export function parseConfig(text: string, path: string): BundleConfig {
   return r.output as BundleConfig
 }
 
-/** Reads at most `max` bytes of a file; more is an error, not a truncation. */
+/** Reads at most `max` bytes of a regular file (system/bounded.ts: a FIFO
+ *  put where config.json should be must not hang the runtime). */
 export function readBounded(path: string, max: number): string {
-  // Non-blocking: a FIFO put where config.json should be must not hang the
-  // runtime; only a regular file is read.
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
   try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) throw new OciError(`${path} is not a regular file`)
-    const size = st.size
-    if (size > max) throw new OciError(`${path} is ${size} bytes, more than the ${max} nicback reads`)
-    const buf = Buffer.alloc(Math.min(size, max) + 1)
-    let n = 0
-    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r
-    if (n > max) throw new OciError(`${path} is larger than the ${max} bytes nicback reads`)
-    return buf.subarray(0, n).toString('utf8')
-  } finally {
-    closeSync(fd)
+    return readRegularBounded(path, max)
+  } catch (err) {
+    throw err instanceof BoundedReadError ? new OciError(err.message) : err
   }
 }
 

@@ -4,9 +4,13 @@
 // container declares NICs, then runs the real runtime with the same
 // arguments. Every runc call Docker makes goes through it, so this module uses
 // nothing but node's own fs: no schema library, no zx.
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
+import { BoundedReadError, readBounded } from '../system/bounded.js'
 import { envValue, NICS_ANNOTATION, NICS_ENV } from './declare.js'
+
+/** The most of config.json the shim reads (as the OCI hook: oci.ts). */
+export const MAX_CONFIG_BYTES = 16 << 20
 
 /** The command the hooks run: the wrapper `nicback install` writes. */
 export const HOOK_BIN = '/usr/local/sbin/nicback'
@@ -135,14 +139,17 @@ export interface BundleEdit {
 }
 
 /** On `create`: adds nicback's hooks to BUNDLE/config.json when the
- *  container declares NICs. A config.json that cannot be read or parsed is
- *  left to the runtime, which reports it in its own words. */
+ *  container declares NICs. A config.json that cannot be opened or parsed
+ *  is left to the runtime, which reports it in its own words; one that is
+ *  not a regular file (a FIFO would hang the read) or is larger than any
+ *  config is refused, as the OCI hook refuses it. */
 export function editBundle(bundle: string, hookBin = HOOK_BIN): BundleEdit {
   const path = join(bundle, 'config.json')
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
-  } catch {
+    text = readBounded(path, MAX_CONFIG_BYTES)
+  } catch (err) {
+    if (err instanceof BoundedReadError) throw new ShimError(err.message)
     return { declares: false, changed: false }
   }
   let config: unknown
