@@ -29,34 +29,56 @@ add | move | remove) ;;
 *) exec "$node" "$js" ;;
 esac
 state=${NICBACK_STATE_DIR:-/var/lib/nicback}
-# Nothing recorded: nothing to give back. A state directory that is a
-# symlink or not root's is node's to refuse, loudly.
+lock=$state/udev-leader.lock
+# Nothing recorded: nothing to give back.
 if [ ! -d "$state" ]; then
   [ "$ACTION" = remove ] && exec "$node" "$js"
   exit 0
 fi
+# The front refuses what node refuses (paths.ts checkPrivateDir: a symlink,
+# not root's, writable by group or others) and lets node say why: it writes
+# nothing there and execs node. Link and owner are tested here. The mode
+# cannot be read in the shell without starting a process, so node vouches
+# for it: each time nicback finds the directory private it gives the lock
+# the sticky bit (meaningless on a file; a root-owned file carrying it can
+# only be root's doing, and nicback takes it away, removing the lock, when
+# it finds the directory writable by others). A directory not vouched for
+# (not yet, or no more): node takes the event and checks it. Builtins only.
 if [ -L "$state" ] || [ ! -O "$state" ]; then exec "$node" "$js"; fi
+if [ -L "$lock" ] || [ ! -f "$lock" ] || [ ! -O "$lock" ] || [ ! -k "$lock" ]; then
+  # a rename noted nowhere is only a note lost; node would restore it
+  [ "$ACTION" = move ] && case $INTERFACE in dev[0-9]* | nbt[0-9]* | nbtmp[0-9]*) ;; *) exit 0 ;; esac
+  exec "$node" "$js"
+fi
 # not from udev (no SEQNUM to name a mark by): node takes the event alone
 case $SEQNUM in '' | *[!0-9]*) exec "$node" "$js" ;; esac
 umask 077
+# noclobber: > never opens a regular file (or a symlink to one) that is
+# already there and creates with O_EXCL, never through a link; but it does
+# open an existing FIFO or device, which blocks: so nothing may be there.
+set -C
 if [ "$ACTION" = move ]; then
   case $INTERFACE in
   dev[0-9]* | nbt[0-9]* | nbtmp[0-9]*) ;;
   *)
-    set -C
-    { printf '%s %s %s %s\n' "${DEVPATH_OLD##*/}" "$INTERFACE" "${IFINDEX:--}" "$DEVPATH" >"$state/udev-rename.$SEQNUM"; } 2>/dev/null
+    mark=$state/udev-rename.$SEQNUM
+    [ -e "$mark" ] || [ -L "$mark" ] && exit 0
+    { printf '%s %s %s %s\n' "${DEVPATH_OLD##*/}" "$INTERFACE" "${IFINDEX:--}" "$DEVPATH" >"$mark"; } 2>/dev/null
     exit 0
     ;;
   esac
 fi
-# noclobber: > never opens a file (or a symlink) that is already there;
-# >> creates without truncating or writing.
-set -C
-{ command exec 9>>"$state/udev-leader.lock"; } 2>/dev/null || exec "$node" "$js"
+# The lock, checked above, is opened read-only (flock needs no more): had a
+# link or a FIFO been swapped in since, the open creates and writes nothing,
+# and node takes the descriptor only if it is this very file, root's and
+# private (leader.ts leadershipFromEnv).
+{ command exec 9<"$lock"; } 2>/dev/null || exec "$node" "$js"
+if [ "$ACTION" = remove ]; then mark=$state/udev-departure.$SEQNUM; else mark=$state/udev-pending.$SEQNUM; fi
+if [ -e "$mark" ] || [ -L "$mark" ]; then exec "$node" "$js"; fi
 if [ "$ACTION" = remove ]; then
-  { printf '%s %s %s\n' "$INTERFACE" "${IFINDEX:--}" "$DEVPATH" >"$state/udev-departure.$SEQNUM"; } 2>/dev/null || exec "$node" "$js"
+  { printf '%s %s %s\n' "$INTERFACE" "${IFINDEX:--}" "$DEVPATH" >"$mark"; } 2>/dev/null || exec "$node" "$js"
 else
-  { : >"$state/udev-pending.$SEQNUM"; } 2>/dev/null || exec "$node" "$js"
+  { : >"$mark"; } 2>/dev/null || exec "$node" "$js"
 fi
 NICBACK_LEADER_FD=9
 export NICBACK_LEADER_FD

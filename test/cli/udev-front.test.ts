@@ -3,11 +3,12 @@
 // process leads, the others leave a mark and exit without starting node, and
 // no mark is ever left unseen.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import { hostRenameMarks, leadershipFromEnv } from '../../scripts/lib/system/leader.js'
+import { checkPrivateDir, ensurePrivateDir, StateDirError } from '../../scripts/lib/system/paths.js'
 import { REPO } from './bundle.js'
 
 const FRONT = join(REPO, 'udev/nicback-udev-front.sh')
@@ -20,15 +21,23 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'nicback-front-'))
   state = join(dir, 'state')
   spawnSync('mkdir', ['-m', '0700', state])
+  // nicback has checked it and vouched for it (paths.ts): the lock, sticky
+  vouch()
   calls = join(dir, 'calls')
   // Stands in for node: says how it was started and whether fd 9 holds the
   // leader lock (a second flock on the file fails while it does).
   fakeNode = join(dir, 'node')
-  writeFileSync(fakeNode, `#!/bin/sh\nif flock -n "${state}/udev-leader.lock" true; then held=no; else held=yes; fi\necho "$ACTION leader_fd=\${NICBACK_LEADER_FD:-none} held=$held" >> "${calls}"\n`)
+  // (A lock planted as a link or FIFO it leaves alone: held=planted.)
+  writeFileSync(fakeNode, `#!/bin/sh\nlock="${state}/udev-leader.lock"\nif [ -L "$lock" ] || [ -p "$lock" ]; then held=planted; elif [ ! -e "$lock" ] || flock -n "$lock" true; then held=no; else held=yes; fi\necho "$ACTION leader_fd=\${NICBACK_LEADER_FD:-none} held=$held" >> "${calls}"\n`)
   chmodSync(fakeNode, 0o755)
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
+/** What nicback leaves in a state dir it found private: the lock, 01600. */
+function vouch(): void {
+  writeFileSync(join(state, 'udev-leader.lock'), '', { mode: 0o600 })
+  chmodSync(join(state, 'udev-leader.lock'), 0o1600)
+}
 const front = (action: string, extra: Record<string, string> = {}) => spawnSync('sh', [FRONT, fakeNode], { env: { ACTION: action, NICBACK_STATE_DIR: state, ...extra }, encoding: 'utf8' })
 const removeOf = (name: string, seq: number) => ({ INTERFACE: name, IFINDEX: String(seq + 1), DEVPATH: `/devices/pci0000:00/0000:00:0${seq}.0/net/${name}`, SEQNUM: String(seq) })
 const callLog = () => (existsSync(calls) ? readFileSync(calls, 'utf8') : '')
@@ -165,7 +174,6 @@ test('a rename on the host into a plain name is only noted: no node, no lock, no
   expect(front('move', moveOf('enp1s0v0', 'temp_27', 40)).status).toBe(0)
   expect(callLog()).toBe('')
   expect(marks()).toEqual([])
-  expect(existsSync(join(state, 'udev-leader.lock'))).toBe(false)
   expect(readFileSync(join(state, 'udev-rename.40'), 'utf8')).toBe(`enp1s0v0 temp_27 27 ${VF}/temp_27\n`)
   const noted = hostRenameMarks(30_000, Date.now(), state)
   expect(noted.map((m) => m.line)).toEqual([`enp1s0v0 temp_27 27 ${VF}/temp_27`])
@@ -197,4 +205,77 @@ test('a rename note planted before the event is never written through (noclobber
   expect(front('move', moveOf('enp1s0v0', 'temp_27', 45)).status).toBe(0)
   expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep')
   expect(callLog()).toBe('')
+})
+
+// Issue 17: the front opens nothing through a link and no FIFO.
+test('a symlink planted at udev-leader.lock is never followed: its target is not created, node takes the event without leadership', () => {
+  const target = join(dir, 'made-by-root')
+  rmSync(join(state, 'udev-leader.lock'))
+  spawnSync('ln', ['-s', target, join(state, 'udev-leader.lock')])
+  for (const [action, env] of [['add', addOf(5)], ['remove', removeOf('eth3', 6)]] as const) {
+    const r = front(action, env)
+    expect(r.status, r.stderr).toBe(0)
+    expect(existsSync(target), `${action}: root created the link's target`).toBe(false)
+  }
+  expect(callLog()).toBe('add leader_fd=none held=planted\nremove leader_fd=none held=planted\n')
+})
+
+test('a FIFO planted at udev-leader.lock never blocks the front: node takes the event without leadership', () => {
+  rmSync(join(state, 'udev-leader.lock'))
+  expect(spawnSync('mkfifo', [join(state, 'udev-leader.lock')]).status).toBe(0)
+  const r = spawnSync('sh', [FRONT, fakeNode], { env: { ACTION: 'add', NICBACK_STATE_DIR: state, ...addOf(5) }, encoding: 'utf8', timeout: 10_000 })
+  expect(r.signal, 'the front blocked on the FIFO').toBeNull()
+  expect(r.status).toBe(0)
+  expect(callLog()).toBe('add leader_fd=none held=planted\n')
+})
+
+test('a FIFO planted at a mark\'s name (udev-departure.SEQNUM, udev-pending.SEQNUM) never blocks the front: node takes the event', () => {
+  spawnSync('mkfifo', [join(state, 'udev-departure.7'), join(state, 'udev-pending.8')])
+  for (const [action, env] of [['remove', removeOf('eth3', 7)], ['add', addOf(8)]] as const) {
+    const r = spawnSync('sh', [FRONT, fakeNode], { env: { ACTION: action, NICBACK_STATE_DIR: state, ...env }, encoding: 'utf8', timeout: 10_000 })
+    expect(r.signal, `${action}: the front blocked on the FIFO`).toBeNull()
+    expect(r.status).toBe(0)
+  }
+  expect(callLog()).toBe('remove leader_fd=none held=no\nadd leader_fd=none held=no\n')
+})
+
+test('leadership is refused for a private regular file that is not the state dir\'s udev-leader.lock itself', () => {
+  process.env.NICBACK_STATE_DIR = state
+  const other = join(dir, 'elsewhere.lock')
+  const fd = openSync(other, 'a', 0o600)
+  try {
+    expect(leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })).toBeNull()
+    // a link at udev-leader.lock to that file: still not the lock
+    spawnSync('ln', ['-s', other, join(state, 'udev-leader.lock')])
+    expect(leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })).toBeNull()
+  } finally {
+    closeSync(fd)
+    delete process.env.NICBACK_STATE_DIR
+  }
+})
+
+test('a state dir others can write is refused as node refuses it: the front writes nothing there and hands every event to node', () => {
+  rmSync(join(state, 'udev-leader.lock'))
+  for (const mode of [0o777, 0o770, 0o1777]) {
+    chmodSync(state, mode)
+    for (const [action, env] of [['add', addOf(5)], ['remove', removeOf('eth3', 6)], ['move', moveOf('enp1s0v0', 'dev27', 7)]] as const) {
+      expect(front(action, env).status).toBe(0)
+    }
+    expect(readdirSync(state), `mode ${mode.toString(8)}: the front wrote there`).toEqual([])
+  }
+  expect(callLog()).toBe('add leader_fd=none held=no\nremove leader_fd=none held=no\nmove leader_fd=none held=no\n'.repeat(3))
+})
+
+test('nicback vouches for a private state dir (the lock, sticky) and takes it back once others can write it', () => {
+  rmSync(join(state, 'udev-leader.lock'))
+  ensurePrivateDir(state)
+  expect(statSync(join(state, 'udev-leader.lock')).mode & 0o7777).toBe(0o1600)
+  expect(front('add', addOf(5)).status).toBe(0)
+  expect(callLog()).toBe('add leader_fd=9 held=yes\n')
+  chmodSync(state, 0o777)
+  expect(() => checkPrivateDir(state)).toThrow(StateDirError)
+  expect(existsSync(join(state, 'udev-leader.lock'))).toBe(false)
+  expect(front('add', addOf(6)).status).toBe(0)
+  expect(callLog()).toBe('add leader_fd=9 held=yes\nadd leader_fd=none held=no\n')
+  expect(() => lstatSync(join(state, 'udev-pending.6'))).toThrow()
 })

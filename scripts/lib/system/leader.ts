@@ -6,7 +6,7 @@
 // round (so a mark left during a round asks for one more), lets go of the
 // lock when none is left, then looks once more: a mark left after that was
 // left by a process whose try of the lock comes later, and leads.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { tryLock, type Lock } from './lock.js'
 import { privateProblem, stateDir } from './paths.js'
@@ -109,14 +109,20 @@ export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leaders
   const raw = env.NICBACK_LEADER_FD
   if (raw === undefined || !/^\d{1,3}$/.test(raw)) return null
   const fd = Number(raw)
+  const dir = stateDir()
   try {
-    if (privateProblem(fstatSync(fd), 'file') !== null) return null
+    // A private regular file, and the very udev-leader.lock of the state
+    // directory (not a link to it, not a file swapped in while the front
+    // checked it and opened it).
+    const st = fstatSync(fd)
+    if (privateProblem(st, 'file') !== null) return null
+    const at = lstatSync(join(dir, 'udev-leader.lock'))
+    if (!at.isFile() || at.dev !== st.dev || at.ino !== st.ino) return null
   } catch {
     return null
   }
   // The front's descriptor holds the lock; closing it lets go.
   let lock: Lock = { release: () => closeSync(fd) }
-  const dir = stateDir()
   const own = env.SEQNUM
   return {
     takeMarks() {

@@ -1,7 +1,7 @@
 // Where nicback's own files are at run time: the folder holding nicback.mjs
 // (dist/ in a checkout, /usr/local/lib/nicback once installed), with the udev
 // and hook templates copied beside it by the build.
-import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, realpathSync, unlinkSync, type Stats } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
 
 export function distDir(): string {
@@ -37,6 +37,35 @@ export function privateProblem(st: Stats, kind: 'file' | 'dir'): string | null {
   return null
 }
 
+/** The udev front's lock (udev/nicback-udev-front.sh, leader.ts). */
+export const FRONT_LOCK = 'udev-leader.lock'
+/** The mode by which nicback vouches for its state directory to the udev
+ *  front, which cannot read a directory's mode without starting a process:
+ *  the lock, a regular file root owns, with the sticky bit (meaningless on
+ *  a file; nobody but root can make a root-owned file carry it). */
+export const VOUCHED_LOCK_MODE = 0o1600
+
+/** After a check of `dir`: vouched for (the lock made, or given the sticky
+ *  bit) when it is private, the vouch taken back (the lock removed) when it
+ *  is root's directory but others can write it. Best effort: without it the
+ *  front hands every event to node, which checks the directory itself. */
+function vouchForFront(dir: string, st: Stats, problem: string | null): void {
+  const lock = join(dir, FRONT_LOCK)
+  try {
+    if (problem !== null) {
+      if (st.isDirectory() && !st.isSymbolicLink() && st.uid === (process.geteuid?.() ?? 0)) unlinkSync(lock)
+      return
+    }
+    const fd = openSync(lock, constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600)
+    try {
+      const at = fstatSync(fd)
+      if (privateProblem(at, 'file') === null && (at.mode & 0o7777) !== VOUCHED_LOCK_MODE) fchmodSync(fd, VOUCHED_LOCK_MODE)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {}
+}
+
 /** Checks the state directory if it exists (readers: no directory is made). */
 export function checkPrivateDir(dir: string): void {
   let st: Stats
@@ -46,6 +75,7 @@ export function checkPrivateDir(dir: string): void {
     return
   }
   const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
+  if (problem !== null) vouchForFront(dir, st, problem)
   if (problem !== null) throw new StateDirError(`refusing the state directory ${dir}: ${problem}; make it root's and private ("chown root: ${dir} && chmod 0700 ${dir}") or set NICBACK_STATE_DIR`)
 }
 
@@ -69,6 +99,7 @@ export function ensurePrivateDir(dir: string): void {
     st = lstatSync(dir)
   }
   const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
+  vouchForFront(dir, st, problem)
   if (problem !== null) throw new StateDirError(`refusing the state directory ${dir}: ${problem}; make it root's and private ("chown root: ${dir} && chmod 0700 ${dir}") or set NICBACK_STATE_DIR`)
 }
 

@@ -48,7 +48,8 @@ describe('registry file', () => {
     saveRegistry(reg)
     expect(loadRegistry()).toEqual(reg)
     expect(statSync(registryPath()).mode & 0o777).toBe(0o600)
-    expect(readdirSync(state.dir)).toEqual(['registry.json'])
+    // and the udev front's lock, by which nicback vouches for the directory (paths.ts)
+    expect(readdirSync(state.dir).sort()).toEqual(['registry.json', 'udev-leader.lock'])
   })
 
   it('keeps 0600 when it replaces a file that had wider permissions', () => {
@@ -58,16 +59,16 @@ describe('registry file', () => {
     expect(statSync(registryPath()).mode & 0o777).toBe(0o600)
   })
 
-  it('updateRegistry writes only when asked to, under the lock, and leaves only the registry and its lock file', () => {
+  it('updateRegistry writes only when asked to, under the lock, and leaves only the registry and its lock file (and the front\'s)', () => {
     const v = updateRegistry((reg) => ({ changed: false, value: reg.nics.length }))
     expect(v).toBe(0)
-    expect(readdirSync(state.dir)).toEqual(['registry.json.lock'])
+    expect(readdirSync(state.dir).sort()).toEqual(['registry.json.lock', 'udev-leader.lock'])
     updateRegistry((reg) => {
       putEntry(reg, entry('eth0'))
       return { changed: true, value: null }
     })
     expect(loadRegistry().nics.map((e) => e.name)).toEqual(['eth0'])
-    expect(readdirSync(state.dir).sort()).toEqual(['registry.json', 'registry.json.lock'])
+    expect(readdirSync(state.dir).sort()).toEqual(['registry.json', 'registry.json.lock', 'udev-leader.lock'])
   })
 
   describe('a file it cannot read is an error naming the file, and is never overwritten', () => {
