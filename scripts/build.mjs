@@ -29,8 +29,8 @@ await build({
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
-  // zx's ESM entry wraps CommonJS and calls require(); write-file-atomic uses
-  // __filename to name its temp files.
+  // zx's ESM entry wraps CommonJS and calls require(); __filename for any
+  // CommonJS module that names files by it.
   banner: {
     js: [
       '#!/usr/bin/env node',
