@@ -85,12 +85,18 @@ describe('nicback install --docker / uninstall below --root', () => {
     ])
   })
 
-  it('the installed shim starts node only for the create of a container that declares NICs (issue 10)', () => {
-    const root = join(tmp, 'root-shim')
+  /** `install --docker` into a root of its own: the installed shim, and a
+   *  stand-in runtime that says how it was called. */
+  const installShim = (name: string) => {
+    const root = join(tmp, `root-${name}`)
     expect(nicback(['install', '--root', root, '--docker', '--no-record', '--json'], null).code).toBe(0)
-    const shim = join(root, 'usr/local/sbin/nicback-runtime')
-    const fake = join(tmp, 'fake-runc')
+    const fake = join(tmp, `fake-runc-${name}`)
     writeFileSync(fake, '#!/bin/sh\necho "runtime: $*"\n', { mode: 0o755 })
+    return { shim: join(root, 'usr/local/sbin/nicback-runtime'), fake }
+  }
+
+  it('the installed shim starts node only for the create of a container that declares NICs (issue 10)', () => {
+    const { shim, fake } = installShim('shim')
     const bundle = (name: string, env: string[]) => {
       const dir = join(tmp, name)
       mkdirSync(dir, { recursive: true })
@@ -115,11 +121,7 @@ describe('nicback install --docker / uninstall below --root', () => {
   })
 
   it("the installed shim's grep never opens a FIFO at config.json: the create goes to node, which refuses it (issue 17)", () => {
-    const root = join(tmp, 'root-fifo')
-    expect(nicback(['install', '--root', root, '--docker', '--no-record', '--json'], null).code).toBe(0)
-    const shim = join(root, 'usr/local/sbin/nicback-runtime')
-    const fake = join(tmp, 'fake-runc-fifo')
-    writeFileSync(fake, '#!/bin/sh\necho "runtime: $*"\n', { mode: 0o755 })
+    const { shim, fake } = installShim('fifo')
     const dir = join(tmp, 'b-fifo')
     mkdirSync(dir, { recursive: true })
     expect(spawnSync('mkfifo', [join(dir, 'config.json')]).status).toBe(0)
