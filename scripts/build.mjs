@@ -13,6 +13,9 @@ const out = resolve(process.argv[2] ?? join(repo, 'dist'))
 // Debian 12's own nodejs is 18: the package (npm run package) depends on
 // nodejs (>= 18), so the bundle must run there (deploy/debian/node18.sh).
 const TARGET = 'node18'
+// jsonc-parser's "main" is a UMD file whose require() esbuild cannot follow
+// (require is the factory's parameter there): bundle its ES module build.
+const alias = { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' }
 const entryPoints = { nicback: join(repo, 'scripts/nicback.ts'), 'nicback-runtime': join(repo, 'scripts/nicback-runtime.ts') }
 
 rmSync(out, { recursive: true, force: true })
@@ -26,6 +29,7 @@ await build({
   target: TARGET,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
+  alias,
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
@@ -49,6 +53,7 @@ await build({
   platform: 'node',
   target: TARGET,
   outExtension: { '.js': '.cjs' },
+  alias,
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',

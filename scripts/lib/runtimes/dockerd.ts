@@ -1,8 +1,11 @@
 // nicback's entry in dockerd's /etc/docker/daemon.json: one key under
-// "runtimes", merged into whatever the file holds, never clobbering it. The
+// "runtimes", added to whatever the file holds as a text edit, never
+// clobbering it: every other byte stays (numbers such as
+// 9223372036854775807 too, which a JSON.parse round trip would round). The
 // manifest keeps a note of what was added, so uninstall takes out exactly
 // that key (and the file or the "runtimes" object only if nicback made them).
 import { existsSync, readFileSync } from 'node:fs'
+import { add, JsonEditError, nodeAt, remove, tree } from '../system/json-edit.js'
 
 export const DAEMON_JSON = '/etc/docker/daemon.json'
 export const RUNTIME_NAME = 'nicback'
@@ -32,44 +35,51 @@ function parseObject(text: string, path: string): Json {
   return data as Json
 }
 
-/** The indentation the file uses, so a merge changes only what it adds. */
-function indentOf(text: string): string | number {
-  const m = /^[{[]\r?\n([ \t]+)\S/.exec(text)
-  return m ? m[1]! : 2
-}
-
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 const canonical = (v: unknown): string => JSON.stringify(v, (_, x) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x))
 
-/** daemon.json's text with runtimes[name] = value added. `text` null: no file yet. */
+/** Runs a minimal text edit, naming the file when it refuses (a key given twice). */
+function edit<T>(path: string, f: () => T): T {
+  try {
+    return f()
+  } catch (err) {
+    if (err instanceof JsonEditError) throw new DaemonJsonError(`${path}: ${err.message}: nicback will not touch it`)
+    throw err
+  }
+}
+
+/** daemon.json's text with runtimes[name] = value added: a text edit of that
+ *  one key, every other byte (numbers, layout, key order) as it was. `text`
+ *  null: no file yet. */
 export function addRuntime(text: string | null, path: string, name: string, value: RuntimeValue): { text: string; changed: boolean; createdFile: boolean; createdRuntimes: boolean } {
   const createdFile = text === null || text.trim() === ''
-  const obj = createdFile ? {} : parseObject(text!, path)
+  if (createdFile) return { text: `${JSON.stringify({ runtimes: { [name]: value } }, null, 2)}\n`, changed: true, createdFile, createdRuntimes: true }
+  // JSON.parse checks the file and reads nicback's part; never written back.
+  const obj = parseObject(text!, path)
   if (obj.runtimes !== undefined && !isObject(obj.runtimes)) throw new DaemonJsonError(`${path} has "runtimes" that is not an object: nicback will not touch it`)
   const createdRuntimes = obj.runtimes === undefined
-  const runtimes = (obj.runtimes ??= {}) as Json
-  const existing = runtimes[name]
+  const existing = (obj.runtimes as Json | undefined)?.[name]
   if (existing !== undefined) {
+    edit(path, () => nodeAt(tree(text!), ['runtimes', name]))
     if (canonical(existing) === canonical(value)) return { text: text!, changed: false, createdFile: false, createdRuntimes: false }
     throw new DaemonJsonError(`${path} already has a runtime named "${name}" (${JSON.stringify(existing)}) that nicback did not write: remove it, then run "nicback install --docker" again`)
   }
-  runtimes[name] = value
-  return { text: `${JSON.stringify(obj, null, createdFile ? 2 : indentOf(text!))}\n`, changed: true, createdFile, createdRuntimes }
+  return { text: edit(path, () => add(text!, ['runtimes', name], value)), changed: true, createdFile, createdRuntimes }
 }
 
-/** daemon.json's text without runtimes[name]; null: delete the file (nicback
- *  made it and nothing else is left in it). */
+/** daemon.json's text without runtimes[name], as a text edit (the inverse of
+ *  addRuntime's); null: delete the file (nicback made it and nothing else is
+ *  left in it). */
 export function removeRuntime(text: string, note: DockerNote): { text: string | null; changed: boolean } {
   const obj = parseObject(text, note.path)
   const runtimes = obj.runtimes
   if (!isObject(runtimes) || runtimes[note.runtime] === undefined) return { text, changed: false }
-  delete runtimes[note.runtime]
-  if (note.createdRuntimes && Object.keys(runtimes).length === 0) delete obj.runtimes
-  if (note.createdFile && Object.keys(obj).length === 0) return { text: null, changed: true }
-  return { text: `${JSON.stringify(obj, null, indentOf(text))}\n`, changed: true }
+  const dropRuntimes = note.createdRuntimes && Object.keys(runtimes).length === 1
+  if (note.createdFile && dropRuntimes && Object.keys(obj).length === 1) return { text: null, changed: true }
+  return { text: edit(note.path, () => remove(text, dropRuntimes ? ['runtimes'] : ['runtimes', note.runtime])), changed: true }
 }
 
 export function readIfExists(path: string): string | null {

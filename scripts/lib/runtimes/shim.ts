@@ -3,10 +3,12 @@
 // createRuntime and poststop hooks to the bundle's config.json when the
 // container declares NICs, then runs the real runtime with the same
 // arguments. Every runc call Docker makes goes through it, so this module uses
-// nothing but node's own fs: no schema library, no zx.
+// nothing but node's own fs and jsonc-parser (small, no dependencies), for
+// editing config.json in place: no schema library, no zx.
 import { chmodSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { BoundedReadError, readBounded } from '../system/bounded.js'
+import { add as addJson, JsonEditError } from '../system/json-edit.js'
 import { envValue, NICS_ANNOTATION, NICS_ENV } from './declare.js'
 
 /** The most of config.json the shim reads (as the OCI hook: oci.ts). */
@@ -112,23 +114,43 @@ export function nicbackHook(stage: (typeof HOOK_STAGES)[number], hookBin = HOOK_
 
 const sameHook = (a: Hook, b: Hook) => a.path === b.path && JSON.stringify(a.args ?? []) === JSON.stringify(b.args ?? [])
 
+/** The stages that lack nicback's hook in a config.json object; refuses
+ *  hooks of the wrong shape. */
+export function missingHooks(config: Record<string, unknown>, hookBin = HOOK_BIN): (typeof HOOK_STAGES)[number][] {
+  const hooks = config.hooks
+  if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks))) {
+    throw new ShimError('config.json has "hooks" that is not an object')
+  }
+  return HOOK_STAGES.filter((stage) => {
+    const list = (hooks as Record<string, unknown> | undefined)?.[stage] ?? []
+    if (!Array.isArray(list)) throw new ShimError(`config.json has "hooks.${stage}" that is not an array`)
+    const hook = nicbackHook(stage, hookBin)
+    return !list.some((h) => typeof h === 'object' && h !== null && sameHook(h as Hook, hook))
+  })
+}
+
 /** Adds nicback's hooks to a config.json object, once; the hooks already
  *  there are kept, in their order, ahead of nicback's. Mutates `config`. */
 export function addHooks(config: Record<string, unknown>, hookBin = HOOK_BIN): boolean {
-  if (config.hooks !== undefined && (typeof config.hooks !== 'object' || config.hooks === null || Array.isArray(config.hooks))) {
-    throw new ShimError('config.json has "hooks" that is not an object')
+  const missing = missingHooks(config, hookBin)
+  const hooks = (config.hooks ??= {}) as Record<string, unknown[]>
+  for (const stage of missing) (hooks[stage] ??= []).push(nicbackHook(stage, hookBin))
+  return missing.length > 0
+}
+
+/** config.json's text with nicback's hooks added as text edits: every other
+ *  byte stays as it was (a JSON.parse/JSON.stringify round trip would turn
+ *  memlock's 18446744073709551615 into 18446744073709552000, which runc
+ *  refuses). null: the hooks are there already. `config` is the text parsed. */
+export function addHooksToText(text: string, config: Record<string, unknown>, hookBin = HOOK_BIN): string | null {
+  const missing = missingHooks(config, hookBin)
+  try {
+    for (const stage of missing) text = addJson(text, ['hooks', stage, -1], nicbackHook(stage, hookBin))
+  } catch (err) {
+    if (err instanceof JsonEditError) throw new ShimError(`config.json: ${err.message}`)
+    throw err
   }
-  const hooks = (config.hooks ??= {}) as Record<string, unknown>
-  let changed = false
-  for (const stage of HOOK_STAGES) {
-    const list = (hooks[stage] ??= []) as unknown
-    if (!Array.isArray(list)) throw new ShimError(`config.json has "hooks.${stage}" that is not an array`)
-    const hook = nicbackHook(stage, hookBin)
-    if (list.some((h) => typeof h === 'object' && h !== null && sameHook(h as Hook, hook))) continue
-    list.push(hook)
-    changed = true
-  }
-  return changed
+  return missing.length > 0 ? text : null
 }
 
 export interface BundleEdit {
@@ -159,11 +181,12 @@ export function editBundle(bundle: string, hookBin = HOOK_BIN): BundleEdit {
     return { declares: false, changed: false }
   }
   if (!declaresNics(config)) return { declares: false, changed: false }
-  if (!addHooks(config as Record<string, unknown>, hookBin)) return { declares: true, changed: false }
+  const edited = addHooksToText(text, config as Record<string, unknown>, hookBin)
+  if (edited === null) return { declares: true, changed: false }
   // Same directory, then rename: the runtime never reads half a file.
   const tmp = join(bundle, `.config.json.nicback-${process.pid}`)
   try {
-    writeFileSync(tmp, JSON.stringify(config), { mode: 0o600 })
+    writeFileSync(tmp, edited, { mode: 0o600 })
     chmodSync(tmp, statSync(path).mode & 0o7777)
     renameSync(tmp, path)
   } catch (err) {

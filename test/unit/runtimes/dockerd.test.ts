@@ -71,3 +71,63 @@ describe('removeRuntime', () => {
     expect(() => removeRuntime('{', note())).toThrow(/not valid JSON/)
   })
 })
+
+// Issue 17, item 10: install --docker and uninstall edit daemon.json as text.
+// A JSON.parse/JSON.stringify round trip turned 9223372036854775807 into
+// 9223372036854776000 (no longer an int64: dockerd refuses the file) and
+// reformatted every line.
+describe('daemon.json is edited in place, never re-serialised', () => {
+  const extremes = '{\n  "default-ulimits": {\n    "memlock": { "Name": "memlock", "Hard": 9223372036854775807, "Soft": -9223372036854775808 }\n  },\n  "max-download-attempts": 9223372036854775807\n}\n'
+
+  it('keeps the int64 extremes 9223372036854775807 and -9223372036854775808 exact through install and uninstall', () => {
+    const added = addRuntime(extremes, P, 'nicback', value)
+    expect(added.text).toContain('"Hard": 9223372036854775807, "Soft": -9223372036854775808')
+    expect(added.text).toContain('"max-download-attempts": 9223372036854775807')
+    expect(added.text).not.toMatch(/922337203685477[56]000/)
+    expect(removeRuntime(added.text, note({ createdRuntimes: added.createdRuntimes })).text).toBe(extremes)
+  })
+
+  it('install only inserts its key: every byte of the original is there, in one piece before and after it', () => {
+    const originals = [
+      extremes,
+      '{\n    "log-level": "warn",\n    "runtimes": {\n        "crun": { "path": "/usr/bin/crun" }\n    }\n}\n',
+      '{\n\t"runtimes": {\n\t\t"crun": {"path": "/usr/bin/crun", "runtimeArgs": ["--debug"]}\n\t},\n\t"debug": true\n}',
+      '{\r\n  "zeta": 1,\r\n  "alpha": 2\r\n}\r\n',
+      '{"debug":true,"runtimes":{"crun":{"path":"/c"}}}',
+    ]
+    for (const before of originals) {
+      const after = addRuntime(before, P, 'nicback', value).text
+      let head = 0
+      while (before[head] === after[head]) head++
+      const tail = before.length - head
+      expect(after.slice(0, head) + after.slice(after.length - tail), before).toBe(before)
+      expect(after.slice(head, after.length - tail), before).toMatch(/"nicback"/)
+      expect(JSON.parse(after).runtimes.nicback).toEqual(value)
+    }
+  })
+
+  it('uninstall after install gives back the exact original text: indentation, key order, line ends, a trailing newline or none', () => {
+    const originals = [
+      extremes,
+      extremes.trimEnd(),
+      '{\n    "log-level": "warn",\n    "runtimes": {\n        "crun": { "path": "/usr/bin/crun" }\n    }\n}\n',
+      '{\n\t"zeta": true,\n\t"alpha": {"b": 1, "a": 2}\n}',
+      '{\r\n  "zeta": 1,\r\n  "alpha": 2\r\n}\r\n',
+      '{\n  "runtimes": {},\n  "debug": true\n}\n',
+      '{"debug": true}',
+      '{"debug":true,"runtimes":{"crun":{"path":"/c"}}}',
+      '{}',
+      '{}\n',
+    ]
+    for (const before of originals) {
+      const added = addRuntime(before, P, 'nicback', value)
+      expect(added.changed, before).toBe(true)
+      expect(removeRuntime(added.text, note({ createdRuntimes: added.createdRuntimes })), before).toEqual({ text: before, changed: true })
+    }
+  })
+
+  it('refuses a daemon.json that gives "runtimes" twice (dockerd reads the last, an edit would go to the first)', () => {
+    const twice = '{"runtimes": {}, "runtimes": {"crun": {"path": "/c"}}}'
+    expect(() => addRuntime(twice, P, 'nicback', value)).toThrow(/"runtimes" is given 2 times: nicback will not touch it/)
+  })
+})

@@ -141,3 +141,42 @@ describe('resolveRuntime', () => {
     expect(resolveRuntime(null, { PATH: bin })).toBe(join(bin, 'runc'))
   })
 })
+
+// Issue 17, item 9: the shim adds its hooks to config.json as text edits. A
+// JSON.parse/JSON.stringify round trip turned `docker run --ulimit
+// memlock=-1`'s 18446744073709551615 into 18446744073709552000, and runc
+// refused the bundle ("cannot unmarshal ... uint64").
+describe('editBundle edits config.json in place, never re-serialised', () => {
+  const hooksJson = (bin = '/usr/local/sbin/nicback') =>
+    `"hooks":{"createRuntime":[{"path":"${bin}","args":["nicback","hook","--stage","createRuntime"]}],"poststop":[{"path":"${bin}","args":["nicback","hook","--stage","poststop"]}]}`
+  // As dockerd writes it (Go's json.Marshal: one line, no spaces).
+  const docker =
+    '{"ociVersion":"1.0.2","process":{"env":["PATH=/bin","NICBACK_NICS=ens3:eth0"],"rlimits":[{"type":"RLIMIT_MEMLOCK","hard":18446744073709551615,"soft":18446744073709551615},{"type":"RLIMIT_NOFILE","hard":1048576,"soft":1048576}]},' +
+    '"linux":{"resources":{"memory":{"limit":9223372036854775807,"reservation":-9223372036854775808,"swap":-1}}}}'
+
+  it('keeps uint64 18446744073709551615 (memlock rlimits) and int64 9223372036854775807 / -9223372036854775808 (memory) exact', () => {
+    const dir = bundleDir(docker)
+    expect(editBundle(dir)).toEqual({ declares: true, changed: true })
+    const after = readFileSync(join(dir, 'config.json'), 'utf8')
+    expect(after).toContain('"hard":18446744073709551615,"soft":18446744073709551615')
+    expect(after).toContain('"limit":9223372036854775807,"reservation":-9223372036854775808')
+    expect(after).not.toMatch(/18446744073709552000|922337203685477[56]000/)
+  })
+
+  it('leaves every byte outside the hooks identical: Docker\'s one-line config.json gets only its "hooks" key appended', () => {
+    const dir = bundleDir(docker)
+    editBundle(dir)
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(`${docker.slice(0, -1)},${hooksJson()}}`)
+  })
+
+  it('appends to the hooks already there in place, in the file\'s own indentation, every other byte identical', () => {
+    const before = '{\n\t"process": {"rlimits": [{"type": "RLIMIT_MEMLOCK", "hard": 18446744073709551615, "soft": 18446744073709551615}], "env": ["NICBACK_NICS=ens3:eth0"]},\n\t"hooks": {\n\t\t"poststop": [\n\t\t\t{"path": "/x"}\n\t\t]\n\t}\n}\n'
+    const dir = bundleDir(before)
+    expect(editBundle(dir, '/opt/nb')).toEqual({ declares: true, changed: true })
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(
+      '{\n\t"process": {"rlimits": [{"type": "RLIMIT_MEMLOCK", "hard": 18446744073709551615, "soft": 18446744073709551615}], "env": ["NICBACK_NICS=ens3:eth0"]},\n\t"hooks": {\n\t\t"poststop": [\n\t\t\t{"path": "/x"},\n' +
+        '\t\t\t{\n\t\t\t\t"path": "/opt/nb",\n\t\t\t\t"args": [\n\t\t\t\t\t"nicback",\n\t\t\t\t\t"hook",\n\t\t\t\t\t"--stage",\n\t\t\t\t\t"poststop"\n\t\t\t\t]\n\t\t\t}\n\t\t],\n' +
+        '\t\t"createRuntime": [\n\t\t\t{\n\t\t\t\t"path": "/opt/nb",\n\t\t\t\t"args": [\n\t\t\t\t\t"nicback",\n\t\t\t\t\t"hook",\n\t\t\t\t\t"--stage",\n\t\t\t\t\t"createRuntime"\n\t\t\t\t]\n\t\t\t}\n\t\t]\n\t}\n}\n',
+    )
+  })
+})
