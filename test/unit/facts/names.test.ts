@@ -48,3 +48,25 @@ describe("the udev front's move filter", () => {
     for (let ifindex = 1; ifindex < 70000; ifindex *= 7) expect(passes(tempName(ifindex, new Set())), String(ifindex)).toBe(true)
   })
 })
+
+// The rule skips a rename *from* a fallback or temporary name into a plain
+// one (nicback's restores): such a name stops the hand-over walk anyway.
+// Its globs must match every name isFallbackName accepts, as the old name,
+// and must not match a plain name.
+describe("81-nicback.rules' filter of renames from a fallback name", () => {
+  const rule = readFileSync(new URL('../../../udev/81-nicback.rules', import.meta.url), 'utf8')
+  const m = /^ACTION=="move", ENV\{DEVPATH_OLD\}=="([^"]+)", KERNEL!="([^"]+)", GOTO="nicback_end"$/m.exec(rule)
+  const globs = (pattern: string) => pattern.split('|').map((g) => new RegExp(`^${g.replace(/\*/g, '.*').replace(/\[0-9\]/g, '[0-9]')}$`))
+  const matches = (pattern: string, s: string) => globs(pattern).some((g) => g.test(s))
+  const VF = '/devices/pci0000:00/0000:00:10.0/0000:01:10.0/net'
+
+  it('is there: a rename from a plain name still reaches the front, so does one into a fallback name', () => {
+    expect(m, rule).not.toBeNull()
+    for (const n of ['enp1s0v0', 'ens3', 'eth0', 'device0', 'net1']) expect(matches(m![1]!, `${VF}/${n}`), n).toBe(false)
+    for (const n of ['dev3', 'nbtmp3']) expect(matches(m![2]!, n), n).toBe(true)
+  })
+
+  it('every kernel fallback and nicback temporary name, as the old name, is skipped', () => {
+    fc.assert(fc.property(fc.oneof(fc.stringMatching(FALLBACK_NAME), fc.stringMatching(TEMP_NAME)), (name) => matches(m![1]!, `${VF}/${name}`) && matches(m![2]!, name)))
+  })
+})
