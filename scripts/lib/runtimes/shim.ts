@@ -129,16 +129,8 @@ export function missingHooks(config: Record<string, unknown>, hookBin = HOOK_BIN
   })
 }
 
-/** Adds nicback's hooks to a config.json object, once; the hooks already
- *  there are kept, in their order, ahead of nicback's. Mutates `config`. */
-export function addHooks(config: Record<string, unknown>, hookBin = HOOK_BIN): boolean {
-  const missing = missingHooks(config, hookBin)
-  const hooks = (config.hooks ??= {}) as Record<string, unknown[]>
-  for (const stage of missing) (hooks[stage] ??= []).push(nicbackHook(stage, hookBin))
-  return missing.length > 0
-}
-
-/** config.json's text with nicback's hooks added as text edits: every other
+/** config.json's text with nicback's hooks added, once, as text edits (the
+ *  hooks already there are kept, in their order, ahead of nicback's): every other
  *  byte stays as it was (a JSON.parse/JSON.stringify round trip would turn
  *  memlock's 18446744073709551615 into 18446744073709552000, which runc
  *  refuses). null: the hooks are there already. `config` is the text parsed. */

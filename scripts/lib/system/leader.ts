@@ -9,7 +9,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { tryLock, type Lock } from './lock.js'
-import { privateProblem, stateDir } from './paths.js'
+import { FRONT_LOCK, privateProblem, stateDir } from './paths.js'
 
 export interface Leadership {
   /** Removes the add/move marks: whether the leader's own event left one,
@@ -116,7 +116,7 @@ export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leaders
     // checked it and opened it).
     const st = fstatSync(fd)
     if (privateProblem(st, 'file') !== null) return null
-    const at = lstatSync(join(dir, 'udev-leader.lock'))
+    const at = lstatSync(join(dir, FRONT_LOCK))
     if (!at.isFile() || at.dev !== st.dev || at.ino !== st.ino) return null
   } catch {
     return null
@@ -144,7 +144,7 @@ export function leadershipFromEnv(env: NodeJS.ProcessEnv = process.env): Leaders
       if (pendingMarks(dir).length === 0 && departures(dir).length === 0) return false
       let next: Lock | null
       try {
-        next = tryLock(join(dir, 'udev-leader.lock'))
+        next = tryLock(join(dir, FRONT_LOCK))
       } catch {
         // not a lock nicback would take (a symlink, not root's): no leader
         return false

@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { addHooks, declaresNics, editBundle, nicbackHook, parseRuntimeArgv, resolveRuntime, ShimError } from '../../../scripts/lib/runtimes/shim.js'
+import { addHooksToText, declaresNics, editBundle, nicbackHook, parseRuntimeArgv, resolveRuntime, ShimError } from '../../../scripts/lib/runtimes/shim.js'
 import { tempBundles } from '../helpers.js'
 
 const { tmp, bundleDir } = tempBundles()
@@ -66,29 +66,29 @@ describe('declaresNics', () => {
   })
 })
 
-describe('addHooks', () => {
+describe('addHooksToText', () => {
+  /** The config.json text with the hooks added, parsed; null: nothing added. */
+  const added = (c: Record<string, unknown>, hookBin?: string) => {
+    const text = addHooksToText(JSON.stringify(c), c, hookBin)
+    return text === null ? null : (JSON.parse(text) as Record<string, unknown>)
+  }
+
   it('adds createRuntime and poststop hooks calling the nicback wrapper', () => {
-    const c: Record<string, unknown> = {}
-    expect(addHooks(c)).toBe(true)
-    expect(c.hooks).toEqual({
+    expect(added({})?.hooks).toEqual({
       createRuntime: [{ path: '/usr/local/sbin/nicback', args: ['nicback', 'hook', '--stage', 'createRuntime'] }],
       poststop: [{ path: '/usr/local/sbin/nicback', args: ['nicback', 'hook', '--stage', 'poststop'] }],
     })
   })
 
   it('adds them once: a second edit changes nothing', () => {
-    const c: Record<string, unknown> = {}
-    addHooks(c)
-    const once = JSON.stringify(c)
-    expect(addHooks(c)).toBe(false)
-    expect(JSON.stringify(c)).toBe(once)
+    const once = added({})!
+    expect(addHooksToText(JSON.stringify(once), once)).toBeNull()
   })
 
   it('keeps the hooks already there, in order, ahead of its own', () => {
     const other = { path: '/usr/bin/other', args: ['other'] }
     const c: Record<string, unknown> = { hooks: { prestart: [other], createRuntime: [other], poststop: [other, other] } }
-    addHooks(c, '/opt/nicback')
-    expect(c.hooks).toEqual({
+    expect(added(c, '/opt/nicback')?.hooks).toEqual({
       prestart: [other],
       createRuntime: [other, nicbackHook('createRuntime', '/opt/nicback')],
       poststop: [other, other, nicbackHook('poststop', '/opt/nicback')],
@@ -96,8 +96,8 @@ describe('addHooks', () => {
   })
 
   it('refuses hooks of the wrong shape', () => {
-    expect(() => addHooks({ hooks: [] })).toThrow(/"hooks" that is not an object/)
-    expect(() => addHooks({ hooks: { poststop: {} } })).toThrow(/"hooks\.poststop" that is not an array/)
+    expect(() => added({ hooks: [] })).toThrow(/"hooks" that is not an object/)
+    expect(() => added({ hooks: { poststop: {} } })).toThrow(/"hooks\.poststop" that is not an array/)
   })
 })
 
