@@ -1,4 +1,5 @@
 import { parse, parseSeconds, printJson, table, UsageError, type Command } from '../lib/cli/cli.js'
+import { MoveError } from '../lib/apply/transit.js'
 import { nicsComeBack, type ComeBackResult } from '../lib/moments/return.js'
 import { ContainerError, inspectContainer, type ContainerInfo } from '../lib/runtimes/engine.js'
 import { openLocation, openTarget, recordedNicsIn } from '../lib/runtimes/target.js'
@@ -115,20 +116,25 @@ export default {
           if (a.json) printJson({ results: [] })
           return 0
         }
-      } else if (names.length > 0) {
-        // By name: the netns each was recorded going to, if it is alive.
-        const entry = entries.find((e) => e.name === names[0])
-        if (entry !== undefined && entry.away !== null) from = openLocation(entry)
       }
       const results: Released[] = []
       const steps: string[] = []
       // NICs of one container come back together; by name, each from its own netns.
       const groups = a.from !== undefined ? [names] : names.map((n) => [n])
       for (const group of groups) {
-        if (a.from === undefined && group[0] !== names[0]) {
+        if (a.from === undefined) {
+          // By name: the netns each was recorded going to, if it is alive.
           from?.close()
+          from = null
           const entry = entries.find((e) => e.name === group[0])
-          from = entry?.away ? openLocation(entry) : null
+          try {
+            from = entry?.away ? openLocation(entry) : null
+          } catch (err) {
+            // A recorded PID or file that is not the container's netns any more.
+            if (!(err instanceof MoveError)) throw err
+            results.push({ name: group[0]!, ok: false, how: 'failed', error: err.message })
+            continue
+          }
         }
         const r = await nicsComeBack(group, { from, timeoutMs: a.timeoutMs })
         results.push(...outcomes(group, r, from))

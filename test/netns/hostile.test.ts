@@ -241,6 +241,53 @@ describe('8b. a look-alike inside the container', () => {
   })
 })
 
+describe('17.7 release checks the recorded namespace before it moves anything', () => {
+  test('a recorded PID now in another netns (reused PID, unshare) holding a veth with the NIC\'s MAC and ifindex: refused, nothing moved; the real PID releases', () => {
+    const w = createWorld()
+    const ctr = w.container('pidctr')
+    const keeper = spawn('ip', ['netns', 'exec', ctr, 'sleep', '300'], { stdio: 'ignore' })
+    procs.push(keeper)
+    const realPid = waitForPidIn(ctr)
+    const a = w.nicback(['assign', 'eth1', '--pid', String(realPid), '--as', 'eth0', '--force'])
+    expect(a.code, a.stderr).toBe(0)
+    const inside = w.ifindexIn(ctr, 'eth1')
+    // The attacker's namespace, as `unshare -Urn` would make it, behind the reused PID.
+    const atk = w.container('atk')
+    w.ip('-n', atk, 'link', 'add', 'eth0', 'index', String(inside), 'address', macOf(1), 'type', 'veth', 'peer', 'name', 'atkp')
+    const squatter = spawn('ip', ['netns', 'exec', atk, 'sleep', '300'], { stdio: 'ignore' })
+    procs.push(squatter)
+    const reg = JSON.parse(w.registryText()) as { nics: { name: string; away: { container: { pid: number }; netnsInode: number } | null }[] }
+    const entry = reg.nics.find((e) => e.name === 'eth1')!
+    expect(entry.away?.netnsInode).toBeGreaterThan(0)
+    const withPid = (pid: number) => {
+      entry.away!.container.pid = pid
+      writeFileSync(w.registryPath, JSON.stringify(reg), { mode: 0o600 })
+    }
+    withPid(waitForPidIn(atk))
+    const r = w.nicback(['release', 'eth1', '--timeout', '1'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/eth1: pid \d+ is in network namespace net:\[\d+\], not net:\[\d+\] the NIC was given to/)
+    expect(w.links(atk).map((l) => l.ifname).sort()).toEqual(['atkp', 'eth0'])
+    expect(w.links(ctr).map((l) => l.ifname)).toEqual(['eth0'])
+    expect(hostByMac(w).has(macOf(1))).toBe(false)
+    // The recorded PID with its recorded netns: released as always.
+    withPid(realPid)
+    const ok = w.nicback(['release', 'eth1'])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(hostByMac(w).get(macOf(1))?.name).toBe('eth1')
+  })
+})
+
+/** The PID of the one process running in netns `ns` (ip netns pids). */
+function waitForPidIn(ns: string): number {
+  for (let i = 0; i < 200; i++) {
+    const pids = sh(`ip netns pids ${ns}`).trim().split('\n').filter(Boolean)
+    if (pids.length === 1) return Number(pids[0])
+    spawnSync('sleep', ['0.02'])
+  }
+  throw new Error(`no process in ${ns}`)
+}
+
 describe('9. small ones', () => {
   test('status with 200000 registry entries; restore of an unknown name says only that', () => {
     const w = recorded(1)

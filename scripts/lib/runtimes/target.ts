@@ -7,7 +7,7 @@ import { ContainerError, inspectContainer } from './engine.js'
 import { sameNic } from '../facts/identity.js'
 import { readLinks, readLinksIn } from '../facts/links.js'
 import { loadRegistry } from '../state/registry.js'
-import { isOwnNetns, NetnsError, openNetns, type Netns } from '../system/netns.js'
+import { isOwnNetns, NetnsError, netnsInode, openNetns, type Netns } from '../system/netns.js'
 import type { Away, Entry } from '../types.js'
 
 export interface Target {
@@ -71,6 +71,12 @@ export function resolveTarget(t: Target): Resolved {
 export interface Location {
   path: string
   where: string
+  /** The engine named it (a running container now): a restarted container
+   *  has another netns, where the NIC is not. Else it is a recorded PID or
+   *  netns file, which may have been reused since (a PID surely can be). */
+  byEngine: boolean
+  /** The nsfs inode the NIC went to, when it was recorded. */
+  inode: number | undefined
 }
 
 /** Where a recorded NIC is now, from what was recorded when it left: its
@@ -79,22 +85,36 @@ export interface Location {
 export function locate(entry: Entry): Location | null {
   const c = entry.away?.container
   if (c === undefined) return null
+  const inode = entry.away?.netnsInode
   const ref = c.id ?? c.name
   if (ref) {
     try {
       const info = inspectContainer(ref)
       const where = `container ${info.name ?? ref}`
-      return info.running ? { path: `/proc/${info.pid}/ns/net`, where } : null
+      return info.running ? { path: `/proc/${info.pid}/ns/net`, where, byEngine: true, inode } : null
     } catch (err) {
       if (err instanceof ContainerError && err.notFound) return null
-      // The engine cannot be asked: the PID, checked below by identity.
+      // The engine cannot be asked: the PID, checked by its netns inode.
     }
   }
-  if (c.pid !== undefined && existsSync(`/proc/${c.pid}/ns/net`)) return { path: `/proc/${c.pid}/ns/net`, where: `pid ${c.pid}` }
-  if (c.netns !== undefined && existsSync(c.netns)) return { path: c.netns, where: `netns ${c.netns}` }
+  if (c.pid !== undefined && existsSync(`/proc/${c.pid}/ns/net`)) return { path: `/proc/${c.pid}/ns/net`, where: `pid ${c.pid}`, byEngine: false, inode }
+  if (c.netns !== undefined && existsSync(c.netns)) return { path: c.netns, where: `netns ${c.netns}`, byEngine: false, inode }
   return null
 }
 
+/** Pure: whether the namespace found at `loc`, whose inode is `actual`, is
+ *  the one the NIC was given to. 'elsewhere': the engine's container runs in
+ *  another netns now (it was restarted; the NIC's netns died and the kernel
+ *  hands it back). A string: a recorded PID or file that now names another
+ *  namespace, or one nicback cannot check: nothing may be taken from it. */
+export function checkLocation(loc: Location, actual: number): 'same' | 'elsewhere' | string {
+  if (loc.inode === actual) return 'same'
+  if (loc.byEngine) return loc.inode === undefined ? 'same' : 'elsewhere'
+  if (loc.inode === undefined) {
+    return `nicback did not record which network namespace the NIC went to, and the container engine cannot be asked: ${loc.where} may not be the container any more (a PID is reused), so nicback takes nothing from it`
+  }
+  return `${loc.where} is in network namespace net:[${actual}], not net:[${loc.inode}] the NIC was given to: that ${loc.where.startsWith('pid') ? 'process' : 'file'} is not the container's any more (a PID is reused), so nicback takes nothing from it; the NIC comes back when its own namespace dies`
+}
 
 /** Opens (pins) the network namespace a target names. Throws MoveError. */
 export function openTarget(t: Target): { ns: Netns; container: Resolved['container'] } {
@@ -118,16 +138,25 @@ export function recordedNicsIn(ns: Netns): string[] {
     .map((e) => e.name)
 }
 
-/** The live netns of an away NIC, opened; null when it is gone. */
+/** The live netns of an away NIC, opened; null when it is gone (or the
+ *  engine's container has another netns now). Throws MoveError (refused)
+ *  when a recorded PID or file names a namespace that is not the recorded
+ *  one. */
 export function openLocation(entry: Entry): Netns | null {
   const loc = locate(entry)
   if (loc === null) return null
+  let ns: Netns
   try {
-    const ns = openNetns(loc.path, loc.where)
-    if (!isOwnNetns(ns.path)) return ns
-    ns.close()
+    ns = openNetns(loc.path, loc.where)
   } catch {
     // it died meanwhile: the kernel is handing the NIC back
+    return null
   }
-  return null
+  // Checked on the namespace held open, so the PID cannot be reused between
+  // the check and the moves.
+  const verdict = checkLocation(loc, netnsInode(ns.path))
+  if (verdict === 'same' && !isOwnNetns(ns.path)) return ns
+  ns.close()
+  if (verdict === 'same' || verdict === 'elsewhere') return null
+  throw new MoveError(`${entry.name}: ${verdict}`, 'refused', false, entry.name)
 }

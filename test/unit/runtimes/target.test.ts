@@ -1,7 +1,7 @@
 // Where a NIC goes: a container, a PID, a netns name or path.
 import { describe, expect, test } from 'vitest'
 import { MoveError } from '../../../scripts/lib/apply/transit.js'
-import { describeTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
+import { checkLocation, describeTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
 
 describe('targets', () => {
   test('a PID, a netns name or a path', () => {
@@ -16,5 +16,22 @@ describe('targets', () => {
     expect(describeTarget({ pid: 42, container: { id: '0123456789abcdef0123' } })).toBe('container 0123456789ab')
     expect(describeTarget({ pid: 42 })).toBe('pid 42')
     expect(describeTarget({ netns: 'ctr' })).toBe('netns ctr')
+  })
+})
+
+describe('checkLocation: the namespace found is the one the NIC went to', () => {
+  const at = (byEngine: boolean, inode: number | undefined, where = 'pid 42') => ({ path: '/proc/42/ns/net', where, byEngine, inode })
+  test('the recorded inode: the same namespace, whoever named it', () => {
+    expect(checkLocation(at(false, 7), 7)).toBe('same')
+    expect(checkLocation(at(true, 7), 7)).toBe('same')
+  })
+  test("the engine's running container in another netns: restarted, the NIC is not there", () => {
+    expect(checkLocation(at(true, 7), 8)).toBe('elsewhere')
+    expect(checkLocation(at(true, undefined), 8)).toBe('same')
+  })
+  test('a recorded PID or file in another netns, or with no inode to check: refused, saying why', () => {
+    expect(checkLocation(at(false, 7), 8)).toMatch(/pid 42 is in network namespace net:\[8\], not net:\[7\] the NIC was given to: that process/)
+    expect(checkLocation(at(false, 7, 'netns /run/netns/x'), 8)).toMatch(/that file is not the container's/)
+    expect(checkLocation(at(false, undefined), 8)).toMatch(/did not record which network namespace/)
   })
 })
