@@ -4,9 +4,9 @@
 // what an attacker would (race nicback on link events, plant names, bytes,
 // look-alikes), and every assertion reads the host back from the kernel.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, NODE, type RestoreJson, type StatusJson, type World } from './world.js'
 
@@ -287,6 +287,62 @@ function waitForPidIn(ns: string): number {
   }
   throw new Error(`no process in ${ns}`)
 }
+
+describe('17.8 a NIC back under a name that is not UTF-8 is brought home on every automatic path', () => {
+  // 15 bytes, the most a name may have: decoded as UTF-8 it would be 41.
+  const RAW_BYTES = Buffer.from([0x71, ...Array(13).fill(0xff), 0x7a])
+  const RAW = `$(printf '${[...RAW_BYTES].map((b) => `\\${b.toString(8)}`).join('')}')`
+  const LOSSY = RAW_BYTES.toString('utf8')
+  /** eth1 given to a container that names it q\xff...z, then handed back to
+   *  the host under that name (free there), as the kernel does; its ifindex. */
+  function backAsRawName(w: World, label: string): number {
+    const ctr = w.container(label)
+    const a = w.nicback(['assign', 'eth1', '--netns', ctr, '--as', 'eth0', '--force'])
+    expect(a.code, a.stderr).toBe(0)
+    const idx = w.ifindexIn(ctr, 'eth1')
+    sh(`ip -n ${ctr} link set dev eth0 name "${RAW}" && ip -n ${ctr} link set dev if${idx} netns ${w.host} && ip netns del ${ctr}`)
+    expect(hostByMac(w).get(macOf(1))).toEqual({ ifindex: idx, name: LOSSY })
+    expect(w.where().eth1).toBe(LOSSY)
+    return idx
+  }
+  /** sh -c SCRIPT with the event's environment, INTERFACE and DEVPATH in raw bytes. */
+  function withEvent(w: World, idx: number, script: string, extra = ''): { code: number; stderr: string } {
+    const env = { ...process.env, NICBACK_STATE_DIR: w.state, ACTION: 'add', IFINDEX: String(idx) }
+    const r = spawnSync('sh', ['-c', `INTERFACE="${RAW}"; DEVPATH="/devices/pci0000:00/0000:00:03.0/net/$INTERFACE"; export INTERFACE DEVPATH ${extra}; ${script}`], { env, encoding: 'utf8' })
+    return { code: r.status ?? -1, stderr: r.stderr }
+  }
+
+  test('the rule starting node for the event, and the udev front (leader), each rename it home by its IFINDEX', () => {
+    const w = recorded(3)
+    for (const via of ['node', 'front'] as const) {
+      const idx = backAsRawName(w, via)
+      const cmd = via === 'node' ? `exec ip netns exec ${w.host} ${NODE} ${NICBACK} udev` : `exec ip netns exec ${w.host} sh ${join(dirname(NICBACK), 'udev', 'nicback-udev-front.sh')} ${NODE}`
+      const r = withEvent(w, idx, cmd, via === 'front' ? '; SEQNUM=4711; export SEQNUM' : '')
+      expect(r.code, `${via}: ${r.stderr}`).toBe(0)
+      expect(w.where().eth1, `${via}: ${r.stderr}`).toBe('eth1')
+      expect(hostByMac(w).get(macOf(1))).toMatchObject({ ifindex: idx, name: 'eth1' })
+    }
+  })
+
+  test("`nicback watch`, whose monitor stream decodes the name as U+FFFD, resolves the event by its IFINDEX and renames it home", async () => {
+    const w = recorded(3)
+    const events = join(w.state, '..', `${w.tag}raw-events`)
+    writeFileSync(events, 'monitor will print the received events for:\n\n')
+    w.hostIp('link', 'set', 'lo', 'up')
+    const env = { ...process.env, NICBACK_STATE_DIR: w.state, NICBACK_WATCH_MONITOR: JSON.stringify(['tail', '-n', '+1', '-f', events]) }
+    const agent = spawn('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'watch', '--log-format', 'json'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    procs.push(agent)
+    let log = ''
+    agent.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
+    for (const end = Date.now() + 15_000; !/watching udev events/.test(log); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`agent did not start: ${log}`)
+    const idx = backAsRawName(w, 'watch')
+    const raw = RAW_BYTES
+    const devpath = Buffer.concat([Buffer.from('/devices/pci0000:00/0000:00:03.0/net/'), raw])
+    appendFileSync(events, Buffer.concat([Buffer.from('UDEV  [1.000000] add      '), devpath, Buffer.from(' (net)\nACTION=add\nDEVPATH='), devpath, Buffer.from('\nSUBSYSTEM=net\nINTERFACE='), raw, Buffer.from(`\nIFINDEX=${idx}\nSEQNUM=1\n\n`)]))
+    for (const end = Date.now() + 15_000; w.where().eth1 !== 'eth1'; await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`not home: ${log}`)
+    expect(hostByMac(w).get(macOf(1))).toMatchObject({ ifindex: idx, name: 'eth1' })
+  }, 30_000)
+})
 
 describe('9. small ones', () => {
   test('status with 200000 registry entries; restore of an unknown name says only that', () => {

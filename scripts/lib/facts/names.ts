@@ -13,6 +13,15 @@ export function isFallbackName(name: string): boolean {
   return FALLBACK_NAME.test(name) || TEMP_NAME.test(name)
 }
 
+/** A name read from udev's environment or its monitor stream, both decoded
+ *  as UTF-8: each byte that is not UTF-8 became U+FFFD there, so the name no
+ *  longer says which device, and such an event is resolved by its IFINDEX
+ *  (the device's name is then read again, as bytes, from the kernel). No
+ *  name like it is ever written down. */
+export function lostBytes(name: string): boolean {
+  return name.includes('\uFFFD')
+}
+
 /** IFNAMSIZ - 1. */
 export const MAX_NAME_BYTES = 15
 

@@ -3,7 +3,9 @@
 // One event a block: a header line, KEY=VALUE lines, a blank line. Values
 // come from devices a container controlled a moment ago, so only the keys
 // nicback uses are kept, a block that says a key twice is dropped, and the
-// header must agree with the properties.
+// header must agree with the properties. The stream is decoded as UTF-8: a
+// name that is not UTF-8 arrives with U+FFFD in it (names.ts lostBytes), and
+// the event is resolved by its IFINDEX, as the udev rule's own events are.
 
 /** The properties nicback reads from an event. */
 const KEYS = new Set(['ACTION', 'DEVPATH', 'SUBSYSTEM', 'INTERFACE', 'IFINDEX', 'SEQNUM', 'USEC_INITIALIZED'])

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs'
 import { sameNic } from '../facts/identity.js'
 import { eventUsec } from '../facts/udevdb.js'
 import { busFromDevicePath, displayName, SYS_NET, sysfsFacts, sysfsNames } from '../facts/links.js'
-import { isFallbackName, isValidIfname, printable } from '../facts/names.js'
+import { isFallbackName, isValidIfname, lostBytes, printable } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { hostRenameMarks, type Leadership, type Mark } from '../system/leader.js'
@@ -34,14 +34,17 @@ export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | {
   if (action !== 'add' && action !== 'move' && action !== 'remove') return { ignore: null }
   const bus = busFromDevicePath(devpath)
   if (bus === null || devpath.includes('/../') || devpath.length > 4096) return { ignore: null }
-  if (!isValidIfname(name)) return { ignore: `udev ${action} event for INTERFACE="${printable(name)}", which is not a valid interface name: ignored` }
+  // A name that is not UTF-8 (lost bytes) cannot be checked or looked up:
+  // the IFINDEX says which device it is.
+  if (!lostBytes(name) && !isValidIfname(name)) return { ignore: `udev ${action} event for INTERFACE="${printable(name)}", which is not a valid interface name: ignored` }
   let idx: number | null = null
   if (ifindex !== undefined && ifindex !== '') {
-    if (!/^[1-9]\d{0,9}$/.test(ifindex) || Number(ifindex) > 0x7fffffff) return { ignore: `udev ${action} event for ${name} with IFINDEX="${printable(ifindex)}", which is not an ifindex: ignored` }
+    if (!/^[1-9]\d{0,9}$/.test(ifindex) || Number(ifindex) > 0x7fffffff) return { ignore: `udev ${action} event for ${printable(name)} with IFINDEX="${printable(ifindex)}", which is not an ifindex: ignored` }
     idx = Number(ifindex)
   }
+  if (lostBytes(name) && idx === null) return { ignore: `udev ${action} event for INTERFACE="${printable(name)}", not UTF-8, without an IFINDEX to say which device: ignored` }
   const old = action === 'move' && devpathOld !== undefined ? devpathOld.slice(devpathOld.lastIndexOf('/') + 1) : null
-  const from = old !== null && isValidIfname(old) && busFromDevicePath(devpathOld!) === bus ? old : null
+  const from = old !== null && isValidIfname(old) && !lostBytes(old) && busFromDevicePath(devpathOld!) === bus ? old : null
   return { event: { action, name, ifindex: idx, bus, from } }
 }
 

@@ -4,7 +4,7 @@
 // good record (a devN or temporary name, a NIC that left again before it was
 // brought home, an unknown NIC leaving under another NIC's promised name).
 import { identityKey, sameNic } from '../facts/identity.js'
-import { isFallbackName, printable } from '../facts/names.js'
+import { isFallbackName, lostBytes, printable } from '../facts/names.js'
 import { entryProblem, putEntry } from '../state/registry.js'
 import type { Away, Entry, Identity, Link, Registry } from '../types.js'
 import { nameBeforeHandOver, type HandOverStep } from './handover.js'
@@ -76,6 +76,9 @@ export function noteDeparture(reg: Registry, leaving: Departure, now: string): D
     return { changed: false, recordedName: null, message: `${what} left the host, but ${candidates.length} recorded NICs match it (${candidates.map((e) => e.name).join(', ')}): none is marked as away, each keeps its recorded name` }
   }
   if (entry === undefined) {
+    if (lostBytes(dep.name)) {
+      return { changed: false, recordedName: null, message: `${what} left the host under a name that is not UTF-8 and was never recorded: nicback cannot write that name down, nothing to give back` }
+    }
     if (isFallbackName(dep.name)) {
       return { changed: false, recordedName: null, message: `${what} left the host under the fallback name ${dep.name} and was never recorded: nothing to give back` }
     }
@@ -98,7 +101,7 @@ export function noteDeparture(reg: Registry, leaving: Departure, now: string): D
   // before it was brought home, keeps the name recorded before.
   // So does one leaving under another NIC's name while that one is away.
   const borrowed = reg.nics.some((e) => e !== entry && e.name === dep.name && e.away !== null)
-  const keepRecorded = isFallbackName(dep.name) || (entry.away !== null && entry.name !== dep.name) || borrowed
+  const keepRecorded = isFallbackName(dep.name) || lostBytes(dep.name) || (entry.away !== null && entry.name !== dep.name) || borrowed
   if (keepRecorded || entry.name === dep.name) {
     Object.assign(entry, { ...fresh, name: entry.name, recordedAt: entry.recordedAt, away })
     const note = keepRecorded && entry.name !== dep.name ? ` (left as ${printable(leaving.name)}, keeping the recorded name)` : handOver

@@ -57,3 +57,12 @@ test('malformed or forged rename notes are dropped with a reason, never thrown',
     { numRuns: 2000 },
   )
 })
+
+test('a name that is not UTF-8 (decoded to U+FFFD, maybe past 15 bytes) is resolved by IFINDEX, never judged by its text; without IFINDEX it is ignored, saying why', () => {
+  const lost = `q${'\uFFFD'.repeat(13)}z`
+  const devpath = `/devices/pci0000:00/0000:00:03.0/net/${lost}`
+  expect(parseUdevEvent({ ACTION: 'add', INTERFACE: lost, IFINDEX: '7', DEVPATH: devpath })).toEqual({ event: { action: 'add', name: lost, ifindex: 7, bus: '0000:00:03.0', from: null } })
+  expect(parseUdevEvent({ ACTION: 'add', INTERFACE: lost, DEVPATH: devpath })).toEqual({ ignore: expect.stringMatching(/not UTF-8, without an IFINDEX/) })
+  // A move from such a name: no hand-over step can start from it.
+  expect(parseUdevEvent({ ACTION: 'move', INTERFACE: 'eth0', IFINDEX: '7', DEVPATH: '/devices/pci0000:00/0000:00:03.0/net/eth0', DEVPATH_OLD: '/devices/pci0000:00/0000:00:03.0/net/q\uFFFDz' })).toMatchObject({ event: { from: null } })
+})

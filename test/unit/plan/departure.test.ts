@@ -37,6 +37,18 @@ describe('noteDeparture', () => {
     expect(r.nics).toEqual([{ ...entry('eth2'), away: { since: NOW, via: 'udev', leftAs: 'eth2' } }])
   })
 
+  it('never writes down a name whose bytes were lost (U+FFFD from a name that is not UTF-8): a recorded NIC keeps its name, an unrecorded one is not recorded', () => {
+    const lost = 'q\uFFFD\uFFFDz'
+    const r = reg(entry('eth2'))
+    expect(noteDeparture(r, dep(lost), NOW)).toMatchObject({ changed: true, recordedName: 'eth2' })
+    expect(r.nics).toEqual([{ ...entry('eth2'), away: { since: NOW, via: 'udev', leftAs: lost } }])
+    const empty = reg()
+    const n = noteDeparture(empty, dep(lost), NOW)
+    expect(n).toMatchObject({ changed: false, recordedName: null })
+    expect(n.message).toMatch(/not UTF-8 and was never recorded/)
+    expect(empty.nics).toEqual([])
+  })
+
   it('keeps the recorded name of a NIC that leaves as devN or under a temporary name', () => {
     for (const name of ['dev3', 'dev17', 'nbtmp3', 'nbt3x1']) {
       const r = reg(entry('eth2'))
