@@ -19,6 +19,7 @@ const SCENARIOS = [
   ['mac-changed', 'the container changed MAC and ifalias: back to ens3 with its MAC'],
   ['cycle', 'three NICs back under each other\'s names: all home (temporary name)'],
   ['plain-netns', 'ip netns add / set netns / ip netns del, no Docker'],
+  ['not-utf8', 'named q\\xff\\xff\\xffz inside, not UTF-8: back to ens4'],
 ] as const
 
 describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
@@ -87,6 +88,7 @@ describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
     expect(first('free-name', '52:54:00:00:00:10'), 'free name: back as eth9').toBe('eth9')
     expect(first('cycle', '52:54:00:00:00:10'), 'cycle: ens3 back as ens4').toBe('ens4')
     expect(first('cycle', '52:54:00:00:00:11'), 'cycle: ens4 back as ens5').toBe('ens5')
+    expect(first('not-utf8', '52:54:00:00:00:11'), 'not UTF-8: back under its bytes').toBe('q\ufffd\ufffd\ufffdz')
     const log = String((results as Record<string, unknown>).syslog ?? '')
     expect(log, 'nicback logged a temporary name for the cycle').toMatch(/rename "ens\d" to "nbtmp\d+"/)
   })

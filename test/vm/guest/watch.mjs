@@ -38,9 +38,11 @@ for (let i = 0; i < opts.length; i++) {
 
 function namesByMac() {
   const m = new Map()
-  for (const dev of readdirSync('/sys/class/net')) {
+  // as bytes: a name that is not UTF-8 is read all the same (shown with U+FFFD)
+  for (const raw of readdirSync('/sys/class/net', { encoding: 'buffer' })) {
+    const at = (key) => readFileSync(Buffer.concat([Buffer.from('/sys/class/net/'), raw, Buffer.from(`/${key}`)]), 'utf8').trim()
     try {
-      m.set(readFileSync(`/sys/class/net/${dev}/address`, 'utf8').trim(), { dev, ifindex: readFileSync(`/sys/class/net/${dev}/ifindex`, 'utf8').trim() })
+      m.set(at('address'), { dev: raw.toString('utf8'), ifindex: at('ifindex') })
     } catch {} // renamed between readdir and read
   }
   return m

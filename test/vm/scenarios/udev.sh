@@ -68,6 +68,13 @@ ip link set ens4 netns x1
 ip -n x1 link set ens4 name ens6
 check plain-netns "$($WATCH --expect $M4=ens4 -- ip netns del x1)"
 
+# 7b. Named inside with bytes that are not UTF-8 (issue 17, item 8): udevd
+#     hands them to the front raw, node sees U+FFFD, the IFINDEX decides.
+ip netns add x2
+ip link set ens4 netns x2
+ip -n x2 link set ens4 name "$(printf 'q\377\377\377z')"
+check not-utf8 "$($WATCH --expect $M4=ens4 -- ip netns del x2)"
+
 # 8. What the rule starts, as udevd would run it (udevadm test runs no
 #    program, it lists them): the front, for an add and for a move. Then a
 #    real rename on the host (an admin's): the front notes it
