@@ -106,6 +106,7 @@ export function departureOf(e: UdevEvent, renames: readonly HostRename[] = [], a
 function noted(): HostRename[] {
   return hostRenameMarks(HAND_OVER_MS).flatMap((m) => {
     const r = parseRename(m)
+    if (r === null) return []
     if (typeof r === 'string') {
       log.warn(r)
       return []
@@ -115,11 +116,14 @@ function noted(): HostRename[] {
 }
 
 /** A rename note the front wrote ("OLD NEW IFINDEX DEVPATH"), checked as its
- *  move event would be; or why it was dropped. */
-export function parseRename(m: Mark): HostRename | string {
+ *  move event would be; or why it was dropped; null: a rename from a name
+ *  that is not UTF-8, which no hand-over can lead back to (no such name is
+ *  written down), dropped quietly. */
+export function parseRename(m: Mark): HostRename | string | null {
   const [from, to, ifindex, devpath, ...rest] = m.line.split(' ')
   const bad = `dropped a malformed udev rename note: "${printable(m.line)}"`
   if (from === undefined || to === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return bad
+  if (lostBytes(from)) return null
   const parsed = parseUdevEvent({ ACTION: 'move', INTERFACE: to, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath, DEVPATH_OLD: `${devpath.slice(0, devpath.lastIndexOf('/'))}/${from}` })
   if ('ignore' in parsed || parsed.event.from === null) return bad
   return { from: parsed.event.from, to, ifindex: parsed.event.ifindex, bus: parsed.event.bus, atMs: m.atMs }
