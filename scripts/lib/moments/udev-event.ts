@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs'
 import { sameNic } from '../facts/identity.js'
 import { eventUsec } from '../facts/udevdb.js'
 import { busFromDevicePath, displayName, SYS_NET, sysfsFacts, sysfsNames } from '../facts/links.js'
-import { isFallbackName, isValidIfname, printable } from '../facts/names.js'
+import { isFallbackName, isValidIfname } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { hostRenameMarks, type Leadership, type Mark } from '../system/leader.js'
@@ -34,10 +34,10 @@ export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | {
   if (action !== 'add' && action !== 'move' && action !== 'remove') return { ignore: null }
   const bus = busFromDevicePath(devpath)
   if (bus === null || devpath.includes('/../') || devpath.length > 4096) return { ignore: null }
-  if (!isValidIfname(name)) return { ignore: `udev ${action} event for INTERFACE="${printable(name)}", which is not a valid interface name: ignored` }
+  if (!isValidIfname(name)) return { ignore: `udev ${action} event for INTERFACE="${name}", which is not a valid interface name: ignored` }
   let idx: number | null = null
   if (ifindex !== undefined && ifindex !== '') {
-    if (!/^[1-9]\d{0,9}$/.test(ifindex) || Number(ifindex) > 0x7fffffff) return { ignore: `udev ${action} event for ${name} with IFINDEX="${printable(ifindex)}", which is not an ifindex: ignored` }
+    if (!/^[1-9]\d{0,9}$/.test(ifindex) || Number(ifindex) > 0x7fffffff) return { ignore: `udev ${action} event for ${name} with IFINDEX="${ifindex}", which is not an ifindex: ignored` }
     idx = Number(ifindex)
   }
   const old = action === 'move' && devpathOld !== undefined ? devpathOld.slice(devpathOld.lastIndexOf('/') + 1) : null
@@ -115,7 +115,7 @@ function noted(): HostRename[] {
  *  move event would be; or why it was dropped. */
 export function parseRename(m: Mark): HostRename | string {
   const [from, to, ifindex, devpath, ...rest] = m.line.split(' ')
-  const bad = `dropped a malformed udev rename note: "${printable(m.line)}"`
+  const bad = `dropped a malformed udev rename note: "${m.line}"`
   if (from === undefined || to === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return bad
   const parsed = parseUdevEvent({ ACTION: 'move', INTERFACE: to, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath, DEVPATH_OLD: `${devpath.slice(0, devpath.lastIndexOf('/'))}/${from}` })
   if ('ignore' in parsed || parsed.event.from === null) return bad
@@ -161,9 +161,9 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
 export function parseDeparture(mark: Mark, renames: readonly HostRename[] = []): Departure | string {
   const line = mark.line
   const [name, ifindex, devpath, ...rest] = line.split(' ')
-  if (name === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return `dropped a malformed udev departure record: "${printable(line)}"`
+  if (name === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return `dropped a malformed udev departure record: "${line}"`
   const parsed = parseUdevEvent({ ACTION: 'remove', INTERFACE: name, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath })
-  if ('ignore' in parsed) return parsed.ignore ?? `dropped a udev departure record for a device nicback does not manage: "${printable(line)}"`
+  if ('ignore' in parsed) return parsed.ignore ?? `dropped a udev departure record for a device nicback does not manage: "${line}"`
   return departureOf(parsed.event, renames, mark.atMs)
 }
 
