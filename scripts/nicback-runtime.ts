@@ -15,13 +15,14 @@ import { spawnSync, type StdioOptions } from 'node:child_process'
 import { appendFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { editBundle, HOOK_BIN, parseRuntimeArgv, resolveRuntime, type RuntimeArgv } from './lib/runtimes/shim.js'
+import { jsonText, printable } from './lib/system/printable.js'
 
 /** Says why on stderr, and in runc's --log file, where containerd looks. */
 function fail(msg: string, argv: RuntimeArgv | null): number {
-  process.stderr.write(`nicback-runtime: ${msg}\n`)
+  process.stderr.write(`nicback-runtime: ${printable(msg)}\n`)
   if (argv?.log) {
     try {
-      const line = argv.logFormat === 'json' ? JSON.stringify({ level: 'error', msg: `nicback-runtime: ${msg}`, time: new Date().toISOString() }) : `nicback-runtime: ${msg}`
+      const line = argv.logFormat === 'json' ? jsonText({ level: 'error', msg: `nicback-runtime: ${msg}`, time: new Date().toISOString() }) : `nicback-runtime: ${printable(msg)}`
       appendFileSync(argv.log, `${line}\n`)
     } catch {
       // stderr has it

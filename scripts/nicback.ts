@@ -4,6 +4,7 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runCommand, type Command } from './lib/cli/cli.js'
+import { printable } from './lib/system/printable.js'
 
 export const VERSION = '0.1.0'
 
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name]
   if (load === undefined) {
-    process.stderr.write(`nicback: unknown command "${name}"\nRun "nicback --help" for the list of commands.\n`)
+    process.stderr.write(`nicback: unknown command "${printable(name)}"\nRun "nicback --help" for the list of commands.\n`)
     return 2
   }
   const cmd = (await load()).default
@@ -90,7 +91,7 @@ if (isMain()) {
       process.exitCode = code
     },
     (err) => {
-      process.stderr.write(`nicback: ${err instanceof Error ? err.message : String(err)}\n`)
+      process.stderr.write(`nicback: ${printable(err instanceof Error ? err.message : String(err))}\n`)
       process.exitCode = 1
     },
   )

@@ -1,4 +1,4 @@
-import { parse, printJson, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, UsageError, type Command } from '../lib/cli/cli.js'
 import { IFNAME_RULE, isValidIfname } from '../lib/facts/names.js'
 import { MoveError, nicsLeave, type GiveResult } from '../lib/moments/leave.js'
 import { openTarget, type Target } from '../lib/runtimes/target.js'
@@ -77,10 +77,12 @@ export function parseAssign(argv: string[]): AssignArgs {
 }
 
 function print(r: GiveResult): void {
-  process.stdout.write(`${r.hostName} is in ${r.where}${r.insideName !== r.hostName ? ` as ${r.insideName}` : ''} (ifindex ${r.ifindex} there)\n`)
-  process.stdout.write(r.steps.map((s, i) => `  ${i + 1}. ${s}\n`).join(''))
   const from = r.container.name ?? r.container.id?.slice(0, 12)
-  process.stdout.write(`Bring it back with "nicback release ${r.hostName}"${from ? ` or "nicback release --from ${from}"` : ''}.\n`)
+  say(
+    `${r.hostName} is in ${r.where}${r.insideName !== r.hostName ? ` as ${r.insideName}` : ''} (ifindex ${r.ifindex} there)`,
+    ...r.steps.map((s, i) => `  ${i + 1}. ${s}`),
+    `Bring it back with "nicback release ${r.hostName}"${from ? ` or "nicback release --from ${from}"` : ''}.`,
+  )
 }
 
 export default {

@@ -1,4 +1,4 @@
-import { parse, printJson, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, UsageError, type Command } from '../lib/cli/cli.js'
 import { log } from '../lib/system/log.js'
 import { describeEntry, updateRegistry } from '../lib/state/registry.js'
 
@@ -22,7 +22,7 @@ export default {
       return { changed: forgotten.length > 0, value: { forgotten, unknown } }
     })
     if (values.json) printJson({ forgotten, unknown })
-    else for (const f of forgotten) process.stdout.write(`forgot ${f}\n`)
+    else say(...forgotten.map((f) => `forgot ${f}`))
     for (const n of unknown) log.error(`${n} is not a recorded NIC (see "nicback status")`)
     return unknown.length > 0 ? 1 : 0
   },

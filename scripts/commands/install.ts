@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { $ } from 'zx/core'
-import { parse, printJson, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, type Command } from '../lib/cli/cli.js'
 import { readLinks } from '../lib/facts/links.js'
 import { log } from '../lib/system/log.js'
 import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, type DockerNote } from '../lib/runtimes/dockerd.js'
@@ -133,7 +133,7 @@ export default {
       if (reloaded) done.push(reloaded)
       put(MANIFEST, `${JSON.stringify({ files: [...wrote].sort(), ...(dockerNote ? { docker: dockerNote } : {}) }, null, 2)}\n`, 0o600)
       if (values.json) printJson({ root, files: [...wrote].sort(), done })
-      else process.stdout.write(`Added Docker's runtime shim below ${root}:\n${[...wrote].sort().map((f) => `  ${f}`).join('\n')}\n${done.map((d) => `${d}\n`).join('')}`)
+      else say(`Added Docker's runtime shim below ${root}:`, ...[...wrote].sort().map((f) => `  ${f}`), ...done)
       return 0
     }
 
@@ -195,7 +195,7 @@ export default {
       }
     }
     if (values.json) printJson({ root, files: [...wrote].sort(), done })
-    else process.stdout.write(`Installed nicback below ${root}:\n${[...wrote].sort().map((f) => `  ${f}`).join('\n')}\n${done.map((d) => `${d}\n`).join('')}`)
+    else say(`Installed nicback below ${root}:`, ...[...wrote].sort().map((f) => `  ${f}`), ...done)
     return 0
   },
 } satisfies Command

@@ -1,4 +1,4 @@
-import { parse, parseSeconds, printJson, table, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, parseSeconds, printJson, say, table, UsageError, type Command } from '../lib/cli/cli.js'
 import { MoveError } from '../lib/apply/transit.js'
 import { nicsComeBack, type ComeBackResult } from '../lib/moments/return.js'
 import { ContainerError, inspectContainer, type ContainerInfo } from '../lib/runtimes/engine.js'
@@ -144,8 +144,7 @@ export default {
       if (a.json) printJson({ results, steps })
       else {
         const how = { home: 'was already home', pulled: 'is home, taken out of', returned: 'is home, handed back by the kernel', failed: 'is NOT home' }
-        for (const r of results) process.stdout.write(`${r.name} ${how[r.how]}${r.from ? ` ${r.from}` : ''}\n`)
-        process.stdout.write(steps.map((s, i) => `  ${i + 1}. ${s}\n`).join(''))
+        say(...results.map((r) => `${r.name} ${how[r.how]}${r.from ? ` ${r.from}` : ''}`), ...steps.map((s, i) => `  ${i + 1}. ${s}`))
         if (results.length > 1) process.stdout.write(table([['NIC', 'RESULT'], ...results.map((r) => [r.name, r.how])]))
       }
       return results.every((r) => r.ok) ? 0 : 1

@@ -1,4 +1,4 @@
-import { parse, printJson, table, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, table, UsageError, type Command } from '../lib/cli/cli.js'
 import { log } from '../lib/system/log.js'
 import { nicReturns, type RestoreReport, type Selection } from '../lib/moments/return.js'
 
@@ -23,9 +23,7 @@ Exit status: 0 when every NIC asked for is home, 1 otherwise (with reasons),
 `
 
 function print(r: RestoreReport): void {
-  if (r.steps.length > 0) {
-    process.stdout.write(`${r.dryRun ? 'Plan' : 'Done'}:\n${r.steps.map((s, i) => `  ${i + 1}. ${s.description}`).join('\n')}\n`)
-  }
+  if (r.steps.length > 0) say(`${r.dryRun ? 'Plan' : 'Done'}:`, ...r.steps.map((s, i) => `  ${i + 1}. ${s.description}`))
   const rows = r.nics
     .filter((n) => n.outcome !== 'home' || n.settings)
     .map((n) => [n.name, n.was ?? '-', r.dryRun || !n.home ? n.outcome : 'home', n.reason])

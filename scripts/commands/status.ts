@@ -5,6 +5,7 @@ import { readLinks } from '../lib/facts/links.js'
 import { describeKeepers } from '../lib/plan/describe.js'
 import { statusRows } from '../lib/plan/status.js'
 import { loadRegistry } from '../lib/state/registry.js'
+import { printable } from '../lib/system/printable.js'
 
 const help = `Usage: nicback status [--json]
 
@@ -60,11 +61,11 @@ export default {
       ['RECORDED', 'NOW', 'STATE', 'IDENTITY', 'WHERE'],
       ...rows.map((r) => [r.recordedName ?? '-', r.name ?? '-', r.state, identityKey({ ...r.identity }), r.detail]),
     ]).split('\n')
-    // Under each away NIC's row: what keeps it away.
+    // Under each away NIC's row: what keeps it away (escaped as table() does its cells).
     const out = [lines[0]!]
     rows.forEach((r, i) => {
       out.push(lines[i + 1]!)
-      if (r.keepers !== null) out.push(`  ${describeKeepers(r.keepers)}`)
+      if (r.keepers !== null) out.push(`  ${printable(describeKeepers(r.keepers))}`)
     })
     process.stdout.write(`${out.join('\n')}\n`)
     return 0

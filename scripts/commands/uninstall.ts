@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx/core'
-import { parse, printJson, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, type Command } from '../lib/cli/cli.js'
 import { writeFileDurably } from '../lib/system/atomic.js'
 import { reloadDockerd, removeRuntime } from '../lib/runtimes/dockerd.js'
 import { MANIFEST, readManifest } from '../lib/state/manifest.js'
@@ -49,7 +49,8 @@ export default {
     }
     if (root === '/' && existsSync('/run/udev/control')) await $({ quiet: true })`udevadm control --reload`
     if (values.json) printJson({ root, removed })
-    else process.stdout.write(removed.length ? `Removed below ${root}:\n${removed.map((f) => `  ${f}`).join('\n')}\n` : 'Nothing to remove: nicback is not installed there.\n')
+    else if (removed.length > 0) say(`Removed below ${root}:`, ...removed.map((f) => `  ${f}`))
+    else say('Nothing to remove: nicback is not installed there.')
     return 0
   },
 } satisfies Command

@@ -2,18 +2,19 @@
 // netns alive is written by whoever runs in it: comm and argv are chosen by
 // the process, cgroup names partly by the container, mount paths by whoever
 // mounts. The parsers never throw, whatever the text, and everything they
-// return is one printable line; what is there is found, under any bytes.
+// return, as status writes it (system/printable.ts), is one printable line;
+// what is there is found, under any bytes.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { commandOf, nsfsMounts, parseCgroup, showBytes } from '../../scripts/lib/facts/keepers.js'
 import { describeKeepers } from '../../scripts/lib/plan/describe.js'
+import { printable } from '../../scripts/lib/system/printable.js'
 
 const scale = Number(process.env.NICBACK_FUZZ_RUNS ?? 1)
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)) })
 
-/** One line, nothing a terminal or a log reader would act on. */
-// eslint-disable-next-line no-control-regex
-const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/
+/** One line, nothing a terminal or a log reader would act on, nothing invisible. */
+const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]*$/u
 
 const bytes = fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b))
 const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'))
@@ -54,12 +55,12 @@ describe('what keeps a netns alive: the parsers', () => {
     )
   })
 
-  it('nsfsMounts never throws; a mount at any path is found, its path printable and the bytes as mounted', () => {
+  it('nsfsMounts never throws; a mount at any path is found, its path the bytes as mounted, printable as status shows it', () => {
     fc.assert(
       fc.property(junk, (t) => {
         for (const m of nsfsMounts(t)) {
           expect(Number.isSafeInteger(m.inode)).toBe(true)
-          expect(m.path).toMatch(PRINTABLE)
+          expect(printable(m.path)).toMatch(PRINTABLE)
         }
       }),
       runs(1500),
@@ -74,13 +75,13 @@ describe('what keeps a netns alive: the parsers', () => {
     )
   })
 
-  it('commandOf and describeKeepers: any comm, argv and mount path make one printable line', () => {
+  it('commandOf and describeKeepers: any comm, argv and mount path make one printable line as status shows it', () => {
     fc.assert(
       fc.property(fc.option(bytes), fc.option(bytes), fc.array(bytes, { maxLength: 3 }), (comm, cmdline, mounts) => {
         const command = commandOf(comm, cmdline)
         if (command !== null) {
-          expect(command).toMatch(PRINTABLE)
-          expect(command.length).toBeLessThanOrEqual(67)
+          expect(printable(command)).toMatch(PRINTABLE)
+          expect([...command].length).toBeLessThanOrEqual(67)
         }
         const line = describeKeepers({
           inode: 4026532000,
@@ -90,7 +91,7 @@ describe('what keeps a netns alive: the parsers', () => {
           reason: null,
           unreadable: 0,
         })
-        expect(line).toMatch(PRINTABLE)
+        expect(printable(line)).toMatch(PRINTABLE)
       }),
       runs(1500),
     )

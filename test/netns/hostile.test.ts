@@ -498,3 +498,75 @@ describe('17.4 the metrics textfile', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 })
+
+describe('17.12 what a container names reaches the admin escaped, never raw', () => {
+  /** ESC and BEL: a terminal that prints it raw turns red and beeps. */
+  const ESC_NAME = 'x\u001b[31mx\u0007'
+  /** U+202E: reads "eth1" on a terminal that prints it raw. */
+  const RLO_NAME = '\u202e1hte'
+  /** What must not reach a terminal raw (the line breaks between lines aside). */
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+  const SHOWN = ['x\\x1b[31mx\\x07', '\\u{202e}1hte']
+
+  /** eth1 and eth2 given to a container, which renames them to ESC_NAME and
+   *  RLO_NAME, puts U+202E in eth1's alias and an altname of eth2, and
+   *  dies: the kernel hands them back under those names. */
+  function returnedHostile(): { w: World; ifindex: number } {
+    const w = recorded(3)
+    const ctr = w.container('esc')
+    for (const nic of ['eth1', 'eth2']) expect(w.nicback(['assign', nic, '--netns', ctr, '--force']).code).toBe(0)
+    const [i1, i2] = [w.ifindexIn(ctr, 'eth1'), w.ifindexIn(ctr, 'eth2')]
+    sh(
+      `ip -n ${ctr} link set dev if${i1} name "$(printf 'x\\033[31mx\\007')" && ip -n ${ctr} link set dev if${i2} name "$(printf '\\342\\200\\2561hte')" && ` +
+        `ip -n ${ctr} link set dev if${i1} alias "$(printf 'al\\342\\200\\256ias')" && ip -n ${ctr} link property add dev if${i2} altname "$(printf 'alt\\342\\200\\256')"`,
+    )
+    sh(`ip -n ${ctr} link set dev if${i1} netns ${w.host} && ip -n ${ctr} link set dev if${i2} netns ${w.host}`)
+    const host = hostByMac(w)
+    expect(host.get(macOf(1))).toEqual({ ifindex: i1, name: ESC_NAME })
+    expect(host.get(macOf(2))).toEqual({ ifindex: i2, name: RLO_NAME })
+    return { w, ifindex: i1 }
+  }
+
+  function expectEscaped(what: string, out: string): void {
+    expect(out, what).not.toMatch(RAW)
+    for (const s of SHOWN) expect(out, what).toContain(s)
+  }
+
+  test('status, restore --dry-run and restore print the names escaped; status --json carries them exactly', () => {
+    const { w } = returnedHostile()
+    const status = w.nicback(['status'])
+    expect(status.code, status.stderr).toBe(0)
+    expectEscaped('status', status.stdout)
+    expect(status.stdout).toMatch(/^eth1 +x\\x1b\[31mx\\x07 +returned-misnamed /m)
+
+    const json = w.nicback(['status', '--json'])
+    expect(json.code, json.stderr).toBe(0)
+    expect(json.stdout, 'status --json').not.toMatch(RAW)
+    const rows = JSON.parse(json.stdout) as StatusJson[]
+    expect(rows.find((r) => r.recordedName === 'eth1')).toMatchObject({ name: ESC_NAME, state: 'returned-misnamed' })
+    expect(rows.find((r) => r.recordedName === 'eth2')).toMatchObject({ name: RLO_NAME, state: 'returned-misnamed' })
+
+    const plan = w.nicback(['restore', '--dry-run'])
+    expect(plan.code, plan.stderr).toBe(0)
+    expectEscaped('restore --dry-run', plan.stdout)
+    expect(plan.stderr).not.toMatch(RAW)
+    expect(plan.stdout).toContain('rename "x\\x1b[31mx\\x07" to "eth1"')
+    expect(hostByMac(w).get(macOf(1))?.name).toBe(ESC_NAME)
+
+    const done = w.nicback(['restore'])
+    expect(done.code, done.stderr).toBe(0)
+    expectEscaped('restore', done.stdout)
+    expect(done.stderr).not.toMatch(RAW)
+    expect(w.where()).toEqual(w.allHome())
+  })
+
+  test("the udev entry's log lines name them escaped, and bring both home", () => {
+    const { w, ifindex } = returnedHostile()
+    const env = { ...process.env, NICBACK_STATE_DIR: w.state, ACTION: 'add', INTERFACE: ESC_NAME, IFINDEX: String(ifindex), DEVPATH: `/devices/pci0000:00/0000:00:03.0/net/${ESC_NAME}` }
+    const udev = spawnSync('ip', ['netns', 'exec', w.host, NODE, join(dirname(NICBACK), 'nicback-udev.cjs')], { encoding: 'utf8', env, timeout: 60_000 })
+    expect(udev.status, udev.stderr).toBe(0)
+    expectEscaped('udev', udev.stderr)
+    expect(udev.stderr).toMatch(/^nicback: restored eth1: /m)
+    expect(w.where()).toEqual(w.allHome())
+  })
+})

@@ -1,7 +1,10 @@
 // Small shared pieces of the command line: argument parsing with node's own
-// parseArgs (no dependency, no start-up cost), usage errors, output.
+// parseArgs (no dependency, no start-up cost), usage errors, output. What
+// goes to people passes through printable() here, as it is written; JSON
+// goes out exact (system/printable.ts).
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { log, setQuiet } from '../system/log.js'
+import { jsonText, printable } from '../system/printable.js'
 
 /** Bad input: exit status 2 and the command's usage hint. */
 export class UsageError extends Error {}
@@ -40,11 +43,18 @@ export function parse<O extends Options>(argv: string[], options: O, positionals
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+  process.stdout.write(`${jsonText(value, 2)}\n`)
 }
 
-/** Left-aligned columns, for people; scripts use --json. */
-export function table(rows: string[][]): string {
+/** Lines for people on stdout, each one escaped: build every line whole,
+ *  since a line break inside one is shown as \x0a. */
+export function say(...lines: string[]): void {
+  process.stdout.write(lines.map((l) => `${printable(l)}\n`).join(''))
+}
+
+/** Left-aligned columns, for people (every cell escaped, then padded); scripts use --json. */
+export function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable))
   // reduce, not Math.max(...rows): a spread of 200000 rows overflows the stack.
   const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), 0))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n'
@@ -57,11 +67,11 @@ export async function runCommand(name: string, cmd: Command, argv: string[]): Pr
     return await cmd.main(argv)
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`nicback ${name}: ${err.message}\nRun "nicback ${name} --help" for usage.\n`)
+      process.stderr.write(`nicback ${name}: ${printable(err.message)}\nRun "nicback ${name} --help" for usage.\n`)
       return 2
     }
     log.error(err instanceof Error ? err.message : String(err))
-    if (process.env.NICBACK_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`)
+    if (process.env.NICBACK_DEBUG && err instanceof Error) process.stderr.write(`${(err.stack ?? '').split('\n').map(printable).join('\n')}\n`)
     return 1
   }
 }

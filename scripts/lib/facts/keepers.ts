@@ -6,12 +6,14 @@
 //
 // Everything read here is hostile input: a process chooses its own comm and
 // argv, a container can name its cgroups. The parsers are pure and total
-// (never throw), and every string they give back is printable (names.ts).
+// (never throw), and every string they give back is what was read: UTF-8 as
+// it is (status escapes it where it writes it, system/printable.ts), other
+// bytes with \xNN escapes (names.ts escapeBytes).
 // The I/O reads /proc once for all the namespaces asked about, and a process
 // that exits meanwhile is skipped, never an error.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { isNetnsFile } from '../system/netns.js'
-import { escapeBytes, printable, utf8OrNull } from './names.js'
+import { escapeBytes, utf8OrNull } from './names.js'
 import type { Away } from '../types.js'
 
 /** Processes listed per namespace; the rest are counted (Keepers.total). */
@@ -19,7 +21,7 @@ export const MAX_LISTED = 20
 
 export interface KeeperProcess {
   pid: number
-  /** Its comm (or argv[0] when comm cannot be read), printable. */
+  /** Its comm (or argv[0] when comm cannot be read), as showBytes gives it. */
   command: string
   /** The container its cgroup names, as 12 hex digits (docker ps); null when none does. */
   container: string | null
@@ -32,7 +34,7 @@ export interface Keepers {
   inode: number | null
   /** Processes in it, by PID, at most MAX_LISTED. */
   processes: KeeperProcess[]
-  /** nsfs bind mounts of it (paths as in mountinfo, printable). */
+  /** nsfs bind mounts of it (paths as in mountinfo, as showBytes gives them). */
   mounts: string[]
   /** Processes in it, listed or not. */
   total: number
@@ -46,11 +48,9 @@ export interface Keepers {
 
 // ---------------------------------------------------------------- parsers
 
-/** Bytes for people: UTF-8 shown with control characters escaped, other
- *  bytes as \xNN. */
+/** Bytes as a string: UTF-8 as it is, other bytes with \xNN escapes. */
 export function showBytes(bytes: Buffer): string {
-  const s = utf8OrNull(bytes)
-  return s === null ? escapeBytes(bytes) : printable(s)
+  return utf8OrNull(bytes) ?? escapeBytes(bytes)
 }
 
 const MAX_COMMAND = 64
@@ -67,7 +67,9 @@ export function commandOf(comm: Buffer | null, cmdline: Buffer | null): string |
   }
   if (b === null || b.length === 0) return null
   const s = showBytes(b.subarray(0, MAX_COMMAND * 4))
-  return s.length > MAX_COMMAND ? `${s.slice(0, MAX_COMMAND)}...` : s
+  // Cut by code points: half a surrogate pair is not a character.
+  const chars = [...s]
+  return chars.length > MAX_COMMAND || b.length > MAX_COMMAND * 4 ? `${chars.slice(0, MAX_COMMAND).join('')}...` : s
 }
 
 /** A container id in one cgroup path component: the runtimes' systemd scopes
@@ -125,7 +127,7 @@ export function unescapeMountinfo(field: string): Buffer {
 }
 
 export interface NsfsMount {
-  /** Where it is mounted, printable. */
+  /** Where it is mounted, as showBytes gives it. */
   path: string
   /** The nsfs inode of the network namespace it refers to. */
   inode: number
@@ -193,11 +195,11 @@ export function awayInode(away: Away): { inode: number } | { reason: string } {
     if (path === undefined) continue
     const st = statOrNull(path)
     if (st === null || !isNetnsFile(path)) {
-      tried.push(`${printable(what)} is gone`)
+      tried.push(`${what} is gone`)
       continue
     }
     if (own !== null && st.dev === own.dev && st.ino === own.ino) {
-      tried.push(`${printable(what)} is in the host's network namespace now`)
+      tried.push(`${what} is in the host's network namespace now`)
       continue
     }
     return { inode: st.ino }

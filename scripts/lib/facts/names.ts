@@ -1,7 +1,8 @@
 // Interface names as the kernel sees them: which ones are valid, which ones
 // are the kernel's fallbacks or nicback's own temporary names, and how to
-// show a name a container may have filled with any byte the kernel allows.
-// Pure; every layer above uses these rules, so they live at the bottom.
+// carry a name a container may have filled with bytes that are not UTF-8.
+// Pure; every layer above uses these rules, so they live at the bottom. How
+// any name is shown to people is system/printable.ts's, at the output.
 
 /** The kernel's fallback for a returning NIC whose name clashes: dev<ifindex>, or dev%d. */
 export const FALLBACK_NAME = /^dev\d+$/
@@ -58,14 +59,6 @@ export function tempName(ifindex: number, ...taken: { has(name: string): boolean
   }
 }
 
-/** A string for logs and tables: control characters and the replacement
- *  character are shown as escapes, so a hostile name cannot forge log lines
- *  or pass for another name. */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-}
-
 /** Bytes read from the kernel (ip's output, sysfs) as a name: the UTF-8
  *  string when the bytes are UTF-8, else null (the caller addresses such a
  *  device by its ifindex and shows it with `escapeBytes`). */
@@ -74,7 +67,9 @@ export function utf8OrNull(bytes: Buffer): string | null {
   return Buffer.from(s, 'utf8').equals(bytes) ? s : null
 }
 
-/** Bytes that are not UTF-8, shown with \xNN escapes for the bytes >= 0x80. */
+/** Bytes that are not UTF-8 as a string: \xNN escapes for the bytes >= 0x80
+ *  and the control bytes, the rest as they are (printable() leaves such a
+ *  string as it is). */
 export function escapeBytes(bytes: Buffer): string {
   let out = ''
   for (const b of bytes) out += b >= 0x80 || b < 0x20 || b === 0x7f ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b)

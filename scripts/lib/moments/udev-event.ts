@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs'
 import { sameNic } from '../facts/identity.js'
 import { eventUsec } from '../facts/udevdb.js'
 import { busFromDevicePath, displayName, SYS_NET, sysfsFacts, sysfsNames } from '../facts/links.js'
-import { isFallbackName, isValidIfname, lostBytes, printable } from '../facts/names.js'
+import { isFallbackName, isValidIfname, lostBytes } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { hostRenameMarks, type Leadership, type Mark } from '../system/leader.js'
@@ -36,13 +36,13 @@ export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | {
   if (bus === null || devpath.includes('/../') || devpath.length > 4096) return { ignore: null }
   // A name that is not UTF-8 (lost bytes) cannot be checked or looked up:
   // the IFINDEX says which device it is.
-  if (!lostBytes(name) && !isValidIfname(name)) return { ignore: `udev ${action} event for INTERFACE="${printable(name)}", which is not a valid interface name: ignored` }
+  if (!lostBytes(name) && !isValidIfname(name)) return { ignore: `udev ${action} event for INTERFACE="${name}", which is not a valid interface name: ignored` }
   let idx: number | null = null
   if (ifindex !== undefined && ifindex !== '') {
-    if (!/^[1-9]\d{0,9}$/.test(ifindex) || Number(ifindex) > 0x7fffffff) return { ignore: `udev ${action} event for ${printable(name)} with IFINDEX="${printable(ifindex)}", which is not an ifindex: ignored` }
+    if (!/^[1-9]\d{0,9}$/.test(ifindex) || Number(ifindex) > 0x7fffffff) return { ignore: `udev ${action} event for ${name} with IFINDEX="${ifindex}", which is not an ifindex: ignored` }
     idx = Number(ifindex)
   }
-  if (lostBytes(name) && idx === null) return { ignore: `udev ${action} event for INTERFACE="${printable(name)}", not UTF-8, without an IFINDEX to say which device: ignored` }
+  if (lostBytes(name) && idx === null) return { ignore: `udev ${action} event for INTERFACE="${name}", not UTF-8, without an IFINDEX to say which device: ignored` }
   const old = action === 'move' && devpathOld !== undefined ? devpathOld.slice(devpathOld.lastIndexOf('/') + 1) : null
   const from = old !== null && isValidIfname(old) && !lostBytes(old) && busFromDevicePath(devpathOld!) === bus ? old : null
   return { event: { action, name, ifindex: idx, bus, from } }
@@ -121,7 +121,7 @@ function noted(): HostRename[] {
  *  written down), dropped quietly. */
 export function parseRename(m: Mark): HostRename | string | null {
   const [from, to, ifindex, devpath, ...rest] = m.line.split(' ')
-  const bad = `dropped a malformed udev rename note: "${printable(m.line)}"`
+  const bad = `dropped a malformed udev rename note: "${m.line}"`
   if (from === undefined || to === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return bad
   if (lostBytes(from)) return null
   const parsed = parseUdevEvent({ ACTION: 'move', INTERFACE: to, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath, DEVPATH_OLD: `${devpath.slice(0, devpath.lastIndexOf('/'))}/${from}` })
@@ -168,9 +168,9 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
 export function parseDeparture(mark: Mark, renames: readonly HostRename[] = []): Departure | string {
   const line = mark.line
   const [name, ifindex, devpath, ...rest] = line.split(' ')
-  if (name === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return `dropped a malformed udev departure record: "${printable(line)}"`
+  if (name === undefined || ifindex === undefined || devpath === undefined || rest.length > 0) return `dropped a malformed udev departure record: "${line}"`
   const parsed = parseUdevEvent({ ACTION: 'remove', INTERFACE: name, IFINDEX: ifindex === '-' ? '' : ifindex, DEVPATH: devpath })
-  if ('ignore' in parsed) return parsed.ignore ?? `dropped a udev departure record for a device nicback does not manage: "${printable(line)}"`
+  if ('ignore' in parsed) return parsed.ignore ?? `dropped a udev departure record for a device nicback does not manage: "${line}"`
   return departureOf(parsed.event, renames, mark.atMs)
 }
 

@@ -4,7 +4,7 @@
 // good record (a devN or temporary name, a NIC that left again before it was
 // brought home, an unknown NIC leaving under another NIC's promised name).
 import { identityKey, sameNic } from '../facts/identity.js'
-import { isFallbackName, lostBytes, printable } from '../facts/names.js'
+import { isFallbackName, lostBytes } from '../facts/names.js'
 import { entryProblem, putEntry } from '../state/registry.js'
 import type { Away, Entry, Identity, Link, Registry } from '../types.js'
 import { nameBeforeHandOver, type HandOverStep } from './handover.js'
@@ -39,7 +39,7 @@ export function noteDeparture(reg: Registry, leaving: Departure, now: string): D
   // Renamed on the host just before it left: it leaves with the name it had before.
   const before = nameBeforeHandOver(leaving.name, leaving.handOver ?? [], candidates.map((e) => e.name))
   const dep = before === null ? leaving : { ...leaving, name: before }
-  const handOver = before === null ? '' : ` (renamed ${printable(before)} -> ${printable(leaving.name)} on the host ${handOverMs(leaving.handOver!, before)} ms before it left: part of its hand-over, not a new host name)`
+  const handOver = before === null ? '' : ` (renamed ${before} -> ${leaving.name} on the host ${handOverMs(leaving.handOver!, before)} ms before it left: part of its hand-over, not a new host name)`
   const entry = candidates.length === 1 ? candidates[0] : candidates.find((e) => e.ifindex === dep.ifindex || e.name === dep.name)
   const away: Away = {
     since: now,
@@ -63,7 +63,7 @@ export function noteDeparture(reg: Registry, leaving: Departure, now: string): D
     recordedAt: entry?.recordedAt ?? now,
     away,
   }
-  const what = `${printable(dep.name)} (${identityKey(fresh)})`
+  const what = `${dep.name} (${identityKey(fresh)})`
   const problem = entryProblem(fresh)
   if (problem !== null) {
     // Never write what would not be read back: the event is reported instead.
@@ -104,7 +104,7 @@ export function noteDeparture(reg: Registry, leaving: Departure, now: string): D
   const keepRecorded = isFallbackName(dep.name) || lostBytes(dep.name) || (entry.away !== null && entry.name !== dep.name) || borrowed
   if (keepRecorded || entry.name === dep.name) {
     Object.assign(entry, { ...fresh, name: entry.name, recordedAt: entry.recordedAt, away })
-    const note = keepRecorded && entry.name !== dep.name ? ` (left as ${printable(leaving.name)}, keeping the recorded name)` : handOver
+    const note = keepRecorded && entry.name !== dep.name ? ` (left as ${leaving.name}, keeping the recorded name)` : handOver
     return { changed: true, recordedName: entry.name, message: `${entry.name} (${identityKey(entry)}) left the host (${dep.via})${note}` }
   }
   // It was home under a name the admin gave it since it was recorded: that

@@ -3,12 +3,15 @@
 // (udevd keeps only a RUN program's exit code). No pure-JS journald client is
 // maintained, so it goes through logger(1), which speaks to /dev/log. The
 // resident agent (`nicback watch`) can write one JSON object a line instead,
-// for a log collector; fields name the NIC, the cause and the fix.
+// for a log collector; fields name the NIC, the cause and the fix. Messages
+// name what containers chose: text and syslog lines show them through
+// printable(), JSON lines carry them exactly (system/printable.ts).
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { which } from './exec.js'
+import { jsonText, printable } from './printable.js'
 
-type Level = 'debug' | 'info' | 'warning' | 'err'
+export type Level = 'debug' | 'info' | 'warning' | 'err'
 /** Structured fields of a line (JSON logs). */
 export interface Fields {
   nic?: string
@@ -51,15 +54,26 @@ export function setJsonLogs(on: boolean): void {
   json = on
 }
 
+/** Pure: a line on stderr, one JSON object (exact strings) or text for a
+ *  person (escaped). */
+export function stderrLine(level: Level, msg: string, fields: Fields | undefined, asJson: boolean, time = new Date()): string {
+  if (asJson) return jsonText({ time: time.toISOString(), level: level === 'err' ? 'error' : level, msg, ...fields })
+  return `nicback: ${level === 'info' || level === 'debug' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${printable(msg)}`
+}
+
+/** Pure: the line for logger(1) --prio-prefix: one line, escaped. */
+export function syslogLine(level: Level, msg: string): string {
+  return `<${PRIO[level]}>${printable(msg)}`
+}
+
 function emit(level: Level, msg: string, fields?: Fields): void {
   if (level === 'debug' && !debugOn) {
     // syslog keeps it at debug priority; a person asks with NICBACK_DEBUG=1
-    if (toSyslog) pending.push(`<${PRIO.debug}>${msg}`)
+    if (toSyslog) pending.push(syslogLine('debug', msg))
     return
   }
-  if (json) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: level === 'err' ? 'error' : level, msg, ...fields })}\n`)
-  else if (!quiet || level === 'warning' || level === 'err') process.stderr.write(`nicback: ${level === 'info' || level === 'debug' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${msg}\n`)
-  if (toSyslog) for (const line of msg.split('\n')) pending.push(`<${PRIO[level]}>${line}`)
+  if (json || !quiet || level === 'warning' || level === 'err') process.stderr.write(`${stderrLine(level, msg, fields, json)}\n`)
+  if (toSyslog) pending.push(syslogLine(level, msg))
 }
 
 export const log = {

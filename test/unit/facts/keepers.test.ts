@@ -66,11 +66,13 @@ describe('commandOf', () => {
     expect(commandOf(Buffer.alloc(0), Buffer.alloc(0))).toBeNull()
   })
 
-  it('hostile bytes are escaped, long ones cut', () => {
-    expect(commandOf(Buffer.from('a\nb\u001b[31m\n'), null)).toBe('a\\x0ab\\x1b[31m')
+  it('UTF-8 comes back exact (status escapes it as it writes it), other bytes as \\xNN; long ones cut by characters', () => {
+    expect(commandOf(Buffer.from('a\nb\u001b[31m\n'), null)).toBe('a\nb\u001b[31m')
+    expect(commandOf(Buffer.from('a\u2028b\u202e\n'), null)).toBe('a\u2028b\u202e')
     expect(commandOf(Buffer.from([0x66, 0xff, 0x0a]), null)).toBe('f\\xff')
+    expect(commandOf(Buffer.from([0x66, 0x1b, 0xff, 0x0a]), null)).toBe('f\\x1b\\xff')
     expect(commandOf(null, Buffer.from('x'.repeat(1000)))).toBe(`${'x'.repeat(64)}...`)
-    expect(commandOf(Buffer.from('a\u2028b\n'), null)).toBe('a\\x2028b')
+    expect(commandOf(null, Buffer.from('\u{1f600}'.repeat(65)))).toBe(`${'\u{1f600}'.repeat(64)}...`)
   })
 })
 
@@ -88,12 +90,12 @@ describe('mountinfo', () => {
     '',
   ].join('\n')
 
-  it('finds the bind mounts of network namespaces, paths unescaped and printable', () => {
+  it('finds the bind mounts of network namespaces, paths unescaped and exact', () => {
     expect(nsfsMounts(text)).toEqual([
       { path: '/run/docker/netns/1a2b c', inode: 4026532456 },
       { path: '/run/netns/other', inode: 4026532301 },
       { path: '/var/run/netns/other', inode: 4026532301 },
-      { path: '/a\\b\\x09c\\x0ad', inode: 4026532777 },
+      { path: '/a\\b\tc\nd', inode: 4026532777 },
     ])
   })
 

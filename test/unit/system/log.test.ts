@@ -1,0 +1,31 @@
+// The log's lines as written: text on stderr and syslog lines escaped for
+// people, JSON lines exact (issue 17, item 12).
+import { describe, expect, it } from 'vitest'
+import { stderrLine, syslogLine } from '../../../scripts/lib/system/log.js'
+
+const NAME = 'x\u001b[31mx\u0007'
+const ALIAS = '\u202e1hte'
+const MSG = `restored eth1: it was ${NAME}, alias ${ALIAS}\nnicback: forged line`
+const RAW = /[\u0000-\u001f\u007f-\u009f\u202e]/
+
+describe('log lines', () => {
+  it('a text line on stderr shows what a container chose escaped, on one line', () => {
+    const line = stderrLine('warning', MSG, { nic: NAME }, false)
+    expect(line).toBe('nicback: warning: restored eth1: it was x\\x1b[31mx\\x07, alias \\u{202e}1hte\\x0anicback: forged line')
+    expect(line).not.toMatch(RAW)
+    expect(stderrLine('info', NAME, undefined, false)).toBe('nicback: x\\x1b[31mx\\x07')
+    expect(stderrLine('err', NAME, undefined, false)).toBe('nicback: error: x\\x1b[31mx\\x07')
+  })
+
+  it('a syslog line likewise, behind its priority', () => {
+    expect(syslogLine('info', MSG)).toBe('<30>restored eth1: it was x\\x1b[31mx\\x07, alias \\u{202e}1hte\\x0anicback: forged line')
+    expect(syslogLine('err', ALIAS)).toBe('<27>\\u{202e}1hte')
+  })
+
+  it('a JSON line carries the message and the fields exactly, none of it raw', () => {
+    const time = new Date('2024-01-01T00:00:00Z')
+    const line = stderrLine('err', MSG, { nic: NAME, cause: ALIAS }, true, time)
+    expect(line).not.toMatch(RAW)
+    expect(JSON.parse(line)).toEqual({ time: time.toISOString(), level: 'error', msg: MSG, nic: NAME, cause: ALIAS })
+  })
+})
