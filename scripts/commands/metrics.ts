@@ -11,13 +11,14 @@ Prints nicback's metrics in the Prometheus text format:
 
   nicback_nics_recorded                NICs in the registry (gauge)
   nicback_nics{state}                  NICs by state now, as "nicback status"
-                                       shows them: home, away,
-                                       returned-misnamed, conflict, unrecorded
+                                       shows them: home, away, gone,
+                                       returned_misnamed, conflict, unrecorded
   nicback_restores_total{result}       NICs renamed home: done, failed
+  nicback_restore_runs_total{result}   runs that changed something: ok, failed
   nicback_conflicts_total{cause}       NICs left misnamed, by cause: name_held,
                                        altname_held, chain_blocked,
                                        duplicate_record, ambiguous,
-                                       invalid_name, apply_failed, other
+                                       invalid_name, other
   nicback_return_to_name_seconds       histogram: from a NIC's return (udev's
                                        USEC_INITIALIZED) to its name restored
 

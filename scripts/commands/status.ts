@@ -1,7 +1,7 @@
 import { parse, printJson, table, type Command } from '../lib/cli/cli.js'
 import { identityKey } from '../lib/facts/identity.js'
 import { keepersOf, MAX_LISTED } from '../lib/facts/keepers.js'
-import { readLinks } from '../lib/facts/links.js'
+import { busPresent, readLinks } from '../lib/facts/links.js'
 import { describeKeepers } from '../lib/plan/describe.js'
 import { statusRows } from '../lib/plan/status.js'
 import { loadRegistry } from '../lib/state/registry.js'
@@ -13,7 +13,9 @@ One row per recorded NIC, and one per NIC on a bus that is not recorded yet:
 
   RECORDED  the host name nicback gives back
   NOW       its name now, "-" while it is away
-  STATE     home | away | returned-misnamed | conflict | unrecorded
+  STATE     home | away | gone | returned_misnamed | conflict | unrecorded
+            (away: in a namespace that is alive; gone: no device at its
+            bus position any more, a VF removed or a card unplugged)
   IDENTITY  what it is recognised by (bus position, permanent MAC)
   WHERE     where it went and who holds it, or why it cannot be restored
 
@@ -48,7 +50,7 @@ export default {
   help,
   main(argv) {
     const { values } = parse(argv, {}, false)
-    const rows = statusRows(readLinks(), loadRegistry().nics, (aways) => keepersOf(aways))
+    const rows = statusRows(readLinks(), loadRegistry().nics, (aways) => keepersOf(aways), busPresent)
     if (values.json) {
       printJson(rows)
       return 0

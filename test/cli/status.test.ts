@@ -15,9 +15,9 @@ describe('status', () => {
     for (const row of rows) {
       expect(row).toHaveProperty('recordedName')
       expect(row).toHaveProperty('name')
-      expect(['home', 'away', 'returned-misnamed', 'conflict', 'unrecorded']).toContain(row.state)
+      expect(['home', 'away', 'gone', 'returned_misnamed', 'conflict', 'unrecorded']).toContain(row.state)
     }
-    expect(rows).toContainEqual(expect.objectContaining({ recordedName: 'eth7', name: null, state: 'away', container: { name: 'web' } }))
+    expect(rows).toContainEqual(expect.objectContaining({ recordedName: 'eth7', name: null, state: 'gone', container: { name: 'web' } }))
   })
 
   it('prints a table for people', () => {
@@ -25,7 +25,8 @@ describe('status', () => {
     const r = nicback('status')
     expect(r.code, r.err).toBe(0)
     expect(r.out).toMatch(/^RECORDED +NOW +STATE +IDENTITY +WHERE$/m)
-    expect(r.out).toMatch(/^eth7 +- +away +bus nicback-test\/bus\/1 +left as eth7 via udev/m)
+    // its bus position has no device on this machine: gone, not away
+    expect(r.out).toMatch(/^eth7 +- +gone +bus nicback-test\/bus\/1 +no device at bus nicback-test\/bus\/1 any more .*"nicback forget eth7"/m)
   })
 
   it('a corrupted registry: exit 1, the file named, the file left as it is', () => {

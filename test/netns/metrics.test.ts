@@ -43,7 +43,7 @@ describe('nicback metrics', () => {
     const before = metrics(w)
     expect(valueOf(before, 'nicback_nics_recorded')).toBe(4)
     expect(valueOf(before, 'nicback_nics', { state: 'home' })).toBe(2)
-    expect(valueOf(before, 'nicback_nics', { state: 'returned-misnamed' })).toBe(2)
+    expect(valueOf(before, 'nicback_nics', { state: 'returned_misnamed' })).toBe(2)
     expect(valueOf(before, 'nicback_restores_total', { result: 'done' })).toBe(0)
 
     const r = w.nicback(['restore'])
@@ -51,7 +51,7 @@ describe('nicback metrics', () => {
     expect(w.where()).toEqual(w.allHome())
     const after = metrics(w)
     expect(valueOf(after, 'nicback_nics', { state: 'home' })).toBe(4)
-    expect(valueOf(after, 'nicback_nics', { state: 'returned-misnamed' })).toBe(0)
+    expect(valueOf(after, 'nicback_nics', { state: 'returned_misnamed' })).toBe(0)
     expect(valueOf(after, 'nicback_restores_total', { result: 'done' })).toBe(2)
     expect(valueOf(after, 'nicback_restores_total', { result: 'failed' })).toBe(0)
     // By hand in a test netns: no event, and udev's database describes the

@@ -91,7 +91,7 @@ describe('restore --json', () => {
 })
 
 describe('status --json', () => {
-  test('home / away / returned-misnamed / conflict, read-only; veth stand-ins are never "unrecorded" (no bus)', () => {
+  test('home / away / returned_misnamed / conflict, read-only; veth stand-ins are never "unrecorded" (no bus)', () => {
     const w = createWorld({ nics: 5 })
     expect(w.nicback(['record', ...w.nics]).code).toBe(0)
     // eth1: in a container that is still alive.
@@ -121,9 +121,9 @@ describe('status --json', () => {
     expect(r.json.map((s) => [s.recordedName, s.name, s.state])).toEqual([
       ['eth0', 'eth0', 'home'],
       ['eth1', null, 'away'],
-      ['eth2', dev2, 'returned-misnamed'],
+      ['eth2', dev2, 'returned_misnamed'],
       ['eth3', dev3, 'conflict'],
-      ['eth4', 'eth9', 'returned-misnamed'],
+      ['eth4', 'eth9', 'returned_misnamed'],
     ])
     expect(r.json.some((s) => s.state === 'unrecorded')).toBe(false)
     const row = (n: string) => r.json.find((s) => s.recordedName === n)!

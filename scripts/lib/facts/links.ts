@@ -10,7 +10,7 @@
 //
 // sysfs shows the netns it was mounted in: `ip netns exec` remounts it, but
 // `nsenter --net` does not, so readLinks() checks that the two sources agree.
-import { readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { runBytes } from '../system/exec.js'
 import { ipInBytes, type Netns } from '../system/netns.js'
 import { log } from '../system/log.js'
@@ -245,6 +245,13 @@ export function sysfsNames(): Map<number, Buffer> {
     if (ifindex !== null) out.set(ifindex, name)
   }
   return out
+}
+
+/** Whether a bus identity (busFromDevicePath) has a device now: the PCI
+ *  function, or the device path of another bus. Whatever driver it has and
+ *  whichever netns its network device is in. */
+export function busPresent(bus: string): boolean {
+  return existsSync(PCI_ADDR.test(bus) ? `/sys/bus/pci/devices/${bus}` : `/sys/devices/${bus}`)
 }
 
 /** A name's bytes as Link.name shows it. */

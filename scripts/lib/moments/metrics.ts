@@ -2,7 +2,7 @@
 // run counts (countRun, called by nicReturns under the registry's lock), and
 // the exposition now (renderMetrics: the registry, the links and the counters
 // read afresh on every call, so every mode shows the same numbers).
-import { readLinks } from '../facts/links.js'
+import { busPresent, readLinks } from '../facts/links.js'
 import { initializedUsec, monotonicUsec } from '../facts/udevdb.js'
 import { formatMetrics, runDelta, type RunNic } from '../plan/metrics.js'
 import { statusRows, type StatusRow } from '../plan/status.js'
@@ -31,7 +31,7 @@ export function countRun(nics: readonly RunNic[], applyFailed: boolean, eventUse
 
 /** The numbers now: status rows (the gauges) and the counters. */
 export function readMetrics(): { rows: StatusRow[]; counters: Counters } {
-  return { rows: statusRows(readLinks(), loadRegistry().nics), counters: loadCounters() }
+  return { rows: statusRows(readLinks(), loadRegistry().nics, undefined, busPresent), counters: loadCounters() }
 }
 
 /** The Prometheus text exposition now: for `nicback metrics` and the

@@ -10,7 +10,7 @@ import type { Outcome } from './planner.js'
 import type { State, StatusRow } from './status.js'
 
 /** The states of `nicback status`, each a value of the gauge's state label. */
-export const STATES: readonly State[] = ['home', 'away', 'returned-misnamed', 'conflict', 'unrecorded']
+export const STATES: readonly State[] = ['home', 'away', 'gone', 'returned_misnamed', 'conflict', 'unrecorded']
 
 /** Pure: the cause label of a NIC left misnamed. Reasons are the planner's
  *  sentences; they hold names (never white space: the kernel refuses it in a
@@ -37,7 +37,7 @@ export interface RunNic {
 /** Pure: what a (not dry) restore run adds to the counters. `seconds` gives
  *  the return-to-name time of a NIC it brought home, or null if unknown. */
 export function runDelta(nics: readonly RunNic[], applyFailed: boolean, seconds: (n: RunNic) => number | null): RunDelta {
-  const d: RunDelta = { done: 0, failed: 0, conflicts: {}, seconds: [] }
+  const d: RunDelta = { done: 0, failed: 0, conflicts: {}, run: null, seconds: [] }
   for (const n of nics) {
     if (n.outcome === 'restore') {
       if (n.home) {
@@ -50,7 +50,8 @@ export function runDelta(nics: readonly RunNic[], applyFailed: boolean, seconds:
       d.conflicts[c] = (d.conflicts[c] ?? 0) + 1
     }
   }
-  if (applyFailed) d.conflicts.apply_failed = (d.conflicts.apply_failed ?? 0) + 1
+  if (applyFailed) d.run = 'failed'
+  else if (d.done > 0 || d.failed > 0) d.run = 'ok'
   return d
 }
 
@@ -96,17 +97,21 @@ export function formatMetrics(rows: readonly StatusRow[], c: Counters): string {
       family(
         'nicback_nics',
         'gauge',
-        'NICs by state now, as "nicback status" shows them: home, away (in a container), returned-misnamed (back under another name), conflict (back, but its name cannot be given back), unrecorded (on a bus, never recorded).',
+        'NICs by state now, as "nicback status" shows them: home, away (in a container), gone (no device at its bus position any more), returned_misnamed (back under another name), conflict (back, but its name cannot be given back), unrecorded (on a bus, never recorded).',
         STATES.map((s) => ['', { state: s }, byState.get(s) ?? 0]),
       ),
       family('nicback_restores_total', 'counter', 'NICs a restore run renamed home: confirmed by reading the kernel back (done), or not (failed).', [
         ['', { result: 'done' }, c.restores.done],
         ['', { result: 'failed' }, c.restores.failed],
       ]),
+      family('nicback_restore_runs_total', 'counter', 'Restore runs that changed something: every step done (ok), or a step the kernel refused (failed; its NICs count in nicback_restores_total{result="failed"}).', [
+        ['', { result: 'ok' }, c.runs.ok],
+        ['', { result: 'failed' }, c.runs.failed],
+      ]),
       family(
         'nicback_conflicts_total',
         'counter',
-        'NICs a restore run could not bring home, by cause (counted again by each run that tries); apply_failed counts runs whose steps the kernel refused.',
+        'NICs a restore run could not plan home, by cause (counted again by each run that tries).',
         CAUSES.map((cause) => ['', { cause }, c.conflicts[cause]]),
       ),
       family('nicback_return_to_name_seconds', 'histogram', "Seconds from a NIC's return to the host (udev's USEC_INITIALIZED) to its recorded name restored and read back.", [
@@ -127,6 +132,7 @@ export function metricsJson(rows: readonly StatusRow[], c: Counters) {
     nics,
     restores: { ...c.restores },
     conflicts: { ...c.conflicts },
+    runs: { ...c.runs },
     returnToNameSeconds: {
       // An array: object keys that look like integers ("1", "5") would be reordered.
       buckets: [...BUCKETS.map((b, i) => ({ le: formatValue(b), count: c.returnToName.counts[i] ?? 0 })), { le: '+Inf', count: c.returnToName.count }],

@@ -5,7 +5,10 @@ import type { Keepers } from '../facts/keepers.js'
 import type { Away, Entry, Link } from '../types.js'
 import { planRestore } from './planner.js'
 
-export type State = 'home' | 'away' | 'returned-misnamed' | 'conflict' | 'unrecorded'
+/** away: in a namespace that is alive; gone: no device at its bus position
+ *  any more (a VF removed with sriov_numvfs, a card unplugged); it is given
+ *  its name back if one comes back there. */
+export type State = 'home' | 'away' | 'gone' | 'returned_misnamed' | 'conflict' | 'unrecorded'
 
 export interface StatusRow {
   recordedName: string | null
@@ -20,16 +23,30 @@ export interface StatusRow {
   keepers: Keepers | null
 }
 
-const STATE = { home: 'home', away: 'away', restore: 'returned-misnamed', skipped: 'returned-misnamed', conflict: 'conflict', ambiguous: 'conflict' } as const
+const STATE = { home: 'home', away: 'away', restore: 'returned_misnamed', skipped: 'returned_misnamed', conflict: 'conflict', ambiguous: 'conflict' } as const
 
 /** Pure: the status rows for these facts. `keepersOf` tells, for the NICs
- *  that are away, what keeps where they went alive (facts/keepers.ts). */
-export function statusRows(links: Link[], entries: Entry[], keepersOf?: (aways: Away[]) => Keepers[]): StatusRow[] {
+ *  that are away, what keeps where they went alive (facts/keepers.ts);
+ *  `busPresent` whether a bus position has a device now (facts/links.ts):
+ *  a NIC away whose bus position is empty is gone. */
+export function statusRows(links: Link[], entries: Entry[], keepersOf?: (aways: Away[]) => Keepers[], busPresent: (bus: string) => boolean = () => true): StatusRow[] {
   const plan = planRestore(links, entries, { want: () => true, renameWhileUp: true })
   const { found } = matchNics(entries, links)
   const rows: StatusRow[] = entries.map((e, i) => {
     const d = plan.decisions[i]!
     const link = found.get(e)
+    if (d.outcome === 'away' && e.bus !== null && !busPresent(e.bus)) {
+      return {
+        recordedName: e.name,
+        name: null,
+        state: 'gone',
+        identity: { bus: e.bus, devPort: e.devPort, permAddr: e.permAddr, mac: e.mac },
+        container: e.away?.container ?? null,
+        away: e.away,
+        detail: `no device at bus ${e.bus} any more (a VF removed, a card unplugged): if one comes back there it gets its name back; "nicback forget ${e.name}" drops the record`,
+        keepers: null,
+      }
+    }
     return {
       recordedName: e.name,
       name: link?.name ?? null,

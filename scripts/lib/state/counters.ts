@@ -34,8 +34,6 @@ export const CAUSES = [
   'ambiguous',
   /** its recorded name is not a valid interface name */
   'invalid_name',
-  /** the kernel refused a step of the run (rename, MAC, MTU, up) */
-  'apply_failed',
   /** any other reason */
   'other',
 ] as const
@@ -51,7 +49,11 @@ export interface Counters {
   /** NICs a run tried to rename home: confirmed home by reading the kernel
    *  back (done), or not (failed). */
   restores: { done: number; failed: number }
+  /** NICs a run could not plan home, by cause. */
   conflicts: Record<Cause, number>
+  /** Restore runs that changed something: all their steps done (ok), or a
+   *  step the kernel refused (failed; its NICs count as restores failed). */
+  runs: { ok: number; failed: number }
   /** Seconds from a NIC's return (udev's USEC_INITIALIZED) to its name
    *  restored and read back. `counts` are cumulative, one per BUCKETS bound. */
   returnToName: { le: number[]; counts: number[]; sum: number; count: number }
@@ -62,6 +64,8 @@ export interface RunDelta {
   done: number
   failed: number
   conflicts: Partial<Record<Cause, number>>
+  /** How the run went, when it changed something; null: it changed nothing. */
+  run: 'ok' | 'failed' | null
   /** Return-to-name seconds of the NICs it brought home whose return time is known. */
   seconds: number[]
 }
@@ -74,6 +78,8 @@ const CountersSchema = v.pipe(
     version: v.literal(1),
     restores: v.object({ done: count, failed: count }),
     conflicts: v.object(Object.fromEntries(CAUSES.map((c) => [c, v.optional(count, 0)])) as Record<Cause, v.OptionalSchema<typeof count, 0>>),
+    // absent from files written before runs were counted
+    runs: v.optional(v.object({ ok: count, failed: count }), { ok: 0, failed: 0 }),
     returnToName: v.pipe(
       v.object({
         le: v.array(v.number()),
@@ -93,6 +99,7 @@ export function emptyCounters(): Counters {
     version: 1,
     restores: { done: 0, failed: 0 },
     conflicts: Object.fromEntries(CAUSES.map((c) => [c, 0])) as Record<Cause, number>,
+    runs: { ok: 0, failed: 0 },
     returnToName: { le: [...BUCKETS], counts: BUCKETS.map(() => 0), sum: 0, count: 0 },
   }
 }
@@ -169,7 +176,7 @@ export function saveCounters(c: Counters, path = countersPath()): void {
 
 /** Whether a run has anything to count (a run that did nothing writes nothing). */
 export function isEmptyDelta(d: RunDelta): boolean {
-  return d.done === 0 && d.failed === 0 && d.seconds.length === 0 && Object.values(d.conflicts).every((n) => !n)
+  return d.done === 0 && d.failed === 0 && d.run === null && d.seconds.length === 0 && Object.values(d.conflicts).every((n) => !n)
 }
 
 /** Pure: `c` with one run added. A NaN, negative or infinite duration is
@@ -179,6 +186,7 @@ export function addRun(c: Counters, d: RunDelta): Counters {
   out.restores.done += d.done
   out.restores.failed += d.failed
   for (const cause of CAUSES) out.conflicts[cause] += d.conflicts[cause] ?? 0
+  if (d.run !== null) out.runs[d.run] += 1
   const h = out.returnToName
   for (const s of d.seconds) {
     if (!Number.isFinite(s) || s < 0) continue

@@ -8,7 +8,7 @@ import { monotonicUsec } from '../../../scripts/lib/facts/udevdb.js'
 import { renderMetrics } from '../../../scripts/lib/moments/metrics.js'
 import { nicReturns } from '../../../scripts/lib/moments/return.js'
 import { countersPath, readCounters } from '../../../scripts/lib/state/counters.js'
-import { saveRegistry } from '../../../scripts/lib/state/registry.js'
+import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
 import { log } from '../../../scripts/lib/system/log.js'
 import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
 import { parseExposition, valueOf } from '../../promtext.js'
@@ -19,11 +19,14 @@ const kernel = vi.hoisted(() => ({
   after: null as Link[] | null,
   result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: SettingError[] },
   db: new Map<number, bigint>(),
+  /** Bus positions with no device any more. */
+  absent: new Set<string>(),
 }))
 vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/facts/links.js')>()),
   readLinks: () => kernel.before,
   refreshLinks: () => kernel.after ?? kernel.before,
+  busPresent: (bus: string) => !kernel.absent.has(bus),
 }))
 vi.mock('../../../scripts/lib/apply/executor.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/apply/executor.js')>()),
@@ -72,13 +75,14 @@ describe('nicReturns counts', () => {
     expect(readCounters().counters.returnToName.count).toBe(0)
   })
 
-  it('a NIC the kernel did not confirm is a failed restore; a refused step counts apply_failed once', () => {
+  it('a NIC the kernel did not confirm is a failed restore; a refused step makes the run a failed one, counted once', () => {
     kernel.after = [nic(3, 'ens3'), nic(4, 'dev4'), nic(5, 'ens5')]
     kernel.result = { names: { done: [] }, settingErrors: [{ ifindex: 3, message: 'failed to set MTU of "ens3": no' }, { ifindex: 5, message: 'and another' }] }
     nicReturns({ select: { kind: 'returned' } })
     const c = readCounters().counters
     expect(c.restores).toEqual({ done: 1, failed: 1 })
-    expect(c.conflicts.apply_failed).toBe(1)
+    expect(c.runs).toEqual({ ok: 0, failed: 1 })
+    expect(Object.values(c.conflicts).every((n) => n === 0)).toBe(true)
   })
 
   it('a dry run counts nothing, and a run with nothing to do writes nothing', () => {
@@ -104,7 +108,7 @@ describe('renderMetrics', () => {
   it('the gauges from the registry and the links now, the counters from the file', async () => {
     const before = parseExposition(await renderMetrics())
     expect(valueOf(before, 'nicback_nics_recorded')).toBe(4)
-    expect(valueOf(before, 'nicback_nics', { state: 'returned-misnamed' })).toBe(2)
+    expect(valueOf(before, 'nicback_nics', { state: 'returned_misnamed' })).toBe(2)
     expect(valueOf(before, 'nicback_nics', { state: 'home' })).toBe(1)
     expect(valueOf(before, 'nicback_nics', { state: 'away' })).toBe(1)
     nicReturns({ select: { kind: 'returned' } })
@@ -112,5 +116,14 @@ describe('renderMetrics', () => {
     const after = parseExposition(await renderMetrics())
     expect(valueOf(after, 'nicback_nics', { state: 'home' })).toBe(3)
     expect(valueOf(after, 'nicback_restores_total', { result: 'done' })).toBe(2)
+  })
+
+  it('an away NIC whose bus position is empty is gone, not away: the gauge an alert on away reads goes back to 0', async () => {
+    const away = loadRegistry().nics.find((e) => e.name === 'ens6')!
+    kernel.absent.add(away.bus!)
+    const m = parseExposition(await renderMetrics())
+    expect(valueOf(m, 'nicback_nics', { state: 'away' })).toBe(0)
+    expect(valueOf(m, 'nicback_nics', { state: 'gone' })).toBe(1)
+    kernel.absent.clear()
   })
 })

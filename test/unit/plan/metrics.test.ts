@@ -23,8 +23,8 @@ const row = (state: StatusRow['state'], recorded = state !== 'unrecorded'): Stat
 })
 
 describe('formatMetrics', () => {
-  const rows = [row('home'), row('home'), row('away'), row('returned-misnamed'), row('conflict'), row('unrecorded')]
-  const counters = addRun(emptyCounters(), { done: 5, failed: 1, conflicts: { name_held: 2, ambiguous: 1 }, seconds: [0.05, 0.3, 12, 45] })
+  const rows = [row('home'), row('home'), row('away'), row('returned_misnamed'), row('conflict'), row('unrecorded')]
+  const counters = addRun(emptyCounters(), { done: 5, failed: 1, conflicts: { name_held: 2, ambiguous: 1 }, run: 'failed', seconds: [0.05, 0.3, 12, 45] })
   const text = formatMetrics(rows, counters)
   const fams = parseExposition(text)
 
@@ -33,6 +33,7 @@ describe('formatMetrics', () => {
       ['nicback_nics_recorded', 'gauge'],
       ['nicback_nics', 'gauge'],
       ['nicback_restores_total', 'counter'],
+      ['nicback_restore_runs_total', 'counter'],
       ['nicback_conflicts_total', 'counter'],
       ['nicback_return_to_name_seconds', 'histogram'],
     ])
@@ -41,7 +42,7 @@ describe('formatMetrics', () => {
 
   it('gauges from the status rows: every state, zero included', () => {
     expect(valueOf(fams, 'nicback_nics_recorded')).toBe(5)
-    expect(Object.fromEntries(STATES.map((s) => [s, valueOf(fams, 'nicback_nics', { state: s })]))).toEqual({ home: 2, away: 1, 'returned-misnamed': 1, conflict: 1, unrecorded: 1 })
+    expect(Object.fromEntries(STATES.map((s) => [s, valueOf(fams, 'nicback_nics', { state: s })]))).toEqual({ home: 2, away: 1, gone: 0, returned_misnamed: 1, conflict: 1, unrecorded: 1 })
     const empty = parseExposition(formatMetrics([], emptyCounters()))
     for (const s of STATES) expect(valueOf(empty, 'nicback_nics', { state: s })).toBe(0)
   })
@@ -50,6 +51,8 @@ describe('formatMetrics', () => {
     expect(valueOf(fams, 'nicback_restores_total', { result: 'done' })).toBe(5)
     expect(valueOf(fams, 'nicback_restores_total', { result: 'failed' })).toBe(1)
     for (const c of CAUSES) expect(valueOf(fams, 'nicback_conflicts_total', { cause: c })).toBe(c === 'name_held' ? 2 : c === 'ambiguous' ? 1 : 0)
+    expect(valueOf(fams, 'nicback_restore_runs_total', { result: 'ok' })).toBe(0)
+    expect(valueOf(fams, 'nicback_restore_runs_total', { result: 'failed' })).toBe(1)
   })
 
   it('the histogram: cumulative buckets at the documented bounds, +Inf, sum, count', () => {
@@ -65,6 +68,7 @@ describe('formatMetrics', () => {
     const j = metricsJson(rows, counters)
     expect(j.nics.home).toBe(2)
     expect(j.restores).toEqual({ done: 5, failed: 1 })
+    expect(j.runs).toEqual({ ok: 0, failed: 1 })
     expect(j.returnToNameSeconds.buckets.map((b) => b.le)).toEqual([...BUCKETS.map(String), '+Inf'])
     expect(j.returnToNameSeconds.count).toBe(4)
   })
@@ -136,11 +140,11 @@ describe('conflictCause, on the planner', () => {
 
 describe('runDelta', () => {
   const n = (outcome: RunNic['outcome'], home: boolean, reason = '', ifindex: number | null = 3): RunNic => ({ outcome, home, reason, ifindex })
-  it('counts restores done and failed, conflicts by cause, one apply_failed a run, and the seconds it knows', () => {
+  it('counts restores done and failed (NICs), conflicts by cause (NICs), the run once (failed: a step refused), and the seconds it knows', () => {
     const d = runDelta([n('restore', true), n('restore', true, '', 4), n('restore', false), n('home', true), n('away', false, '', null), n('conflict', false, 'whatever'), n('ambiguous', false)], true, (x) => (x.ifindex === 3 ? 0.5 : null))
-    expect(d).toEqual({ done: 2, failed: 1, conflicts: { other: 1, ambiguous: 1, apply_failed: 1 }, seconds: [0.5] })
+    expect(d).toEqual({ done: 2, failed: 1, conflicts: { other: 1, ambiguous: 1 }, run: 'failed', seconds: [0.5] })
   })
   it('a NIC home with only its settings restored is not a restore', () => {
-    expect(runDelta([n('home', true)], false, () => 1)).toEqual({ done: 0, failed: 0, conflicts: {}, seconds: [] })
+    expect(runDelta([n('home', true)], false, () => 1)).toEqual({ done: 0, failed: 0, conflicts: {}, run: null, seconds: [] })
   })
 })

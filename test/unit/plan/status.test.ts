@@ -43,3 +43,20 @@ describe('statusRows with keepers', () => {
     expect(rows[0]).toMatchObject({ state: 'away', keepers: null, detail: 'left as eth1 via assign at t' })
   })
 })
+
+describe('gone: no device at the bus position any more', () => {
+  const VF = '0000:01:10.3'
+  const vf = entry('enp1s0v3', { bus: VF, mac: '02:00:00:00:01:03', away: away('enp1s0v3') })
+  it('away while its bus position has a device (in a live netns); gone when it has none, with no keeper asked', () => {
+    const asked: Away[][] = []
+    const keepers = (a: Away[]) => (asked.push(a), a.map(() => held(1)))
+    expect(statusRows([], [vf], keepers, () => true)[0]).toMatchObject({ state: 'away' })
+    const gone = statusRows([], [vf], keepers, (bus) => bus !== VF)[0]!
+    expect(gone).toMatchObject({ state: 'gone', name: null, keepers: null, detail: expect.stringMatching(/no device at bus 0000:01:10\.3 any more.*nicback forget enp1s0v3/) })
+    expect(asked).toHaveLength(1)
+  })
+  it('a VF created again at that bus position is a NIC back: returned_misnamed, to be renamed home', () => {
+    const back = link('eth7', { bus: VF, ifindex: 40, mac: '02:00:00:00:09:09' })
+    expect(statusRows([back], [vf], undefined, () => true)[0]).toMatchObject({ state: 'returned_misnamed', name: 'eth7' })
+  })
+})

@@ -12,7 +12,7 @@ import { useTempStateDir } from '../helpers.js'
 const state = useTempStateDir()
 afterEach(() => vi.restoreAllMocks())
 
-const delta = (o: Partial<RunDelta> = {}): RunDelta => ({ done: 0, failed: 0, conflicts: {}, seconds: [], ...o })
+const delta = (o: Partial<RunDelta> = {}): RunDelta => ({ done: 0, failed: 0, conflicts: {}, run: null, seconds: [], ...o })
 const warnings = () => {
   const lines: string[] = []
   vi.spyOn(log, 'warn').mockImplementation((m) => void lines.push(m))
@@ -126,6 +126,7 @@ describe('addRun', () => {
       done: fc.nat(5),
       failed: fc.nat(5),
       conflicts: fc.dictionary(fc.constantFrom(...CAUSES), fc.nat(3)),
+      run: fc.constantFrom('ok' as const, 'failed' as const, null),
       seconds: fc.array(seconds, { maxLength: 8 }),
     })
     fc.assert(
