@@ -11,7 +11,9 @@
 // The maintainer scripts (deploy/debian/postinst, prerm, postrm) reload udev,
 // enable the unit and record every NIC; remove undoes that, purge also
 // removes /var/lib/nicback. /etc (udev, Docker's daemon.json) is left to the
-// admin: `nicback install --docker` stays an explicit step.
+// admin: `nicback install --docker` stays an explicit step, but prerm takes
+// its shim away again on remove (daemon.json byte for byte as before), or
+// stops the removal saying why: no runtime may be left naming a program gone.
 //
 //   node scripts/package.mjs [--dist DIR] [--out DIR] [--lintian]
 //
@@ -231,9 +233,9 @@ function manPage() {
     '.TP', `.I ${roff(HOOKS_D)}/50\\-nicback\\-*.json`, 'OCI hooks for podman and CRI\\-O, for containers annotated io.nicback.nics',
     '.TP', '.I /var/lib/nicback/registry.json', 'the recorded NICs ($NICBACK_STATE_DIR); removed when the package is purged',
     '.SH NOTES',
-    'The Debian package does not change Docker\'s /etc/docker/daemon.json: register the runtime shim with',
+    'Installing the Debian package does not change Docker\'s /etc/docker/daemon.json: register the runtime shim with',
     '.B nicback install \\-\\-docker',
-    'when Docker is to give NICs to containers.',
+    'when Docker is to give NICs to containers. Removing the package (not upgrading it) takes the shim away again, leaving daemon.json as it was before; if that fails, the removal stops and says how to fix it.',
     '.SH "SEE ALSO"',
     '.BR udev (7),',
     '.BR ip\\-link (8),',

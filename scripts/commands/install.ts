@@ -48,7 +48,8 @@ uninstall" removes exactly that.
 
 Installed from the Debian package (npm run package), the package owns all of
 the above under /usr/lib and /usr/sbin: "nicback install" then only adds
-Docker's shim (--docker), and "nicback uninstall" takes only that away.
+Docker's shim (--docker), and "nicback uninstall" takes only that away, as
+does removing the package (not an upgrade).
 `
 
 /** Docker calls its runtime for every container operation; only create and
@@ -126,7 +127,7 @@ export default {
       if (docker.changed) {
         mkdirSync(dirname(daemonJson), { recursive: true })
         writeFileDurably(daemonJson, docker.text)
-        dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes }
+        dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes, ...(docker.empty !== undefined ? { empty: docker.empty } : {}) }
         done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
       }
       const reloaded = root === '/' ? reloadDockerd() : null
@@ -163,7 +164,7 @@ export default {
       if (docker.changed) {
         mkdirSync(dirname(daemonJson), { recursive: true })
         writeFileDurably(daemonJson, docker.text)
-        dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes }
+        dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes, ...(docker.empty !== undefined ? { empty: docker.empty } : {}) }
         done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
       }
       if (root === '/') {

@@ -51,6 +51,17 @@ describe('nicback install --docker / uninstall below --root', () => {
     expect(existsSync(join(root, 'usr/share/containers/oci/hooks.d/50-nicback-createruntime.json'))).toBe(false)
   })
 
+  it('gives back a daemon.json of only `{` and `}` on two lines, byte for byte (issue 17, item 13)', () => {
+    const root = join(tmp, 'root-empty')
+    mkdirSync(join(root, 'etc/docker'), { recursive: true })
+    writeFileSync(join(root, 'etc/docker/daemon.json'), '{\n}\n')
+    expect(nicback(['install', '--root', root, '--docker', '--no-record'], null).code).toBe(0)
+    expect(JSON.parse(readFileSync(join(root, 'var/lib/nicback/install.json'), 'utf8')).docker).toEqual({ path: '/etc/docker/daemon.json', runtime: 'nicback', createdFile: false, createdRuntimes: true, empty: '\n' })
+    const u = nicback(['uninstall', '--root', root], null)
+    expect(u.code, u.stderr).toBe(0)
+    expect(readFileSync(join(root, 'etc/docker/daemon.json'), 'utf8')).toBe('{\n}\n')
+  })
+
   it('removes a daemon.json it created', () => {
     const root = join(tmp, 'root2')
     expect(nicback(['install', '--root', root, '--docker'], null).code).toBe(0)

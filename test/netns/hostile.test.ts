@@ -8,7 +8,7 @@ import { appendFileSync, chmodSync, chownSync, existsSync, lchownSync, lstatSync
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, NODE, type RestoreJson, type StatusJson, type World } from './world.js'
+import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, NODE, REPO, type RestoreJson, type StatusJson, type World } from './world.js'
 
 beforeAll(ensureBuilt)
 const procs: ChildProcess[] = []
@@ -569,4 +569,117 @@ describe('17.12 what a container names reaches the admin escaped, never raw', ()
     expect(udev.stderr).toMatch(/^nicback: restored eth1: /m)
     expect(w.where()).toEqual(w.allHome())
   })
+})
+
+describe('17.13 removing the package takes Docker\'s shim away', () => {
+  /** The .deb built from this run's bundle, unpacked (files and DEBIAN/),
+   *  then run in a private mount namespace: /usr/lib, /usr/local, /etc and
+   *  /var/lib are overlays of this machine's (the package's /usr/lib/nicback
+   *  in /usr/lib's), /run an empty tmpfs (no dockerd, udevd or systemd to
+   *  reach), so nothing reaches the machine. `nicback` is the package's
+   *  /usr/sbin/nicback. Each step leaves STEP.rc, .out, .err, .json (the
+   *  daemon.json, if any), .shim (the wrapper, if any), .manifest. */
+  const SCRIPT = String.raw`
+set -eu
+X=$1 T=$2
+mount -t tmpfs tmpfs /run
+for d in /usr/lib /usr/local /etc /var/lib; do
+  u=$T/over$(echo "$d" | tr / _)
+  mkdir -p "$u/upper" "$u/work"
+  mount -t overlay overlay -o "lowerdir=$d,upperdir=$u/upper,workdir=$u/work" "$d"
+done
+cp -a "$X/usr/lib/nicback" /usr/lib/
+mkdir -p /etc/docker /usr/local/sbin
+rm -rf /var/lib/nicback /etc/docker/daemon.json /usr/local/sbin/nicback-runtime /usr/local/lib/nicback
+export PATH="$X/usr/sbin:$PATH"
+step() {
+  n=$1; shift
+  set +e; "$@" >"$T/$n.out" 2>"$T/$n.err"; echo $? >"$T/$n.rc"; set -e
+  cp /etc/docker/daemon.json "$T/$n.json" 2>/dev/null || true
+  cp /usr/local/sbin/nicback-runtime "$T/$n.shim" 2>/dev/null || true
+  cp /var/lib/nicback/install.json "$T/$n.manifest" 2>/dev/null || true
+}
+cp "$T/before" /etc/docker/daemon.json
+step install nicback install --docker
+step upgrade sh "$X/DEBIAN/prerm" upgrade 0.1.0-1
+# daemon.json no longer JSON (an admin's half edit): the removal must stop
+{ cat "$T/install.json"; echo '"half": ['; } >/etc/docker/daemon.json
+step broken sh "$X/DEBIAN/prerm" remove
+cp "$T/install.json" /etc/docker/daemon.json
+step remove sh "$X/DEBIAN/prerm" remove
+# nicback also installed in /usr/local ("nicback install"): its manifest,
+# but a shim that runs the package's program: refused; the shim its own: kept
+step reinstall nicback install --docker
+sed -i 's#"files": \[#"files": [\n    "/usr/local/lib/nicback",#' /var/lib/nicback/install.json
+step mixed sh "$X/DEBIAN/prerm" remove
+sed -i 's#/usr/lib/nicback/#/usr/local/lib/nicback/#' /usr/local/sbin/nicback-runtime
+step local sh "$X/DEBIAN/prerm" remove
+`
+  /** Odd for a JSON writer: 2^63-1, spaces before colons and commas, tabs,
+   *  \u escapes, a runtime of the admin's, no final newline. */
+  const BEFORE = '{"max-concurrent-downloads":9223372036854775807 ,\n\t"debug" :false,\n   "runtimes":{ "runc-alt" : {"path":"runc"}},\n"labels":["nicback.test=\\u00e9t\\u00e9"]   }'
+
+  test('prerm remove puts daemon.json back byte for byte and removes the wrapper; upgrade keeps them; a daemon.json it cannot edit stops the removal, saying how', () => {
+    const t = mkdtempSync(join(tmpdir(), 'nicback-prerm-'))
+    try {
+      const pkg = spawnSync(process.execPath, [join(REPO, 'scripts/package.mjs'), '--dist', dirname(NICBACK), '--out', t], { encoding: 'utf8' })
+      const deb = pkg.stdout.trim().split('\n').at(-1) ?? ''
+      expect(pkg.status, pkg.stderr).toBe(0)
+      const x = join(t, 'x')
+      sh(`dpkg-deb -x ${deb} ${x} && dpkg-deb -e ${deb} ${x}/DEBIAN`)
+      writeFileSync(join(t, 'before'), BEFORE)
+      const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', SCRIPT, 'prerm-test', x, t], { encoding: 'utf8', timeout: 120_000 })
+      expect(r.status, r.stderr).toBe(0)
+      const step = (n: string) => {
+        const f = (ext: string) => (existsSync(join(t, `${n}.${ext}`)) ? readFileSync(join(t, `${n}.${ext}`), 'utf8') : null)
+        return { rc: Number(f('rc')), out: f('out') ?? '', err: f('err') ?? '', json: f('json'), shim: f('shim'), manifest: f('manifest') }
+      }
+
+      // install --docker from the package: the runtime added as a text edit
+      const install = step('install')
+      expect(install.rc, install.err).toBe(0)
+      expect(install.json).toContain('"max-concurrent-downloads":9223372036854775807 ,\n\t"debug" :false,')
+      expect(JSON.parse(install.json ?? '{}').runtimes.nicback).toEqual({ path: '/usr/local/sbin/nicback-runtime' })
+      expect(install.shim).toContain('/usr/lib/nicback/nicback-runtime.mjs')
+      expect(JSON.parse(install.manifest ?? '{}').files).toEqual(['/usr/local/sbin/nicback-runtime'])
+
+      // an upgrade keeps the shim
+      const upgrade = step('upgrade')
+      expect(upgrade.rc, upgrade.err).toBe(0)
+      expect(upgrade.json).toBe(install.json)
+      expect(upgrade.shim).toBe(install.shim)
+      expect(upgrade.manifest).toBe(install.manifest)
+
+      // a daemon.json nicback cannot edit: the removal stops, saying how, and nothing changed
+      const broken = step('broken')
+      expect(broken.rc).not.toBe(0)
+      expect(broken.err).toMatch(/daemon\.json is not valid JSON .*nicback will not touch it/)
+      expect(broken.err).toMatch(/the package is not removed\. Fix that and remove it again, or first take Docker's shim away by hand: runtime "nicback" in \/etc\/docker\/daemon\.json/)
+      expect(broken.err).not.toMatch(/^\s+at .*[(:]\d+/m)
+      expect(broken.json).toBe(`${install.json}"half": [\n`)
+      expect(broken.shim).toBe(install.shim)
+      expect(broken.manifest).toBe(install.manifest)
+
+      // remove: daemon.json byte for byte as before install --docker, no wrapper, no manifest
+      const remove = step('remove')
+      expect(remove.rc, remove.err).toBe(0)
+      expect(remove.json).toBe(BEFORE)
+      expect(remove.shim).toBeNull()
+      expect(remove.manifest).toBeNull()
+
+      // nicback also in /usr/local: a shim running the package's program is refused; its own is left alone
+      const mixed = step('mixed')
+      expect(mixed.rc).not.toBe(0)
+      expect(mixed.err).toContain('runs this package\'s nicback, and nicback is also installed in /usr/local: point the shim there (/usr/local/sbin/nicback install --docker)')
+      expect(mixed.json).toBe(step('reinstall').json)
+      expect(mixed.shim).toContain('/usr/lib/nicback/nicback-runtime.mjs')
+      const local = step('local')
+      expect(local.rc, local.err).toBe(0)
+      expect(local.json).toBe(step('reinstall').json)
+      expect(local.shim).toContain('/usr/local/lib/nicback/nicback-runtime.mjs')
+      expect(local.manifest).toBe(mixed.manifest)
+    } finally {
+      rmSync(t, { recursive: true, force: true })
+    }
+  }, 180_000)
 })

@@ -6,6 +6,11 @@
 // seed's Docker scenario restores the NIC through the packaged udev rule,
 // `apt-get purge nicback` leaves no file behind (file lists before and
 // after), and the NIC then comes back as the kernel leaves it (devN).
+// Issue 17, item 13: `nicback install --docker` from the package, into a
+// daemon.json of odd layout with 9223372036854775807 in it; an upgrade's
+// prerm keeps the shim; the purge takes it away, daemon.json byte for byte
+// as before and dockerd without the runtime (purge used to leave it naming a
+// wrapper whose program was gone).
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,7 +30,10 @@ interface Result {
   install: { rc: number; ms: number; log: string }
   installed: { bin: string; version: string; rule: boolean; ruleRun: string; unitEnabled: string; man: boolean; hooks: string; daemonJson: string; status: { recordedName: string; name: string; state: string }[] | null }
   seed: { watch: Watch; status: unknown; untouched: boolean; after: string }
+  shim: { rc: number; ms: number; log: string; daemonJson: string; wrapper: boolean; manifest: { files: string[]; docker?: unknown } | null; runtimes: string[] | null }
+  upgrade: { rc: number; log: string; daemonJsonKept: boolean; wrapper: boolean }
   purge: { rc: number; ms: number; log: string }
+  shimGone: { cmp: string; daemonJson: string; wrapper: boolean; runtimesBefore: string[] | null; runtimes: string[] | null; dockerdLog: string }
   files: { count: number; added: string; removed: string; packageFilesLeft: string; packageFiles: number; daemonJson: [string, string] }
   kernel: { watch: Watch; final: string }
   syslog: string
@@ -60,7 +68,7 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(tags.filter((l) => l.startsWith('E: ')), lintianOut).toEqual([])
   })
 
-  test(`${KERNEL}: apt-get install, the seed with Docker, apt-get purge`, async () => {
+  test(`${KERNEL}: apt-get install, install --docker, the seed with Docker, apt-get purge (the shim with it)`, async () => {
     const kernel = KERNEL
     const script = `DEB=${deb}\nNODE18=${node18}\n${SCRIPT}`
     const vm: VmRun = await runInVm({ kernel, script, docker: true, timeoutMs: 900_000, memMb: 1536 })
@@ -74,7 +82,7 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     console.log(
       `[vm ${kernel} package] node ${r.node18.version} (its files copied in ${r.node18.ms} ms, guest node -e 0 ${r.nodeMs} ms); ` +
         `apt-get install ${r.install.ms} ms; seed ${r.seed.watch.nics[M3]?.seen.join(' -> ')} back ${r.seed.watch.nics[M3]?.backMs} ms, named ${r.seed.watch.nics[M3]?.namedMs} ms; ` +
-        `apt-get purge ${r.purge.ms} ms; ${r.files.count} paths compared; after purge ${r.kernel.watch.nics[M3]?.seen.join(' -> ')}`,
+        `install --docker ${r.shim.ms} ms (dockerd's runtimes ${JSON.stringify(r.shimGone.runtimesBefore)} -> ${JSON.stringify(r.shim.runtimes)}); apt-get purge ${r.purge.ms} ms (runtimes ${JSON.stringify(r.shimGone.runtimes)}, daemon.json cmp: ${r.shimGone.cmp}); ${r.files.count} paths compared; after purge ${r.kernel.watch.nics[M3]?.seen.join(' -> ')}`,
     )
 
     // a Debian 12 with its own node 18
@@ -93,8 +101,22 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(r.installed.hooks.split('\n').sort()).toEqual(['50-nicback-createruntime.json', '50-nicback-poststop.json'])
     const recorded = (r.installed.status ?? []).filter((s) => s.state === 'home').map((s) => s.recordedName)
     expect(recorded.sort(), context).toEqual(['ens3', 'ens4', 'ens5', 'ens6'])
-    // Docker's daemon.json is never the package's business
+    // installing the package leaves Docker's daemon.json alone
     expect(r.installed.daemonJson, context).toBe(r.files.daemonJson[0])
+
+    // `nicback install --docker` from the package: the runtime added as a
+    // text edit (the int64 extreme kept), dockerd reloads and lists it
+    expect(r.shim.rc, context).toBe(0)
+    expect(r.shim.wrapper, context).toBe(true)
+    expect(r.shim.manifest?.files, context).toEqual(['/usr/local/sbin/nicback-runtime'])
+    expect(r.shim.daemonJson, context).toContain('"max-concurrent-downloads":9223372036854775807 ,\n\t"debug" :false,')
+    expect(r.shim.daemonJson, context).toContain('"nicback"')
+    expect(r.shimGone.runtimesBefore, context).toContain('runc-alt')
+    expect(r.shim.runtimes, context).toContain('nicback')
+    // an upgrade keeps the shim
+    expect(r.upgrade.rc, context).toBe(0)
+    expect(r.upgrade.daemonJsonKept, context).toBe(true)
+    expect(r.upgrade.wrapper, context).toBe(true)
 
     // the seed: ens3, renamed ens4 in a Docker container, is ens3 again
     const seed = r.seed.watch.nics[M3]
@@ -117,6 +139,12 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(r.files.added, 'paths that exist after purge and did not before install').toBe('')
     expect(r.files.removed, 'paths that existed before install and are gone after purge').toBe('')
     expect(r.files.daemonJson[1], context).toBe(r.files.daemonJson[0])
+    // ... and the shim with it: daemon.json byte for byte as before
+    // `install --docker`, no wrapper, dockerd reloaded without the runtime
+    expect(r.shimGone.cmp, context).toBe('same')
+    expect(r.shimGone.wrapper, context).toBe(false)
+    expect(r.shimGone.runtimes, context).toContain('runc-alt')
+    expect(r.shimGone.runtimes, context).not.toContain('nicback')
 
     // and the NIC's return is the kernel's again
     expect(r.kernel.final, context).toMatch(/^dev\d+$/)

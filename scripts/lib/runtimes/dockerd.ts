@@ -5,7 +5,7 @@
 // manifest keeps a note of what was added, so uninstall takes out exactly
 // that key (and the file or the "runtimes" object only if nicback made them).
 import { existsSync, readFileSync } from 'node:fs'
-import { add, JsonEditError, nodeAt, remove, tree } from '../system/json-edit.js'
+import { add, emptyInside, JsonEditError, nodeAt, remove, tree } from '../system/json-edit.js'
 
 export const DAEMON_JSON = '/etc/docker/daemon.json'
 export const RUNTIME_NAME = 'nicback'
@@ -53,10 +53,11 @@ function edit<T>(path: string, f: () => T): T {
 
 /** daemon.json's text with runtimes[name] = value added: a text edit of that
  *  one key, every other byte (numbers, layout, key order) as it was. `text`
- *  null: no file yet. */
-export function addRuntime(text: string | null, path: string, name: string, value: RuntimeValue): { text: string; changed: boolean; createdFile: boolean; createdRuntimes: boolean } {
+ *  null: no file yet. `empty`: what the key replaced, for removeRuntime (the
+ *  whitespace in an empty object, or a file of only whitespace). */
+export function addRuntime(text: string | null, path: string, name: string, value: RuntimeValue): { text: string; changed: boolean; createdFile: boolean; createdRuntimes: boolean; empty?: string } {
   const createdFile = text === null || text.trim() === ''
-  if (createdFile) return { text: `${JSON.stringify({ runtimes: { [name]: value } }, null, 2)}\n`, changed: true, createdFile, createdRuntimes: true }
+  if (createdFile) return { text: `${JSON.stringify({ runtimes: { [name]: value } }, null, 2)}\n`, changed: true, createdFile, createdRuntimes: true, ...(text !== null ? { empty: text } : {}) }
   // JSON.parse checks the file and reads nicback's part; never written back.
   const obj = parseObject(text!, path)
   if (obj.runtimes !== undefined && !isObject(obj.runtimes)) throw new DaemonJsonError(`${path} has "runtimes" that is not an object: nicback will not touch it`)
@@ -67,19 +68,21 @@ export function addRuntime(text: string | null, path: string, name: string, valu
     if (canonical(existing) === canonical(value)) return { text: text!, changed: false, createdFile: false, createdRuntimes: false }
     throw new DaemonJsonError(`${path} already has a runtime named "${name}" (${JSON.stringify(existing)}) that nicback did not write: remove it, then run "nicback install --docker" again`)
   }
-  return { text: edit(path, () => add(text!, ['runtimes', name], value)), changed: true, createdFile, createdRuntimes }
+  const inside = edit(path, () => emptyInside(text!, createdRuntimes ? [] : ['runtimes']))
+  return { text: edit(path, () => add(text!, ['runtimes', name], value)), changed: true, createdFile, createdRuntimes, ...(inside ? { empty: inside } : {}) }
 }
 
 /** daemon.json's text without runtimes[name], as a text edit (the inverse of
- *  addRuntime's); null: delete the file (nicback made it and nothing else is
- *  left in it). */
+ *  addRuntime's: the text before it, byte for byte, when nothing else changed
+ *  since); null: delete the file (nicback made it and nothing else is left in
+ *  it). */
 export function removeRuntime(text: string, note: DockerNote): { text: string | null; changed: boolean } {
   const obj = parseObject(text, note.path)
   const runtimes = obj.runtimes
   if (!isObject(runtimes) || runtimes[note.runtime] === undefined) return { text, changed: false }
   const dropRuntimes = note.createdRuntimes && Object.keys(runtimes).length === 1
-  if (note.createdFile && dropRuntimes && Object.keys(obj).length === 1) return { text: null, changed: true }
-  return { text: edit(note.path, () => remove(text, dropRuntimes ? ['runtimes'] : ['runtimes', note.runtime])), changed: true }
+  if (note.createdFile && dropRuntimes && Object.keys(obj).length === 1) return { text: note.empty ?? null, changed: true }
+  return { text: edit(note.path, () => remove(text, dropRuntimes ? ['runtimes'] : ['runtimes', note.runtime], note.empty)), changed: true }
 }
 
 export function readIfExists(path: string): string | null {

@@ -30,6 +30,11 @@ export interface DockerNote {
   runtime: string
   createdFile: boolean
   createdRuntimes: boolean
+  /** What nicback's key replaced where it is the only thing: the whitespace
+   *  inside the empty object it went into (`{ }`), or the whole text of a
+   *  file that held only whitespace; given back when the key goes. Absent:
+   *  nothing (`{}`, or no file). */
+  empty?: string | undefined
 }
 
 export interface Manifest {
@@ -47,7 +52,7 @@ export function installedPaths(): string[] {
 
 const ManifestSchema = v.object({
   files: v.array(v.pipe(v.string(), v.check((f) => installedPaths().includes(f), 'is not a path nicback install writes'))),
-  docker: v.optional(v.object({ path: v.literal('/etc/docker/daemon.json'), runtime: v.string(), createdFile: v.boolean(), createdRuntimes: v.boolean() })),
+  docker: v.optional(v.object({ path: v.literal('/etc/docker/daemon.json'), runtime: v.string(), createdFile: v.boolean(), createdRuntimes: v.boolean(), empty: v.optional(v.pipe(v.string(), v.regex(/^[ \t\r\n]*$/, 'is not JSON whitespace'))) })),
 })
 
 export function readManifest(root: string): Manifest {

@@ -117,17 +117,26 @@ export function add(text: string, path: JSONPath, value: unknown): string {
   return applyEdits(text, [appendEdit(text, parent, seg, value)])
 }
 
+/** The whitespace inside the object or array at `path` when it is empty
+ *  (`{ }`: " "); null when it is not there or not empty. add() replaces it,
+ *  so a caller that wants the exact text back keeps it for remove(). */
+export function emptyInside(text: string, path: JSONPath): string | null {
+  const node = nodeAt(tree(text), path)
+  if (node === undefined || (node.type !== 'object' && node.type !== 'array') || (node.children ?? []).length > 0) return null
+  return text.slice(node.offset + 1, node.offset + node.length - 1)
+}
+
 /** `text` without the property at `path`: the exact inverse of add(). An
- *  object left empty becomes `{}` (so an empty object add() filled comes back
- *  byte for byte when it was written `{}`, not when it held whitespace). */
-export function remove(text: string, path: JSONPath): string {
+ *  object left empty holds `inside` (default: nothing, `{}`): what
+ *  emptyInside() found there before add() filled it. */
+export function remove(text: string, path: JSONPath, inside = ''): string {
   const root = tree(text)
   const node = nodeAt(root, path)
   if (node === undefined) return text
   const prop = node.parent!
   const parent = prop.parent!
   const siblings = parent.children!
-  if (siblings.length === 1) return applyEdits(text, [{ offset: parent.offset + 1, length: parent.length - 2, content: '' }])
+  if (siblings.length === 1) return applyEdits(text, [{ offset: parent.offset + 1, length: parent.length - 2, content: inside }])
   // The first of several: it goes with the comma and space after it, so the
   // next one takes its place (jsonc-parser would take the space before it).
   if (siblings[0] === prop) return applyEdits(text, [{ offset: prop.offset, length: siblings[1]!.offset - prop.offset, content: '' }])

@@ -126,6 +126,25 @@ describe('daemon.json is edited in place, never re-serialised', () => {
     }
   })
 
+  // Issue 17, item 13: removing the package runs uninstall, and daemon.json
+  // must be what it was before install --docker. Uninstall gave back `{}`
+  // for an empty object that held whitespace, and deleted a file of only
+  // whitespace.
+  it('uninstall gives back an empty object that held whitespace, and a file of only whitespace, byte for byte', () => {
+    const originals = ['{ }', '{\n}\n', '{\r\n}', '{"runtimes": { }}', '{\n  "runtimes": {\n  },\n  "debug": true\n}\n', '{"a": 9223372036854775807 , "runtimes":{\n\n}}', '', '\n', ' \r\n']
+    for (const before of originals) {
+      const added = addRuntime(before, P, 'nicback', value)
+      expect(added.changed, before).toBe(true)
+      expect(JSON.parse(added.text).runtimes.nicback, before).toEqual(value)
+      const n = note({ createdFile: added.createdFile, createdRuntimes: added.createdRuntimes, empty: added.empty })
+      expect(removeRuntime(added.text, n), JSON.stringify(before)).toEqual({ text: before, changed: true })
+    }
+    // no file before: none after; `{}` needs no note
+    expect(addRuntime(null, P, 'nicback', value).empty).toBeUndefined()
+    expect(addRuntime('{}', P, 'nicback', value).empty).toBeUndefined()
+    expect(addRuntime('{"runtimes": {"crun": {"path": "/c"}}}', P, 'nicback', value).empty).toBeUndefined()
+  })
+
   it('refuses a daemon.json that gives "runtimes" twice (dockerd reads the last, an edit would go to the first)', () => {
     const twice = '{"runtimes": {}, "runtimes": {"crun": {"path": "/c"}}}'
     expect(() => addRuntime(twice, P, 'nicback', value)).toThrow(/"runtimes" is given 2 times: nicback will not touch it/)

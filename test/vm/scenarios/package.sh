@@ -6,6 +6,12 @@
 # Docker scenario (ens3 renamed ens4 inside, docker rm -f) must bring ens3
 # back; apt-get purge nicback; file list again (must be the same) and the
 # same scenario must now end as the kernel leaves it (devN).
+# Issue 17, item 13: before the file list, a daemon.json of odd layout (an
+# int64 extreme among its numbers, no final newline) that dockerd reads;
+# after the install, "nicback install --docker" adds the shim (dockerd
+# reloads and lists runtime "nicback"), and the installed prerm's "upgrade"
+# keeps it; the purge must take it away: daemon.json byte for byte as before
+# (cmp), no wrapper, dockerd no longer lists the runtime.
 # Results: /out/result.json.
 set -u
 . test/vm/guest/lib.sh
@@ -48,6 +54,27 @@ result node18 "{\"rc\": $?, \"ms\": $(( $(ms) - t )), \"version\": \"$(node -v)\
 node_ms() { local t0=${EPOCHREALTIME/./}; node -e 0; echo $(( (${EPOCHREALTIME/./} - t0) / 1000 )); }
 result nodeMs "$(for _ in 1 2 3; do node_ms; done | sort -n | sed -n 2p)"
 
+# Valid for dockerd 20.10 (it reads it on each reload), odd for a JSON
+# writer: 2^63-1 (a JSON.parse round trip would write ...808), spaces before
+# colons and commas, a tab, \u escapes, no final newline.
+mkdir -p /etc/docker
+printf '{"max-concurrent-downloads":9223372036854775807 ,\n\t"debug" :false,\n   "runtimes":{ "runc-alt" : {"path":"runc"}},\n"labels":["nicback.test=\\u00e9t\\u00e9"]   }' > /etc/docker/daemon.json
+cp -p /etc/docker/daemon.json /tmp/daemon.before
+kill -HUP "$(cat /run/docker.pid)"
+# runtimes has|lacks NAME: dockerd's runtimes (GET /info: no docker CLI
+# start) once they have (lack) NAME, or after 10 s: a reload is asynchronous.
+runtimes() {
+  local r= i
+  for i in $(seq 100); do
+    r=$(curl -sf --unix-socket /run/docker.sock http://docker/info | jq -c '.Runtimes | keys')
+    if [[ "$r" == *\"$2\"* ]]; then [ "$1" = has ] && break
+    elif [ -n "$r" ] && [ "$1" = lacks ]; then break; fi
+    sleep 0.1
+  done
+  echo "${r:-null}"
+}
+RUNTIMES_BEFORE=$(runtimes has runc-alt)
+
 files > /tmp/files.before
 DAEMON_BEFORE=$(sum_of /etc/docker/daemon.json)
 SNAP_BEFORE=$(snapshot)
@@ -70,6 +97,23 @@ result installed "{
 }"
 DPKG_FILES=$(dpkg-query -L nicback 2>/dev/null)
 
+# Docker's shim, added by the packaged nicback; an upgrade's prerm keeps it.
+t=$(ms)
+nicback install --docker > /out/shim.log 2>&1
+rc=$?
+shim_ms=$(( $(ms) - t ))
+SHIM_SUM=$(sum_of /etc/docker/daemon.json)
+result shim "{\"rc\": $rc, \"ms\": $shim_ms, \"log\": $(json_str "$(cat /out/shim.log)"),
+  \"daemonJson\": $(json_str "$(cat /etc/docker/daemon.json)"),
+  \"wrapper\": $([ -x /usr/local/sbin/nicback-runtime ] && echo true || echo false),
+  \"manifest\": $(cat /var/lib/nicback/install.json 2>/dev/null || echo null),
+  \"runtimes\": $(runtimes has nicback)}"
+/var/lib/dpkg/info/nicback.prerm upgrade 0.1.0-1 > /out/prerm-upgrade.log 2>&1
+rc=$?
+result upgrade "{\"rc\": $rc, \"log\": $(json_str "$(cat /out/prerm-upgrade.log)"),
+  \"daemonJsonKept\": $([ "$(sum_of /etc/docker/daemon.json)" = "$SHIM_SUM" ] && echo true || echo false),
+  \"wrapper\": $([ -x /usr/local/sbin/nicback-runtime ] && echo true || echo false)}"
+
 # The seed, with Docker: ens3 becomes ens4 inside (ens4 exists on the host).
 start c1; give c1 ens3 ens4
 w=$($WATCH --timeout 180000 --expect $M3=ens3 -- docker rm -f c1)
@@ -90,6 +134,14 @@ result files "{
   \"packageFilesLeft\": $(json_str "$left"),
   \"packageFiles\": $(echo "$DPKG_FILES" | grep -c .),
   \"daemonJson\": [\"$DAEMON_BEFORE\", \"$(sum_of /etc/docker/daemon.json)\"]
+}"
+result shimGone "{
+  \"cmp\": $(json_str "$(cmp /tmp/daemon.before /etc/docker/daemon.json 2>&1 && echo same)"),
+  \"daemonJson\": $(json_str "$(cat /etc/docker/daemon.json)"),
+  \"wrapper\": $([ -e /usr/local/sbin/nicback-runtime ] && echo true || echo false),
+  \"runtimesBefore\": $RUNTIMES_BEFORE,
+  \"runtimes\": $(runtimes lacks nicback),
+  \"dockerdLog\": $(json_str "$(grep -i 'reload\|error' /out/dockerd.log | tail -n 8)")
 }"
 
 # The kernel's behaviour again: the same NIC stays devN.
