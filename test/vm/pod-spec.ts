@@ -12,6 +12,11 @@ interface Mount {
   readOnly?: boolean
   mountPropagation?: string
 }
+interface EnvVar {
+  name: string
+  value?: string
+  valueFrom?: { fieldRef?: { fieldPath: string } }
+}
 interface Volume {
   name: string
   hostPath?: { path: string; type?: string }
@@ -34,6 +39,13 @@ export function dockerRunArgs(manifest: string, image: string, name: string): st
   for (const cap of sc.capabilities?.add ?? []) args.push('--cap-add', cap)
   if (sc.appArmorProfile?.type === 'Unconfined') args.push('--security-opt', 'apparmor=unconfined')
   if (sc.seccompProfile && sc.seccompProfile.type !== 'RuntimeDefault') throw new Error(`seccomp ${sc.seccompProfile.type}: not mapped`)
+  for (const e of (c.env ?? []) as EnvVar[]) {
+    if (e.value !== undefined && e.valueFrom === undefined) args.push('--env', `${e.name}=${e.value}`)
+    // the node's name: docker takes it from its caller's environment, where
+    // the scenario sets it to the VM's hostname (a kubelet's node name)
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' && Object.keys(e.valueFrom).length === 1) args.push('--env', e.name)
+    else throw new Error(`env ${e.name}: only a value and spec.nodeName are mapped`)
+  }
   const mem = c.resources?.limits?.memory as string | undefined
   if (mem !== undefined) args.push('--memory', mem.replace(/Mi$/, 'm').replace(/Gi$/, 'g'))
   const volumes = new Map<string, Volume>((spec.volumes as Volume[]).map((v) => [v.name, v]))

@@ -1,150 +1,77 @@
-// deploy/kubernetes without a cluster: every object in the kustomize base is
-// checked against the Kubernetes API schema (kubernetes-models: types,
-// required fields, enums) and for fields the API does not know (which the API
-// server drops with only a warning: a misspelt hostNetwork would be lost
-// silently), and the design the README states is asserted. When kubectl is
-// installed, `kubectl kustomize` must render the same objects.
+// deploy/kubernetes without a cluster: every object of the kustomize base,
+// alone and with each of its Components (components/: monitoring, keepers),
+// is checked against its API schema (kubernetes-models and
+// @kubernetes-models/prometheus-operator: types, required fields, enums) and
+// for fields the API does not know (which the API server drops with only a
+// warning: a misspelt hostNetwork would be lost silently), and the design the
+// README states is asserted. When kubectl is installed, `kubectl kustomize`
+// must render the same objects. The rendering and the checks: manifests.ts.
 import { parseListen } from '../../../scripts/commands/watch.js'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join, resolve } from 'node:path'
-import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet'
-import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1/PriorityClass'
-import { Namespace } from 'kubernetes-models/v1/Namespace'
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml'
+import { isMap, isScalar, isSeq, parseAllDocuments, type YAMLSeq } from 'yaml'
+import { BASE, REPO, NS, VERSION, base, components, key, modelOf, render, unknownFieldsOf, validate, type Obj } from './manifests.js'
 
-const REPO = resolve(__dirname, '../../..')
-const BASE = join(REPO, 'deploy/kubernetes')
-const NS = 'nicback-system'
-const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version
-
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown }
-interface Model {
-  validate(): void
-}
-/** Every kind the base may hold, with its schema. A kind missing here fails the test: nothing goes unvalidated. */
-const MODELS: Record<string, { new (data: never): Model; file: string; namespaced: boolean }> = {
-  'v1/Namespace': { new: Namespace, file: 'v1/Namespace', namespaced: false } as never,
-  'v1/ServiceAccount': { new: ServiceAccount, file: 'v1/ServiceAccount', namespaced: true } as never,
-  'apps/v1/DaemonSet': { new: DaemonSet, file: 'apps/v1/DaemonSet', namespaced: true } as never,
-  'scheduling.k8s.io/v1/PriorityClass': { new: PriorityClass, file: 'scheduling.k8s.io/v1/PriorityClass', namespaced: false } as never,
-}
-const modelOf = (o: Obj) => MODELS[`${o.apiVersion}/${o.kind}`]
-function validate(o: Obj): void {
-  const m = modelOf(o)
-  if (!m) throw new Error(`${o.apiVersion}/${o.kind} ${o.metadata?.name}: no schema for this kind in the test`)
-  const Ctor = (m as unknown as { new: new (d: unknown) => Model }).new
-  new Ctor(o).validate()
-}
-
-// ------------------------------------------------------------ the base, rendered
-interface Source {
-  file: string
-  text: string
-  docs: Document[]
-}
-const kustomization = parseAllDocuments(readFileSync(join(BASE, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as Record<string, unknown>
-const resources = kustomization.resources as string[]
-const sources: Source[] = resources.map((file) => {
-  const text = readFileSync(join(BASE, file), 'utf8')
-  return { file, text, docs: parseAllDocuments(text) as Document[] }
-})
-/** What `kubectl kustomize` gives for a base without transformers: every resource's objects, in order. */
-const rendered: Obj[] = sources.flatMap((s) => s.docs.map((d) => d.toJS() as Obj))
-const byKind = (kind: string) => rendered.filter((o) => o.kind === kind)
-const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`
-
-// ------------------------------------------------ fields the API does not know
-// kubernetes-models' validators accept unknown properties, so the field names
-// are checked against its type declarations (one interface a file, imports
-// naming the file of every nested type).
-const req = createRequire(import.meta.url)
-const MODELS_DIR = dirname(req.resolve('kubernetes-models/package.json'))
-const APIMACHINERY_DIR = dirname(req.resolve('@kubernetes-models/apimachinery/package.json', { paths: [MODELS_DIR] }))
-type FieldType = { kind: 'leaf' } | { kind: 'object'; dts: string } | { kind: 'array'; of: FieldType } | { kind: 'map'; of: FieldType }
-const shapes = new Map<string, Map<string, FieldType> | null>()
-
-/** The fields of the interface declared in `dts`, or null for a type alias (a leaf: Quantity, IntOrString). */
-function shapeOf(dts: string): Map<string, FieldType> | null {
-  const known = shapes.get(dts)
-  if (known !== undefined) return known
-  const text = readFileSync(dts, 'utf8')
-  const imports = new Map<string, string>()
-  for (const m of text.matchAll(/^import \{ (\w+) \} from "([^"]+)";$/gm)) {
-    const spec = m[2]!
-    const file = spec.startsWith('.') ? resolve(dirname(dts), spec) : spec.startsWith('@kubernetes-models/apimachinery/') ? join(APIMACHINERY_DIR, spec.slice('@kubernetes-models/apimachinery/'.length)) : null
-    if (file) imports.set(m[1]!, `${file}.d.ts`)
-  }
-  const body = /^export interface \w+(?: extends [\w, ]+)? \{\n([\s\S]*?)^\}/m.exec(text)?.[1]
-  if (body === undefined) {
-    shapes.set(dts, null)
-    return null
-  }
-  const typeOf = (t: string): FieldType => {
-    const arr = /^Array<(.+)>$/.exec(t)
-    if (arr) return { kind: 'array', of: typeOf(arr[1]!) }
-    const map = /^\{\s*\[key: string\]: (.+?);\s*\}$/s.exec(t)
-    if (map) return { kind: 'map', of: typeOf(map[1]!.trim()) }
-    const file = imports.get(t)
-    return file ? { kind: 'object', dts: file } : { kind: 'leaf' }
-  }
-  const fields = new Map<string, FieldType>()
-  // top-level properties, four spaces in; a map type spans lines up to "    };"
-  for (const m of body.replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, '').matchAll(/^ {4}"([^"]+)"\??: ([\s\S]*?);\n(?= {4}"|$)/gm)) fields.set(m[1]!, typeOf(m[2]!.trim()))
-  shapes.set(dts, fields)
-  return fields
-}
-
-/** Paths of every field in `value` that its type does not declare. */
-function unknownFields(value: unknown, type: FieldType, path: string): string[] {
-  if (value === null || typeof value !== 'object') return []
-  if (type.kind === 'array') return Array.isArray(value) ? value.flatMap((v, i) => unknownFields(v, type.of, `${path}[${i}]`)) : []
-  if (type.kind === 'map') return Object.entries(value).flatMap(([k, v]) => unknownFields(v, type.of, `${path}.${k}`))
-  if (type.kind !== 'object') return []
-  const fields = shapeOf(type.dts)
-  if (fields === null) return []
-  return Object.entries(value).flatMap(([k, v]) => {
-    const t = fields.get(k)
-    return t === undefined ? [`${path}.${k}`] : unknownFields(v, t, `${path}.${k}`)
-  })
-}
-function unknownFieldsOf(o: Obj): string[] {
-  const m = modelOf(o)
-  if (!m) return [`${o.kind}: no schema`]
-  return unknownFields(o, { kind: 'object', dts: join(MODELS_DIR, `${m.file}.d.ts`) }, key(o))
-}
+const sources = base.sources
+const rendered: Obj[] = render()
+const byKind = (kind: string, objs: Obj[] = rendered) => objs.filter((o) => o.kind === kind)
+/** The base alone, with each component, and with all of them. */
+const VARIANTS: [string, string[]][] = [
+  ['base', []],
+  ...Object.keys(components).map((n): [string, string[]] => [`base+${n}`, [n]]),
+  [`base+${Object.keys(components).join('+')}`, Object.keys(components)],
+]
+const everyObject = VARIANTS.flatMap(([v, names]) => render(names).map((o) => [`${v}: ${key(o)}`, o] as const))
 
 // ------------------------------------------------------------------ the tests
 describe('deploy/kubernetes: the objects', () => {
-  it('the base lists its files and each holds at least one object', () => {
-    expect(kustomization.kind).toBe('Kustomization')
-    expect(resources.length).toBeGreaterThan(0)
-    for (const s of sources) {
-      expect(s.docs.length, s.file).toBeGreaterThan(0)
-      for (const d of s.docs) expect(d.errors.map(String), s.file).toEqual([])
+  it('the base lists its files and each holds at least one object; so does each component', () => {
+    expect(base.kind).toBe('Kustomization')
+    expect(sources.length).toBeGreaterThan(0)
+    for (const s of sources) expect(s.docs.length, s.file).toBeGreaterThan(0)
+    expect(Object.keys(components).sort()).toEqual(['keepers', 'monitoring'])
+    for (const [name, c] of Object.entries(components)) {
+      expect(c.kind, name).toBe('Component')
+      for (const s of c.sources) expect(s.docs.length, `${name}/${s.file}`).toBeGreaterThan(0)
+      expect(c.sources.length + c.patches.length, name).toBeGreaterThan(0)
     }
-    expect(new Set(rendered.map(key)).size).toBe(rendered.length)
+    for (const [v, names] of VARIANTS) {
+      const objs = render(names)
+      expect(new Set(objs.map(key)).size, v).toBe(objs.length)
+    }
   })
 
-  it.each(rendered.map((o) => [key(o), o] as const))('%s matches the API schema', (_k, o) => {
+  it.each(everyObject)('%s matches the API schema', (_k, o) => {
     expect(() => validate(o)).not.toThrow()
   })
 
-  it.each(rendered.map((o) => [key(o), o] as const))('%s has no field the API does not know', (_k, o) => {
+  it.each(everyObject)('%s has no field the API does not know', (_k, o) => {
     expect(unknownFieldsOf(o)).toEqual([])
   })
 
   it('every namespaced object is in nicback-system, which the base creates at the privileged Pod Security level', () => {
-    for (const o of rendered) {
-      if (modelOf(o)!.namespaced) expect(o.metadata.namespace, key(o)).toBe(NS)
-      else expect(o.metadata.namespace, key(o)).toBeUndefined()
+    for (const [k, o] of everyObject) {
+      if (modelOf(o)!.namespaced) expect(o.metadata.namespace, k).toBe(NS)
+      else expect(o.metadata.namespace, k).toBeUndefined()
     }
     const ns = byKind('Namespace')
     expect(ns.map((o) => o.metadata.name)).toEqual([NS])
     expect(ns[0]!.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('privileged')
+  })
+
+  it('every object and the pod carry the recommended labels: name, part-of, and the version of package.json', () => {
+    const labelled = [...everyObject.map(([k, o]) => [k, o.metadata.labels] as const)]
+    for (const [v, names] of VARIANTS) for (const ds of byKind('DaemonSet', render(names))) labelled.push([`${v}: the pod of ${key(ds)}`, (ds as any).spec.template.metadata.labels])
+    for (const [k, labels] of labelled) {
+      expect(labels?.['app.kubernetes.io/name'], k).toBe('nicback')
+      expect(labels?.['app.kubernetes.io/part-of'], k).toBe('nicback')
+      expect(labels?.['app.kubernetes.io/version'], k).toBe(VERSION)
+    }
+    // the selector is immutable: a new version must not change it
+    expect(Object.keys((byKind('DaemonSet')[0] as any).spec.selector.matchLabels)).toEqual(['app.kubernetes.io/name'])
   })
 })
 
@@ -169,7 +96,7 @@ describe('deploy/kubernetes: the validator really runs', () => {
     o.spec.template.spec.containers[0].volumeMounts[0].mountPropagation = 'Sideways'
     expect(() => validate(o)).toThrow(/mountPropagation|allowed values/)
   })
-  it('a misspelt field (hostnetwork) is caught', () => {
+  it("a misspelt field (hostnetwork, added, a CRD's nested targetlabel) is caught", () => {
     const o = ds()
     o.spec.template.spec.hostnetwork = o.spec.template.spec.hostNetwork
     delete o.spec.template.spec.hostNetwork
@@ -177,6 +104,26 @@ describe('deploy/kubernetes: the validator really runs', () => {
     const p = ds()
     p.spec.template.spec.containers[0].securityContext.capabilities.added = ['SYS_ADMIN']
     expect(unknownFieldsOf(p)).toEqual(['DaemonSet/nicback-system/nicback.spec.template.spec.containers[0].securityContext.capabilities.added'])
+    const pm = structuredClone(byKind('PodMonitor', render(['monitoring']))[0]!) as Obj & { spec: Record<string, any> }
+    expect(unknownFieldsOf(pm)).toEqual([])
+    pm.spec.podMetricsEndpoints[0].relabelings[0].targetlabel = 'node'
+    pm.metadata.labels!['x'] = 'any label is a known field'
+    expect(unknownFieldsOf(pm)).toEqual(['PodMonitor/nicback-system/nicback.spec.podMetricsEndpoints[0].relabelings[0].targetlabel'])
+    const pr = structuredClone(byKind('PrometheusRule', render(['monitoring']))[0]!) as Obj & { spec: Record<string, any> }
+    pr.spec.groups[0].rules[0].severity = 'warning'
+    expect(unknownFieldsOf(pr)).toEqual(['PrometheusRule/nicback-system/nicback.spec.groups[0].rules[0].severity'])
+  })
+  it('a PodMonitor without endpoints, or a rule without expr, fails', () => {
+    const [pm, pr] = ['PodMonitor', 'PrometheusRule'].map((k) => structuredClone(byKind(k, render(['monitoring']))[0]!) as Obj & { spec: Record<string, any> })
+    expect(() => validate(pm!)).not.toThrow()
+    expect(() => validate(pr!)).not.toThrow()
+    delete pm!.spec.podMetricsEndpoints
+    expect(() => validate(pm!)).toThrow(/podMetricsEndpoints/)
+    delete pr!.spec.groups[0].rules[0].expr
+    expect(() => validate(pr!)).toThrow(/expr/)
+  })
+  it('a kind without a schema fails', () => {
+    expect(() => validate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } })).toThrow(/no schema/)
   })
 })
 
@@ -260,7 +207,8 @@ describe('deploy/kubernetes: the design', () => {
     else expect(sc.privileged ?? false).toBe(false)
     expect(spec.securityContext?.privileged).toBeUndefined()
     expect(sc.capabilities.drop).toEqual(['ALL'])
-    expect(sc.capabilities.add).toEqual(expect.arrayContaining(['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE']))
+    // only what restores need: the keepers' SYS_PTRACE and DAC_READ_SEARCH are components/keepers'
+    expect(sc.capabilities.add).toEqual(['NET_ADMIN', 'SYS_ADMIN'])
     // the YAML nodes: a comment before every added capability
     const doc = dsSource.docs.find((d) => (d.toJS() as Obj).kind === 'DaemonSet')!
     const add = doc.getIn(['spec', 'template', 'spec', 'containers', 0, 'securityContext', 'capabilities', 'add'], true)
@@ -273,6 +221,16 @@ describe('deploy/kubernetes: the design', () => {
       expect(comment?.trim(), `a comment on why ${String(isScalar(item) ? item.value : item)} is there`).toBeTruthy()
     })
     expect(isMap(doc.contents)).toBe(true)
+  })
+
+  it('the default pod does not see the node\'s processes: no hostPID (components/keepers adds it)', () => {
+    expect(spec.hostPID ?? false).toBe(false)
+    expect(spec.hostIPC ?? false).toBe(false)
+  })
+
+  it('the node\'s name in the env (downward API); a crash\'s last log lines as its termination message', () => {
+    expect(c.env).toContainEqual({ name: 'NICBACK_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } })
+    expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError')
   })
 
   it('runs on every node, before anything it guards is evicted', () => {
@@ -301,17 +259,69 @@ describe('deploy/kubernetes: the design', () => {
   })
 })
 
+describe('deploy/kubernetes/components/keepers: the privileges of status\'s keeper list, opt-in', () => {
+  const keepers = components.keepers!
+  type Pod = { spec: any }
+  const podOf = (objs: Obj[]) => (byKind('DaemonSet', objs)[0] as unknown as { spec: { template: Pod } }).spec.template
+  const without = podOf(render())
+  const withKeepers = podOf(render(['keepers']))
+
+  it('adds hostPID, SYS_PTRACE and DAC_READ_SEARCH to the pod, and nothing else', () => {
+    expect(withKeepers.spec.hostPID).toBe(true)
+    const caps = withKeepers.spec.containers[0].securityContext.capabilities
+    expect(caps.add).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE', 'DAC_READ_SEARCH'])
+    expect(caps.drop).toEqual(['ALL'])
+    expect(withKeepers.spec.containers[0].securityContext.privileged).toBe(false)
+    // the rest of the pod is the base's
+    const back = structuredClone(withKeepers)
+    delete back.spec.hostPID
+    back.spec.containers[0].securityContext.capabilities.add = caps.add.slice(0, 2)
+    expect(back).toEqual(without)
+  })
+
+  it('adds no object, and its patch says why for every operation', () => {
+    expect(keepers.sources).toEqual([])
+    expect(keepers.patches).toHaveLength(1)
+    const patch = keepers.patches[0]!
+    expect(patch.target).toMatchObject({ kind: 'DaemonSet', name: 'nicback' })
+    const ops = patch.source.docs[0]!.contents as YAMLSeq
+    expect(isSeq(ops)).toBe(true)
+    ops.items.forEach((op, i) => expect((op as { commentBefore?: string | null }).commentBefore?.trim(), `a comment on operation ${i}`).toBeTruthy())
+  })
+
+  it('the same in every order with the monitoring component', () => {
+    const a = render(['monitoring', 'keepers'])
+    const b = render(['keepers', 'monitoring'])
+    const sorted = (os: Obj[]) => [...os].sort((x, y) => (key(x) < key(y) ? -1 : 1))
+    expect(sorted(a)).toEqual(sorted(b))
+    expect(podOf(a)).toEqual(withKeepers)
+  })
+})
+
 // --------------------------------------------------- kubectl kustomize, if there
 const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim()
 if (!kubectl) console.warn('deploy/kubernetes: kubectl is not installed: `kubectl kustomize` was NOT compared with the rendering above (skipped)')
 describe('deploy/kubernetes: kubectl kustomize', () => {
-  it.skipIf(!kubectl)('renders exactly the objects of the resources list', () => {
-    const r = spawnSync(kubectl, ['kustomize', BASE], { encoding: 'utf8' })
+  const sorted = (os: Obj[]) => [...os].sort((a, b) => (key(a) < key(b) ? -1 : 1))
+  const kustomize = (dir: string): Obj[] => {
+    const r = spawnSync(kubectl, ['kustomize', dir], { encoding: 'utf8' })
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
-    const out = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj)
-    const sorted = (os: Obj[]) => [...os].sort((a, b) => (key(a) < key(b) ? -1 : 1))
-    expect(sorted(out)).toEqual(sorted(rendered))
+    return parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj)
+  }
+  it.skipIf(!kubectl)('renders exactly the objects of the resources list', () => {
+    expect(sorted(kustomize(BASE))).toEqual(sorted(rendered))
+  })
+  // an overlay as the README shows it (kustomize takes only relative paths)
+  it.skipIf(!kubectl).each(VARIANTS.slice(1))('%s: an overlay with the components renders what the test checked', (_v, names) => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicback-overlay-'))
+    try {
+      const rel = (p: string) => relative(dir, p)
+      writeFileSync(join(dir, 'kustomization.yaml'), JSON.stringify({ resources: [rel(BASE)], components: names.map((n) => rel(components[n]!.dir)) }))
+      expect(sorted(kustomize(dir))).toEqual(sorted(render(names)))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
   it.skipIf(!kubectl)('exists where the test looked', () => {
     expect(existsSync(kubectl)).toBe(true)

@@ -181,7 +181,7 @@ mount --make-rshared /
 t0=${EPOCHREALTIME/./}
 docker import --change 'ENTRYPOINT ["/usr/bin/nicback"]' --change 'CMD ["watch"]' "$IMAGE_TAR" nicback:0.1.0 > /dev/null 2>/out/import.err
 import_ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
-docker "${DS_RUN[@]}" > /dev/null 2>/out/pod-run.err
+NICBACK_NODE_NAME=$(hostname) docker "${DS_RUN[@]}" > /dev/null 2>/out/pod-run.err # the pod's env from spec.nodeName
 # Ready within 2 minutes, or the pod's logs say why (no VF is moved then).
 pod_ready=false
 until=$(( ${EPOCHREALTIME/./} + 120000000 ))
@@ -197,7 +197,8 @@ fi
 pod_health=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9465/healthz)
 pod_metrics=$(curl -s http://127.0.0.1:9465/metrics | grep '^nicback_restores_total')
 # memory, for the DaemonSet's requests and limits: the agent's peak RSS
-# (hostPID: its pid is the node's) and its cgroup's peak (page cache too)
+# (docker inspect gives its pid on the node) and its cgroup's peak (page
+# cache too)
 apid=$(docker inspect -f '{{.State.Pid}}' nicback-agent)
 acid=$(docker inspect -f '{{.Id}}' nicback-agent)
 pod_rss="agent $(grep -h VmHWM "/proc/$apid/status" | tr -s ' \t' ' '); children $(for c in $(cat /proc/$apid/task/*/children 2>/dev/null); do grep -h VmRSS "/proc/$c/status"; done | tr -s ' \t\n' ' '); cgroup peak $(cat /sys/fs/cgroup/docker/$acid/memory.peak /sys/fs/cgroup/system.slice/docker-$acid.scope/memory.peak 2>/dev/null | head -1) bytes"
