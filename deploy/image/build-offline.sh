@@ -3,7 +3,7 @@
 # filesystem comes from Debian's own archive (mmdebstrap), the bundle from
 # dist/ (npm run build), and `docker import` turns the tarball into an image.
 # Debian 12's nodejs is 18 (18.20.4 today); the bundle is built for node 18
-# (scripts/build.mjs) and the package tier runs it there (test/pkg/node18.test.ts).
+# (scripts/build.mjs) and the package tier runs it there (test/pkg/nodes.test.ts).
 #
 #   deploy/image/build-offline.sh [--tag TAG] [--dist DIR] [--refresh]
 #   deploy/image/build-offline.sh --tar-only OUT [--dist DIR] [--refresh]

@@ -154,10 +154,14 @@ export interface WorldOptions {
   nics?: number
   /** Set them up (default true), as a host's NICs usually are. */
   up?: boolean
+  /** The node that runs nicback (default NODE) and the CLI it runs (default
+   *  NICBACK): test/pkg/nodes.test.ts runs dist/ on each node it tests. */
+  node?: string
+  nicback?: string
 }
 
 export function createWorld(opts: WorldOptions = {}): World {
-  const w = new World(opts.nics ?? 4, opts.up ?? true)
+  const w = new World(opts.nics ?? 4, opts.up ?? true, opts.node ?? NODE, opts.nicback ?? NICBACK)
   worlds.add(w)
   return w
 }
@@ -188,7 +192,12 @@ export class World {
   private readonly arrived = new Map<string, number[]>()
   private destroyed = false
 
-  constructor(n: number, up: boolean) {
+  constructor(
+    n: number,
+    up: boolean,
+    readonly node: string,
+    readonly cli: string,
+  ) {
     this.nics = Array.from({ length: n }, (_, i) => `eth${i}`)
     try {
       this.addNs(this.host)
@@ -337,7 +346,7 @@ export class World {
   }
 
   private argv(args: string[]): string[] {
-    return ['netns', 'exec', this.host, NODE, NICBACK, ...args]
+    return ['netns', 'exec', this.host, this.node, this.cli, ...args]
   }
 
   private env(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -348,7 +357,12 @@ export class World {
 
   /** `nicback ARGS...` inside the host namespace, with this world's registry. */
   nicback(args: string[], env: Record<string, string> = {}): RunResult {
-    const r = spawnSync('ip', this.argv(args), { encoding: 'utf8', env: this.env(env), timeout: 60_000, maxBuffer: 256 << 20 })
+    return this.exec([this.node, this.cli, ...args], env)
+  }
+
+  /** Any command inside the host namespace, with this world's registry. */
+  exec(argv: string[], env: Record<string, string> = {}): RunResult {
+    const r = spawnSync('ip', ['netns', 'exec', this.host, ...argv], { encoding: 'utf8', env: this.env(env), timeout: 60_000, maxBuffer: 256 << 20 })
     if (r.error) throw r.error
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
   }
