@@ -44,6 +44,25 @@ export interface Keepers {
    *  or the process is one even root may not inspect): any of them may be
    *  in this one too. */
   unreadable: number
+  /** Why the processes seen may not be all of them: nicback runs in a PID
+   *  namespace of its own (a pod without hostPID). Absent otherwise. */
+  limit?: string
+}
+
+/** The initial PID namespace's inode (PROC_PID_INIT_INO): the host's. */
+const HOST_PID_NS = 0xeffffffc
+
+/** Why nicback cannot see every process of the host, or null: in a PID
+ *  namespace of its own (a container, a pod without hostPID) only its own
+ *  processes are in /proc. */
+export function pidNamespaceLimit(ownPidNsInode = (): number => statSync('/proc/self/ns/pid').ino): string | null {
+  let ino: number
+  try {
+    ino = ownPidNsInode()
+  } catch {
+    return null
+  }
+  return ino === HOST_PID_NS ? null : "nicback runs in a PID namespace of its own (a pod without hostPID), so it cannot see other containers' processes: in Kubernetes, add the keepers component (deploy/kubernetes/components/keepers)"
 }
 
 // ---------------------------------------------------------------- parsers
@@ -266,11 +285,11 @@ export function readKeepers(inodes: Iterable<number>, proc = '/proc'): Map<numbe
 
 /** What keeps the network namespace of each away NIC alive, or why it
  *  cannot be found. */
-export function keepersOf(aways: readonly Away[], proc = '/proc'): Keepers[] {
+export function keepersOf(aways: readonly Away[], proc = '/proc', limit = pidNamespaceLimit()): Keepers[] {
   const where = aways.map(awayInode)
   const found = readKeepers(
     where.flatMap((w) => ('inode' in w ? [w.inode] : [])),
     proc,
   )
-  return where.map((w) => ('inode' in w ? { ...found.get(w.inode)!, reason: null } : { inode: null, processes: [], mounts: [], total: 0, reason: w.reason, unreadable: 0 }))
+  return where.map((w) => ('inode' in w ? { ...found.get(w.inode)!, reason: null, ...(limit === null ? {} : { limit }) } : { inode: null, processes: [], mounts: [], total: 0, reason: w.reason, unreadable: 0 }))
 }

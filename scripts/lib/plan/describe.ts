@@ -28,10 +28,11 @@ export function describeKeepers(k: Keepers): string {
     ...(k.total > k.processes.length ? [`${k.total - k.processes.length} more process${k.total - k.processes.length === 1 ? '' : 'es'}`] : []),
     ...k.mounts.map((m) => `bind mount ${m}`),
   ]
-  const unseen = k.unreadable > 0 ? `; ${k.unreadable} process${k.unreadable === 1 ? '' : 'es'} could not be looked at (permission denied: not root?)` : ''
+  const unseen = k.unreadable > 0 ? `; ${k.unreadable} process${k.unreadable === 1 ? '' : 'es'} could not be looked at (permission denied: not root, or without CAP_SYS_PTRACE)` : ''
+  const limit = k.limit === undefined ? '' : `; ${k.limit}`
   // Something to stop is named: processes it may not see are left to --json.
-  if (held.length > 0) return `kept alive by: ${held.join('; ')}`
-  if (unseen !== '') return `no process or bind mount nicback can see holds its network namespace (net:[${k.inode}])${unseen}`
+  if (held.length > 0) return `kept alive by: ${held.join('; ')}${limit}`
+  if (unseen !== '' || limit !== '') return `no process or bind mount nicback can see holds its network namespace (net:[${k.inode}])${unseen}${limit}`
   return (
     `nothing holds its network namespace (net:[${k.inode}]: no process in it, no bind mount of it): it should be on its way back; run "nicback restore". ` +
     `If it stays away, a process may hold that namespace open: ls -l /proc/*/fd | grep 'net:\\[${k.inode}\\]'`

@@ -4,7 +4,8 @@ import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFil
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { awayInode, commandOf, keepersOf, MAX_LISTED, nsfsMounts, parseCgroup, readKeepers, unescapeMountinfo } from '../../../scripts/lib/facts/keepers.js'
+import { awayInode, commandOf, keepersOf, MAX_LISTED, nsfsMounts, parseCgroup, pidNamespaceLimit, readKeepers, unescapeMountinfo } from '../../../scripts/lib/facts/keepers.js'
+import { describeKeepers } from '../../../scripts/lib/plan/describe.js'
 
 const ID = '0123456789abcdef'.repeat(4)
 const ID2 = 'fedcba9876543210'.repeat(4)
@@ -202,5 +203,18 @@ describe('readKeepers, on a made-up /proc', () => {
     chmodSync(join(proc, '8'), 0o755)
     const root = process.getuid?.() === 0
     expect(k).toMatchObject({ total: root ? 2 : 1, unreadable: root ? 0 : 1 })
+  })
+})
+
+describe('pidNamespaceLimit: whether nicback can see every process', () => {
+  it("in the host's PID namespace (inode 0xeffffffc): no limit; in one of its own (a pod without hostPID): says so and what to add", () => {
+    expect(pidNamespaceLimit(() => 0xeffffffc)).toBeNull()
+    expect(pidNamespaceLimit(() => 4026532900)).toMatch(/PID namespace of its own .*components\/keepers/)
+    expect(pidNamespaceLimit(() => { throw new Error('no /proc') })).toBeNull()
+  })
+  it('keepersOf carries the limit for every namespace it looked at, and status says it', () => {
+    const k = keepersOf([{ since: 't', via: 'assign', leftAs: 'eth1', netnsInode: 77 }], '/nonexistent-proc', 'LIMIT')
+    expect(k[0]).toMatchObject({ inode: 77, total: 0, limit: 'LIMIT' })
+    expect(describeKeepers(k[0]!)).toBe('no process or bind mount nicback can see holds its network namespace (net:[77]); LIMIT')
   })
 })

@@ -32,7 +32,7 @@ describe('describeKeepers', () => {
   })
 
   it('processes it may not look at: counted when nothing else is found, never "nothing holds it"', () => {
-    expect(describeKeepers(k({ unreadable: 3 }))).toBe('no process or bind mount nicback can see holds its network namespace (net:[4026532001]); 3 processes could not be looked at (permission denied: not root?)')
+    expect(describeKeepers(k({ unreadable: 3 }))).toBe('no process or bind mount nicback can see holds its network namespace (net:[4026532001]); 3 processes could not be looked at (permission denied: not root, or without CAP_SYS_PTRACE)')
     expect(describeKeepers(k({ mounts: ['/run/netns/x'], unreadable: 1 }))).toBe('kept alive by: bind mount /run/netns/x')
   })
 
