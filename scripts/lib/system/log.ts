@@ -30,6 +30,14 @@ const pending: string[] = []
 const PRIO: Record<Level, number> = { err: 27, warning: 28, info: 30, debug: 31 }
 const debugOn = process.env.NICBACK_DEBUG === '1'
 
+/** Pure: the node's name for every line, from NICBACK_NODE_NAME (the
+ *  DaemonSet sets it from spec.nodeName through the downward API), when it
+ *  is a DNS subdomain as Kubernetes names nodes; null otherwise. */
+export function nodeName(raw: string | undefined): string | null {
+  return raw !== undefined && raw.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(raw) ? raw : null
+}
+const node = nodeName(process.env.NICBACK_NODE_NAME)
+
 /** Sends the lines kept for syslog now (a long-running process calls this
  *  after each piece of work; short ones flush at exit). */
 export function flushSyslog(): void {
@@ -56,9 +64,9 @@ export function setJsonLogs(on: boolean): void {
 
 /** Pure: a line on stderr, one JSON object (exact strings) or text for a
  *  person (escaped). */
-export function stderrLine(level: Level, msg: string, fields: Fields | undefined, asJson: boolean, time = new Date()): string {
-  if (asJson) return jsonText({ time: time.toISOString(), level: level === 'err' ? 'error' : level, msg, ...fields })
-  return `nicback: ${level === 'info' || level === 'debug' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${printable(msg)}`
+export function stderrLine(level: Level, msg: string, fields: Fields | undefined, asJson: boolean, time = new Date(), onNode: string | null = node): string {
+  if (asJson) return jsonText({ time: time.toISOString(), level: level === 'err' ? 'error' : level, ...(onNode === null ? {} : { node: onNode }), msg, ...fields })
+  return `nicback${onNode === null ? '' : ` on ${onNode}`}: ${level === 'info' || level === 'debug' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${printable(msg)}`
 }
 
 /** Pure: the line for logger(1) --prio-prefix: one line, escaped. */

@@ -1,7 +1,7 @@
 // The log's lines as written: text on stderr and syslog lines escaped for
 // people, JSON lines exact (issue 17, item 12).
 import { describe, expect, it } from 'vitest'
-import { stderrLine, syslogLine } from '../../../scripts/lib/system/log.js'
+import { nodeName, stderrLine, syslogLine } from '../../../scripts/lib/system/log.js'
 
 const NAME = 'x\u001b[31mx\u0007'
 const ALIAS = '\u202e1hte'
@@ -27,5 +27,15 @@ describe('log lines', () => {
     const line = stderrLine('err', MSG, { nic: NAME, cause: ALIAS }, true, time)
     expect(line).not.toMatch(RAW)
     expect(JSON.parse(line)).toEqual({ time: time.toISOString(), level: 'error', msg: MSG, nic: NAME, cause: ALIAS })
+  })
+})
+
+describe("the node's name on every line (NICBACK_NODE_NAME, from the downward API)", () => {
+  it('a JSON line carries it as a field, a text line names it; a name Kubernetes would not give a node is dropped', () => {
+    const time = new Date('2024-01-01T00:00:00Z')
+    expect(JSON.parse(stderrLine('info', 'restored eth1', { nic: 'eth1' }, true, time, 'node-a.example'))).toEqual({ time: time.toISOString(), level: 'info', node: 'node-a.example', msg: 'restored eth1', nic: 'eth1' })
+    expect(stderrLine('warning', 'w', undefined, false, time, 'node-a')).toBe('nicback on node-a: warning: w')
+    expect(nodeName('node-a.example')).toBe('node-a.example')
+    for (const bad of ['', 'Node_A', 'a\u001b[31m', 'x'.repeat(254), '-a', undefined]) expect(nodeName(bad)).toBeNull()
   })
 })
