@@ -3,6 +3,15 @@
 // kernel state in namespaces made here: the container side is scripted to do
 // what an attacker would (race nicback on link events, plant names, bytes,
 // look-alikes), and every assertion reads the host back from the kernel.
+//
+// Issue 17 (the second pass), one test at least per item, each failing on
+// the code before its fix: items 1-4, 6-8, 12 and 13 are the "17.N"
+// sections here; the others sit with the module they hold to:
+//   5   the udev front's state dir, links and FIFOs: test/cli/udev-front.test.ts
+//   9   config.json edited as text (uint64): test/unit/runtimes/shim.test.ts
+//   10  daemon.json edited as text (int64): test/unit/runtimes/dockerd.test.ts
+//   11  a FIFO at config.json: test/cli/nicback-runtime.test.ts, test/cli/install.test.ts
+//   13  also test/vm/package.test.ts (apt-get purge, daemon.json byte for byte)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { appendFileSync, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
