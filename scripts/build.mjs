@@ -4,6 +4,7 @@
 // command in its own chunk, loaded on demand (see README "Start-up cost").
 //   node scripts/build.mjs [OUTDIR]
 import { build } from 'esbuild'
+import { execFileSync } from 'node:child_process'
 import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -67,6 +68,9 @@ for (const f of readdirSync(join(out, 'chunks'))) {
   const text = readFileSync(path, 'utf8')
   if (text.startsWith('#!')) writeFileSync(path, text.slice(text.indexOf('\n') + 1))
 }
+// The bash completion, from the built CLI's own command table and options
+// ("nicback completion bash"), for /usr/share/bash-completion/completions/nicback.
+writeFileSync(join(out, 'nicback.bash-completion'), execFileSync(process.execPath, [join(out, 'nicback.mjs'), 'completion', 'bash'], { encoding: 'utf8' }))
 // Templates read at run time by `nicback install`, also once installed.
 cpSync(join(repo, 'udev'), join(out, 'udev'), { recursive: true })
 cpSync(join(repo, 'hooks'), join(out, 'hooks'), { recursive: true })

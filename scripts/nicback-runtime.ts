@@ -14,11 +14,13 @@
 import { spawnSync, type StdioOptions } from 'node:child_process'
 import { appendFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { quietPipes } from './lib/cli/pipes.js'
 import { editBundle, HOOK_BIN, parseRuntimeArgv, resolveRuntime, type RuntimeArgv } from './lib/runtimes/shim.js'
 import { jsonText, printable } from './lib/system/printable.js'
 
-/** Says why on stderr, and in runc's --log file, where containerd looks. */
-function fail(msg: string, argv: RuntimeArgv | null): number {
+/** Says why on stderr, and in runc's --log file, where containerd looks;
+ *  returns 1 (failed), or `code`. */
+function fail(msg: string, argv: RuntimeArgv | null, code = 1): number {
   process.stderr.write(`nicback-runtime: ${printable(msg)}\n`)
   if (argv?.log) {
     try {
@@ -28,7 +30,7 @@ function fail(msg: string, argv: RuntimeArgv | null): number {
       // stderr has it
     }
   }
-  return 1
+  return code
 }
 
 function main(): number {
@@ -36,7 +38,8 @@ function main(): number {
   try {
     argv = parseRuntimeArgv(process.argv.slice(2))
   } catch (err) {
-    return fail((err as Error).message, null)
+    // Its own arguments (--nicback-runtime, --preserve-fds...) badly given: bad usage.
+    return fail((err as Error).message, null, 2)
   }
   if (argv.command === 'create' || argv.command === 'run') {
     try {
@@ -58,4 +61,6 @@ function main(): number {
   return r.status ?? 1
 }
 
+// A closed stderr (the caller gone) must not turn the runtime's status into a stack trace.
+quietPipes()
 process.exitCode = main()

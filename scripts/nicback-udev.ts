@@ -3,8 +3,10 @@
 // (README "Start-up cost"), and this runs for every net event of a NIC on a
 // bus, so it gets the cheaper loader; the code is scripts/commands/udev.ts.
 import { runCommand } from './lib/cli/cli.js'
+import { quietPipes } from './lib/cli/pipes.js'
 import udev from './commands/udev.js'
 
+quietPipes()
 runCommand('udev', udev, process.argv.slice(2)).then((code) => {
   process.exitCode = code
 })

@@ -1,4 +1,4 @@
-import { parse, printJson, say, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
 import { IFNAME_RULE, isValidIfname } from '../lib/facts/names.js'
 import { MoveError, nicsLeave, type GiveResult } from '../lib/moments/leave.js'
 import { openTarget, type Target } from '../lib/runtimes/target.js'
@@ -37,6 +37,15 @@ gives it its host name.
 Exit status: 0 moved, 1 refused or failed (the message says why), 2 bad usage.
 `
 
+const options = {
+  to: { type: 'string' },
+  pid: { type: 'string' },
+  netns: { type: 'string' },
+  as: { type: 'string' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+} satisfies Options
+
 export interface AssignArgs {
   iface: string
   target: Target
@@ -47,13 +56,7 @@ export interface AssignArgs {
 
 /** Pure: the command line of assign. Throws UsageError. */
 export function parseAssign(argv: string[]): AssignArgs {
-  const { values, positionals } = parse(argv, {
-    to: { type: 'string' },
-    pid: { type: 'string' },
-    netns: { type: 'string' },
-    as: { type: 'string' },
-    force: { type: 'boolean' },
-  })
+  const { values, positionals } = parse(argv, options)
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name the NIC to assign' : `assign moves one NIC at a time (got ${positionals.join(', ')})`)
   const iface = positionals[0]!
   const given = (['to', 'pid', 'netns'] as const).filter((k) => values[k] !== undefined)
@@ -88,6 +91,9 @@ function print(r: GiveResult): void {
 export default {
   summary: 'give a host NIC to a container (recorded first, undone on failure)',
   help,
+  options,
+  args: 'iface',
+  root: 'it moves NICs between network namespaces and writes nicback\'s registry',
   async main(argv) {
     const a = parseAssign(argv)
     try {

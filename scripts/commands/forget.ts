@@ -1,4 +1,4 @@
-import { parse, printJson, say, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
 import { log } from '../lib/system/log.js'
 import { describeEntry, updateRegistry } from '../lib/state/registry.js'
 
@@ -9,11 +9,16 @@ longer give them their name back. Changes no device.
 Exit status: 0 forgotten, 1 a name is not recorded, 2 bad usage.
 `
 
+const options = { json: { type: 'boolean' } } satisfies Options
+
 export default {
   summary: 'stop managing a NIC (remove it from the registry)',
   help,
+  options,
+  args: 'iface',
+  root: "it writes nicback's registry",
   main(argv) {
-    const { values, positionals } = parse(argv, {})
+    const { values, positionals } = parse(argv, options)
     if (positionals.length === 0) throw new UsageError('name the NIC(s) to forget')
     const { forgotten, unknown } = updateRegistry((reg) => {
       const forgotten = reg.nics.filter((e) => positionals.includes(e.name)).map(describeEntry)

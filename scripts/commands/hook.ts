@@ -2,9 +2,9 @@
 // state on stdin, then runs the stage (runtimes/oci-hook.ts). Everything is
 // checked before anything is done; a failure says why on stderr (which the
 // runtime reports) and in syslog, never with a stack trace.
-import { parse, parseSeconds, type Command } from '../lib/cli/cli.js'
+import { parse, parseSeconds, UsageError, type Command, type Options } from '../lib/cli/cli.js'
 import { createRuntime, poststop, readStdin } from '../lib/runtimes/oci-hook.js'
-import { MAX_STATE_BYTES, OciError, parseStage, parseState } from '../lib/runtimes/oci.js'
+import { MAX_STATE_BYTES, OciError, parseStage, parseState, STAGES, type Stage } from '../lib/runtimes/oci.js'
 import { log, logToSyslog } from '../lib/system/log.js'
 
 const help = `Usage: nicback hook --stage STAGE [--timeout SEC] [--force]
@@ -45,18 +45,37 @@ nicback-runtime (Docker: "nicback install --docker"). Logs to syslog under
 the tag "nicback".
 
 Exit status: 0 done (or nothing to do), 1 failed (the message says which NIC
-and why; nothing is left half-moved or half-renamed), 2 bad usage.
+and why; nothing is left half-moved or half-renamed), 2 bad usage (an
+option, or the stage missing or unknown).
 `
+
+const options = { stage: { type: 'string' }, timeout: { type: 'string' }, force: { type: 'boolean' } } satisfies Options
+
+/** The stage, from --stage or NICBACK_HOOK_STAGE: a missing or unknown one
+ *  is bad usage (exit 2), as a bad option is. */
+function stageOf(value: string | undefined): Stage {
+  try {
+    return parseStage(value)
+  } catch (err) {
+    throw err instanceof OciError ? new UsageError(err.message) : err
+  }
+}
 
 export default {
   summary: 'OCI runtime hook: NICs leave at createRuntime, come home at poststop',
   help,
+  options,
+  choices: { stage: STAGES },
+  // Not before it has work: rootless podman runs the hooks of every
+  // container as the user, and a container that declares no NIC costs one
+  // quick exit 0 (a NIC it declares fails on the state directory, saying why).
+  root: null,
   async main(argv) {
     logToSyslog()
-    const { values } = parse(argv, { stage: { type: 'string' }, timeout: { type: 'string' }, force: { type: 'boolean' } }, false)
+    const { values } = parse(argv, options, false)
     const raw = values.timeout ?? process.env.NICBACK_HOOK_TIMEOUT
     const waitMs = raw === undefined || raw === '' ? 10_000 : Math.round(parseSeconds(raw, values.timeout !== undefined ? '--timeout' : 'NICBACK_HOOK_TIMEOUT') * 1000)
-    const stage = parseStage(values.stage ?? process.env.NICBACK_HOOK_STAGE)
+    const stage = stageOf(values.stage ?? process.env.NICBACK_HOOK_STAGE)
     const state = parseState(await readStdin(MAX_STATE_BYTES))
     try {
       return stage === 'poststop' ? await poststop(state, waitMs) : await createRuntime(state, values.force === true)

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { $ } from 'zx/core'
-import { parse, printJson, say, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, type Command, type Options } from '../lib/cli/cli.js'
 import { readLinks } from '../lib/facts/links.js'
 import { log } from '../lib/system/log.js'
 import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, type DockerNote } from '../lib/runtimes/dockerd.js'
@@ -95,11 +95,16 @@ function fill(template: string): string {
 /** Where the Debian package (scripts/package.mjs) puts the bundle. */
 const PACKAGED_LIB = '/usr/lib/nicback'
 
+const options = { root: { type: 'string' }, 'no-record': { type: 'boolean' }, docker: { type: 'boolean' }, netdevices: { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options
+
 export default {
   summary: 'install the udev rules, the boot-time unit and the command',
   help,
+  options,
+  // Below a staging --root DIR, a user may install into a folder of theirs.
+  root: (values) => (values.root === undefined ? 'it writes below / and reloads udev (--root DIR stages in a folder instead)' : null),
   async main(argv) {
-    const { values } = parse(argv, { root: { type: 'string' }, 'no-record': { type: 'boolean' }, docker: { type: 'boolean' }, netdevices: { type: 'boolean' } }, false)
+    const { values } = parse(argv, options, false)
     const root = values.root ?? '/'
     const src = distDir()
     const manifest = readManifest(root)

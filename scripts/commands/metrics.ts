@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parse, printJson, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, UsageError, type Command, type Options } from '../lib/cli/cli.js'
 import { readMetrics } from '../lib/moments/metrics.js'
 import { formatMetrics, metricsJson } from '../lib/plan/metrics.js'
 import { writeFileDurably } from '../lib/system/atomic.js'
@@ -66,11 +66,15 @@ export function textfileProblem(dir: string, file: string, uid = process.geteuid
   return null
 }
 
+const options = { textfile: { type: 'string' }, json: { type: 'boolean' } } satisfies Options
+
 export default {
   summary: 'print the metrics in the Prometheus format, or write them for node_exporter',
   help,
+  options,
+  root: "it reads nicback's registry and counters, root's alone",
   main(argv) {
-    const { values } = parse(argv, { textfile: { type: 'string' } }, false)
+    const { values } = parse(argv, options, false)
     let target: string | null = null
     if (values.textfile !== undefined) {
       const dir = resolve(values.textfile)

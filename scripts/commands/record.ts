@@ -1,4 +1,4 @@
-import { parse, printJson, table, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, table, type Command, type Options } from '../lib/cli/cli.js'
 import { readLinks } from '../lib/facts/links.js'
 import { log } from '../lib/system/log.js'
 import { recordLinks } from '../lib/plan/record.js'
@@ -20,11 +20,16 @@ The registry is $NICBACK_STATE_DIR/registry.json (default /var/lib/nicback).
 Exit status: 0 all recorded, 1 any NIC skipped or unknown, 2 bad usage.
 `
 
+const options = { force: { type: 'boolean' }, boot: { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options
+
 export default {
   summary: 'remember the host name of NICs (all on a bus, or those named)',
   help,
+  options,
+  args: 'iface',
+  root: "it writes nicback's registry",
   main(argv) {
-    const { values, positionals } = parse(argv, { force: { type: 'boolean' }, boot: { type: 'boolean' } })
+    const { values, positionals } = parse(argv, options)
     const links = readLinks()
     const unknown = positionals.filter((n) => !links.some((l) => l.name === n))
     const chosen = positionals.length > 0 ? links.filter((l) => positionals.includes(l.name)) : links.filter((l) => l.bus !== null)

@@ -1,4 +1,4 @@
-import { parse, parseSeconds, printJson, say, table, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, parseSeconds, printJson, say, table, UsageError, type Command, type Options } from '../lib/cli/cli.js'
 import { MoveError } from '../lib/apply/transit.js'
 import { nicsComeBack, type ComeBackResult } from '../lib/moments/return.js'
 import { ContainerError, inspectContainer, type ContainerInfo } from '../lib/runtimes/engine.js'
@@ -33,8 +33,11 @@ itself (as devN or under its container-side name): release then waits for it
 and restores it the same way.
 
 Exit status: 0 every NIC is home (also when there was nothing to release),
-1 any is not (the message says why), 2 bad usage.
+1 any is not (the message says why; a name that is not recorded is said as
+such, and nothing is done), 2 bad usage.
 `
+
+const options = { from: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } } satisfies Options
 
 export interface ReleaseArgs {
   names: string[]
@@ -45,7 +48,7 @@ export interface ReleaseArgs {
 
 /** Pure: the command line of release. Throws UsageError. */
 export function parseRelease(argv: string[]): ReleaseArgs {
-  const { values, positionals } = parse(argv, { from: { type: 'string' }, timeout: { type: 'string' } })
+  const { values, positionals } = parse(argv, options)
   if (values.from !== undefined && positionals.length > 0) throw new UsageError('give IFACE names or --from CONTAINER, not both')
   if (values.from === undefined && positionals.length === 0) throw new UsageError('name the NIC(s) to release, or --from CONTAINER')
   if (values.from === '') throw new UsageError('--from needs a container name or id')
@@ -88,11 +91,22 @@ function outcomes(names: string[], r: ComeBackResult, from: Netns | null): Relea
 export default {
   summary: 'bring NICs back from a container cleanly (no devN), as they were',
   help,
+  options,
+  args: 'iface',
+  root: "it moves NICs between network namespaces, renames them and writes nicback's registry",
   async main(argv) {
     const a = parseRelease(argv)
     let names = a.names
     let from: Netns | null = null
     const entries = loadRegistry().nics
+    // A name that is not recorded is said once, as such, before anything is
+    // done: not also as a NIC that "is NOT home".
+    const unrecorded = names.filter((n) => !entries.some((e) => e.name === n))
+    if (unrecorded.length > 0) {
+      for (const n of unrecorded) log.error(`${n} is not a recorded NIC (see "nicback status")`)
+      if (a.json) printJson({ results: unrecorded.map((name) => ({ name, ok: false, how: 'failed', error: `${name} is not a recorded NIC` })), steps: [] })
+      return 1
+    }
     try {
       if (a.from !== undefined) {
         let info: ContainerInfo | null = null

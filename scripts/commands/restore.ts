@@ -1,4 +1,4 @@
-import { parse, printJson, say, table, UsageError, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, table, UsageError, type Command, type Options } from '../lib/cli/cli.js'
 import { log } from '../lib/system/log.js'
 import { nicReturns, type RestoreReport, type Selection } from '../lib/moments/return.js'
 
@@ -31,11 +31,16 @@ function print(r: RestoreReport): void {
   if (rows.length === 0 && r.steps.length === 0 && r.errors.length === 0) process.stdout.write('Nothing to restore: every returned NIC is home.\n')
 }
 
+const options = { all: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options
+
 export default {
   summary: 'give returned NICs their host names back (by hand)',
   help,
+  options,
+  args: 'iface',
+  root: "it reads nicback's registry, root's alone, and renames NICs",
   main(argv) {
-    const { values, positionals } = parse(argv, { all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } })
+    const { values, positionals } = parse(argv, options)
     if (values.all && positionals.length > 0) throw new UsageError('give IFACE names or --all, not both')
     const select: Selection = values.all ? { kind: 'all' } : positionals.length > 0 ? { kind: 'names', names: positionals } : { kind: 'returned' }
     const r = nicReturns({ select, dryRun: values['dry-run'] === true })

@@ -1,4 +1,4 @@
-import { parse, printJson, table, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, table, type Command, type Options } from '../lib/cli/cli.js'
 import { identityKey } from '../lib/facts/identity.js'
 import { keepersOf, MAX_LISTED } from '../lib/facts/keepers.js'
 import { busPresent, readLinks } from '../lib/facts/links.js'
@@ -30,7 +30,7 @@ bind mounts of it in nicback's and PID 1's mount namespaces (/run/netns,
 /run/docker/netns...). Stop those processes and remove those mounts ("ip
 netns delete NAME", or unmount) and the NIC comes back. When nothing holds
 it, it is on its way back ("nicback restore"); when nicback may not look
-at some processes (not root), it says how many instead; when its namespace
+at some processes (permission denied), it says how many instead; when its namespace
 cannot be found, the line says why. The namespace is the one recorded when
 the NIC left (assign and the OCI hook note its inode), else the recorded
 netns file or PID if still alive.
@@ -45,11 +45,15 @@ look at (permission denied: not run as root, say), any of which may be in
 it too. Read-only: takes no lock, changes nothing.
 `
 
+const options = { json: { type: 'boolean' } } satisfies Options
+
 export default {
   summary: 'show every NIC: recorded name, name now, state, who holds it',
   help,
+  options,
+  root: "it reads nicback's registry, which is root's alone",
   main(argv) {
-    const { values } = parse(argv, {}, false)
+    const { values } = parse(argv, options, false)
     const rows = statusRows(readLinks(), loadRegistry().nics, (aways) => keepersOf(aways), busPresent)
     if (values.json) {
       printJson(rows)

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx/core'
-import { parse, printJson, say, type Command } from '../lib/cli/cli.js'
+import { parse, printJson, say, type Command, type Options } from '../lib/cli/cli.js'
 import { writeFileDurably } from '../lib/system/atomic.js'
 import { reloadDockerd, removeRuntime } from '../lib/runtimes/dockerd.js'
 import { MANIFEST, readManifest } from '../lib/state/manifest.js'
@@ -17,11 +17,15 @@ asks a running dockerd to reload. The registry of NIC names is kept unless
 --purge is given.
 `
 
+const options = { root: { type: 'string' }, purge: { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options
+
 export default {
   summary: 'remove exactly what install added',
   help,
+  options,
+  root: (values) => (values.root === undefined ? 'it removes files below / and reloads udev (--root DIR works in a folder instead)' : null),
   async main(argv) {
-    const { values } = parse(argv, { root: { type: 'string' }, purge: { type: 'boolean' } }, false)
+    const { values } = parse(argv, options, false)
     const root = values.root ?? '/'
     const { files, docker } = readManifest(root)
     const removed: string[] = []

@@ -45,11 +45,15 @@ export function parseListen(raw: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port }
 }
 
+const options = { 'metrics-addr': { type: 'string' }, 'log-format': { type: 'string' }, json: { type: 'boolean' } } as const
+
 export default {
   summary: 'stay running and bring NICs home as udev reports them (Kubernetes agent)',
   help,
+  options,
+  choices: { 'log-format': ['text', 'json'] },
   async main(argv) {
-    const { values } = parse(argv, { 'metrics-addr': { type: 'string' }, 'log-format': { type: 'string' } }, false)
+    const { values } = parse(argv, options, false)
     const format = values['log-format'] ?? (values.json ? 'json' : 'text')
     if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format is text or json, not "${format}"`)
     const listen = values['metrics-addr'] === undefined ? undefined : parseListen(values['metrics-addr'])

@@ -9,8 +9,6 @@ useBuiltHookCli()
 
 describe('nicback hook: bad input', () => {
   const cases: [string, string[], string | null, Record<string, string>, RegExp][] = [
-    ['no stage', ['hook'], state({}), {}, /no stage: give --stage createRuntime\|prestart\|poststop/],
-    ['an unknown stage', ['hook', '--stage', 'poststart'], state({}), {}, /unknown stage "poststart"/],
     ['no stdin', ['hook', '--stage', 'poststop'], null, {}, /no container state on stdin/],
     ['empty stdin', ['hook', '--stage', 'poststop'], '', {}, /no container state on stdin/],
     ['malformed JSON', ['hook', '--stage', 'poststop'], '{"ociVersion": "1.0', {}, /the container state on stdin is not valid JSON/],
@@ -49,6 +47,20 @@ describe('nicback hook: bad input', () => {
     const r = nicback(['hook'], '', { NICBACK_HOOK_STAGE: 'poststop' })
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/no container state on stdin/)
+  })
+
+  it('no stage, or an unknown one, is a usage error (exit 2, issue 18), said in one line and a hint', () => {
+    for (const [args, env, msg] of [
+      [['hook'], {}, /^nicback hook: no stage: give --stage createRuntime\|prestart\|poststop/],
+      [['hook', '--stage', 'poststart'], {}, /^nicback hook: unknown stage "poststart"/],
+      [['hook'], { NICBACK_HOOK_STAGE: 'poststart' }, /^nicback hook: unknown stage "poststart"/],
+    ] as const) {
+      const r = nicback([...args], state({}), { ...env })
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr).toMatch(msg)
+      expect(r.stderr).toMatch(/\nRun "nicback hook --help" for usage\.\n$/)
+      noTrace(r.stderr)
+    }
   })
 
   it('a bad --timeout or option is a usage error (exit 2)', () => {

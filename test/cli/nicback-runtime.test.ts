@@ -128,9 +128,9 @@ exit \${FAKE_EXIT:-0}
     expect(existsSync(argvOut)).toBe(false)
   })
 
-  it('fails a bad argv with a message, no stack trace', () => {
+  it('fails a bad argv with a message, no stack trace, as bad usage (exit 2, issue 18)', () => {
     const r = shim(['--nicback-runtime'])
-    expect(r.status).toBe(1)
+    expect(r.status).toBe(2)
     expect(r.stderr).toBe('nicback-runtime: --nicback-runtime needs a value\n')
   })
 

@@ -5,41 +5,75 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { log, setQuiet } from '../system/log.js'
 import { jsonText, printable } from '../system/printable.js'
+import { didYouMean } from './suggest.js'
 
 /** Bad input: exit status 2 and the command's usage hint. */
 export class UsageError extends Error {}
+
+export type Options = NonNullable<ParseArgsConfig['options']>
 
 export interface Command {
   /** One line for `nicback --help`. */
   summary: string
   /** Full text for `nicback CMD --help`. */
   help: string
+  /** Its options, as parseArgs takes them: the one list that parse(), the
+   *  "did you mean" of a mistyped option and the shell completion read
+   *  (completion.ts). --help is every command's and is not listed; --json
+   *  only where the command prints JSON (a flag that does nothing is
+   *  refused, not accepted). */
+  options: Options
+  /** Its positional arguments: NIC names, one of a few words, or none
+   *  (left out). */
+  args?: 'iface' | readonly string[]
+  /** The values an option may have, when they are few (for completion). */
+  choices?: Readonly<Record<string, readonly string[]>>
+  /** Why it must run as root (shown, in one line, to anyone else before
+   *  anything runs), or null when it need not; a function of its options
+   *  when that depends on them. Left out: it must, to change NICs or
+   *  nicback's registry. */
+  root?: string | null | ((values: Record<string, unknown>) => string | null)
   main(argv: string[]): Promise<number> | number
 }
-
-type Options = NonNullable<ParseArgsConfig['options']>
 
 type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'string' ? (O[K]['multiple'] extends true ? string[] : string) : boolean }
 
 export interface Parsed<O extends Options> {
-  values: Values<O> & { json?: boolean; help?: boolean }
+  values: Values<O> & { help?: boolean }
   positionals: string[]
 }
 
-/** parseArgs, strict, with --help and --json added; throws UsageError. */
+/** parseArgs, strict, with --help added (and only that: a command that
+ *  prints JSON lists json among its options); throws UsageError, with the
+ *  nearest option for one it does not know. */
 export function parse<O extends Options>(argv: string[], options: O, positionals = true): Parsed<O> {
+  const all = { help: { type: 'boolean', short: 'h' }, ...options } satisfies Options
   try {
-    const r = parseArgs({
-      args: argv,
-      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, ...options },
-      allowPositionals: positionals,
-      strict: true,
-    })
+    const r = parseArgs({ args: argv, options: all, allowPositionals: positionals, strict: true })
     setQuiet((r.values as { json?: boolean }).json === true)
     return r as unknown as Parsed<O>
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''))
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '')
+    const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '--([^'=]+)/.exec(message) : null
+    throw new UsageError(unknown ? `${message}${didYouMean(unknown[1]!, Object.keys(all), '--')}` : message)
   }
+}
+
+/** Why `cmd` must run as root with these options, or null (Command.root). */
+export function rootReason(cmd: Pick<Command, 'root'>, values: Record<string, unknown>): string | null {
+  if (cmd.root === undefined) return "it changes NICs or nicback's registry"
+  return typeof cmd.root === 'function' ? cmd.root(values) : cmd.root
+}
+
+/** Whether to colour text for `stream`: only a terminal, never with
+ *  NO_COLOR set (no-color.org) or TERM=dumb. */
+export function useColor(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb'
+}
+
+/** `s` in bold when `color`, else as it is. */
+export function bold(s: string, color: boolean): string {
+  return color ? `\x1b[1m${s}\x1b[0m` : s
 }
 
 export function printJson(value: unknown): void {
@@ -60,10 +94,18 @@ export function table(cells: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n'
 }
 
-/** Runs a command the way every entry point does: usage errors exit 2 with a
- *  hint, other errors are logged (naming the NIC and cause) and exit 1. */
-export async function runCommand(name: string, cmd: Command, argv: string[]): Promise<number> {
+/** Runs a command the way every entry point does: its options are checked
+ *  and, if it needs root, who runs it, before anything is done; usage errors
+ *  exit 2 with a hint, not being root exits 1 in one line saying so, other
+ *  errors are logged (naming the NIC and cause) and exit 1. */
+export async function runCommand(name: string, cmd: Command, argv: string[], euid = process.geteuid?.() ?? 0): Promise<number> {
   try {
+    const { values } = parse(argv, cmd.options, cmd.args !== undefined)
+    const why = rootReason(cmd, values)
+    if (why !== null && euid !== 0) {
+      process.stderr.write(`nicback ${name}: must run as root: ${why} (running as uid ${euid}); try "sudo nicback ${name}"\n`)
+      return 1
+    }
     return await cmd.main(argv)
   } catch (err) {
     if (err instanceof UsageError) {

@@ -66,6 +66,14 @@ function vouchForFront(dir: string, st: Stats, problem: string | null): void {
   } catch {}
 }
 
+/** Pure: the error for a state directory refused for `problem`, with its
+ *  real cause: run by anyone but root, a directory that is not theirs is
+ *  refused because they are not root, and "make it root's" would not help. */
+export function stateDirRefusal(dir: string, st: Pick<Stats, 'uid'>, problem: string, uid = process.geteuid?.() ?? 0): string {
+  if (uid !== 0 && st.uid !== uid) return `cannot use the state directory ${dir} (uid ${st.uid}'s): nicback runs as uid ${uid}, not root; run it as root (or set NICBACK_STATE_DIR to a private directory of your own)`
+  return `refusing the state directory ${dir}: ${problem}; make it root's and private ("chown root: ${dir} && chmod 0700 ${dir}") or set NICBACK_STATE_DIR`
+}
+
 /** Checks the state directory if it exists (readers: no directory is made). */
 export function checkPrivateDir(dir: string): void {
   let st: Stats
@@ -76,7 +84,7 @@ export function checkPrivateDir(dir: string): void {
   }
   const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
   if (problem !== null) vouchForFront(dir, st, problem)
-  if (problem !== null) throw new StateDirError(`refusing the state directory ${dir}: ${problem}; make it root's and private ("chown root: ${dir} && chmod 0700 ${dir}") or set NICBACK_STATE_DIR`)
+  if (problem !== null) throw new StateDirError(stateDirRefusal(dir, st, problem))
 }
 
 /** Makes the state directory (mode 0700) or checks the one there. */
@@ -100,7 +108,7 @@ export function ensurePrivateDir(dir: string): void {
   }
   const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
   vouchForFront(dir, st, problem)
-  if (problem !== null) throw new StateDirError(`refusing the state directory ${dir}: ${problem}; make it root's and private ("chown root: ${dir} && chmod 0700 ${dir}") or set NICBACK_STATE_DIR`)
+  if (problem !== null) throw new StateDirError(stateDirRefusal(dir, st, problem))
 }
 
 export function registryPath(): string {
