@@ -9,7 +9,8 @@ import { quietPipes } from './lib/cli/pipes.js'
 import { didYouMean } from './lib/cli/suggest.js'
 import { printable } from './lib/system/printable.js'
 
-export const VERSION = '0.1.0'
+export { VERSION } from './lib/system/version.js'
+import { VERSION } from './lib/system/version.js'
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   status: () => import('./commands/status.js'),

@@ -6,6 +6,7 @@
 // its import alone costs more than a node start, and its histograms cannot
 // be loaded from counts kept in a file.
 import { BUCKETS, CAUSES, type Cause, type Counters, type RunDelta } from '../state/counters.js'
+import type { ProcessFacts } from '../facts/process.js'
 import type { Outcome } from './planner.js'
 import type { State, StatusRow } from './status.js'
 
@@ -120,6 +121,46 @@ export function formatMetrics(rows: readonly StatusRow[], c: Counters): string {
         ['_sum', {}, h.sum],
         ['_count', {}, h.count],
       ]),
+    ].join('\n') + '\n'
+  )
+}
+
+/** What only the resident agent knows of itself. */
+export interface AgentFacts {
+  version: string
+  /** The node it serves (NICBACK_NODE_NAME, else the host name). */
+  node: string
+  ready: boolean
+  /** Unix seconds of the last restore run that ended well (the start-up
+   *  reconcile first); null before the first. */
+  lastReconcileSeconds: number | null
+  /** udev events it acted on, by action. */
+  events: { add: number; move: number; remove: number }
+  /** Restore runs it led: every NIC it could bring home is home (ok), or not. */
+  runs: { ok: number; failed: number }
+  process: ProcessFacts
+}
+
+/** Pure: the agent's own families, after formatMetrics's: build info,
+ *  readiness, its events and runs, and the standard process_* metrics. */
+export function formatAgentMetrics(a: AgentFacts): string {
+  const p = a.process
+  return (
+    [
+      family('nicback_build_info', 'gauge', 'Always 1: the version of nicback serving these metrics, and the node it serves.', [['', { version: a.version, node: a.node }, 1]]),
+      family('nicback_agent_ready', 'gauge', '1 when /readyz answers 200 (restores can run: the start-up reconcile succeeded, the state dir and registry are accepted, the udev monitor runs), else 0.', [['', {}, a.ready ? 1 : 0]]),
+      family('nicback_last_reconcile_success_timestamp_seconds', 'gauge', 'Unix time of the last restore run of the agent that ended well (the start-up reconcile first); absent before it.', a.lastReconcileSeconds === null ? [] : [['', {}, a.lastReconcileSeconds]]),
+      family('nicback_agent_events_total', 'counter', 'udev events of NICs on a bus the agent acted on, by action.', (['add', 'move', 'remove'] as const).map((k): Sample => ['', { action: k }, a.events[k]])),
+      family('nicback_agent_runs_total', 'counter', 'Restore runs the agent led: ok (every NIC it could bring home is home) or failed.', [
+        ['', { result: 'ok' }, a.runs.ok],
+        ['', { result: 'failed' }, a.runs.failed],
+      ]),
+      family('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', [['', {}, p.cpuUserSeconds + p.cpuSystemSeconds]]),
+      family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [['', {}, p.residentBytes]]),
+      family('process_virtual_memory_bytes', 'gauge', 'Virtual memory size in bytes.', [['', {}, p.virtualBytes]]),
+      family('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', [['', {}, p.startTimeSeconds]]),
+      family('process_open_fds', 'gauge', 'Number of open file descriptors.', [['', {}, p.openFds]]),
+      family('process_max_fds', 'gauge', 'Maximum number of open file descriptors.', p.maxFds === null ? [] : [['', {}, p.maxFds]]),
     ].join('\n') + '\n'
   )
 }

@@ -4,7 +4,7 @@
 // planner reports; what a run adds.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { conflictCause, escapeLabel, formatMetrics, formatValue, metricsJson, runDelta, STATES, type RunNic } from '../../../scripts/lib/plan/metrics.js'
+import { conflictCause, formatAgentMetrics, escapeLabel, formatMetrics, formatValue, metricsJson, runDelta, STATES, type RunNic } from '../../../scripts/lib/plan/metrics.js'
 import { planRestore, type PlanOptions } from '../../../scripts/lib/plan/planner.js'
 import type { StatusRow } from '../../../scripts/lib/plan/status.js'
 import { addRun, BUCKETS, CAUSES, emptyCounters } from '../../../scripts/lib/state/counters.js'
@@ -146,5 +146,35 @@ describe('runDelta', () => {
   })
   it('a NIC home with only its settings restored is not a restore', () => {
     expect(runDelta([n('home', true)], false, () => 1)).toEqual({ done: 0, failed: 0, conflicts: {}, run: null, seconds: [] })
+  })
+})
+
+describe('formatAgentMetrics', () => {
+  const facts = {
+    version: '0.1.0', node: 'node-a', ready: true, lastReconcileSeconds: 1_700_000_000.5,
+    events: { add: 3, move: 1, remove: 2 }, runs: { ok: 4, failed: 1 },
+    process: { cpuUserSeconds: 1.5, cpuSystemSeconds: 0.25, residentBytes: 50 << 20, virtualBytes: 900 << 20, startTimeSeconds: 1_699_999_000, openFds: 21, maxFds: 1024 },
+  }
+  it('build info, readiness, events and runs, and the standard process metrics, as valid exposition text', () => {
+    const f = parseExposition(formatAgentMetrics(facts))
+    expect([...f.values()].map((x) => [x.name, x.type])).toEqual([
+      ['nicback_build_info', 'gauge'], ['nicback_agent_ready', 'gauge'], ['nicback_last_reconcile_success_timestamp_seconds', 'gauge'],
+      ['nicback_agent_events_total', 'counter'], ['nicback_agent_runs_total', 'counter'],
+      ['process_cpu_seconds_total', 'counter'], ['process_resident_memory_bytes', 'gauge'], ['process_virtual_memory_bytes', 'gauge'],
+      ['process_start_time_seconds', 'gauge'], ['process_open_fds', 'gauge'], ['process_max_fds', 'gauge'],
+    ])
+    expect(valueOf(f, 'nicback_build_info', { version: '0.1.0', node: 'node-a' })).toBe(1)
+    expect(valueOf(f, 'nicback_agent_ready')).toBe(1)
+    expect(valueOf(f, 'nicback_last_reconcile_success_timestamp_seconds')).toBe(1_700_000_000.5)
+    expect(valueOf(f, 'nicback_agent_events_total', { action: 'remove' })).toBe(2)
+    expect(valueOf(f, 'nicback_agent_runs_total', { result: 'failed' })).toBe(1)
+    expect(valueOf(f, 'process_cpu_seconds_total')).toBe(1.75)
+    expect(valueOf(f, 'process_open_fds')).toBe(21)
+  })
+  it('not ready is 0; no reconcile yet and no fd limit leave their families without a sample', () => {
+    const f = parseExposition(formatAgentMetrics({ ...facts, ready: false, lastReconcileSeconds: null, process: { ...facts.process, maxFds: null } }))
+    expect(valueOf(f, 'nicback_agent_ready')).toBe(0)
+    expect(f.get('nicback_last_reconcile_success_timestamp_seconds')?.samples ?? []).toEqual([])
+    expect(f.get('process_max_fds')?.samples ?? []).toEqual([])
   })
 })
