@@ -23,6 +23,7 @@ const kernel = vi.hoisted(() => ({
 vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/facts/links.js')>()),
   readLinks: () => kernel.before,
+  readLinksAsync: async () => kernel.before,
   refreshLinks: () => kernel.after ?? kernel.before,
 }))
 vi.mock('../../../scripts/lib/apply/executor.js', async (importOriginal) => ({
