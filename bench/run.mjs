@@ -11,22 +11,26 @@
 // costs a few ms of its own, measured separately (`ip netns exec NS true`)
 // and subtracted in the "net" columns.
 //
-// Environment: BENCH_N (repetitions, default 30), BENCH_OUT (results file,
+// Last, the agent's port under load (bench/port.mjs, issue 17).
+//
+// Environment: BENCH_N (repetitions, default 30), BENCH_PORT_N (restores
+// timed in each condition of the port bench, default 20), BENCH_ONLY=port
+// (that section alone, in place of its old one), BENCH_OUT (results file,
 // default bench/results.md; "-" for none).
-import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, release, tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, release } from 'node:os'
+import { join } from 'node:path'
+import { benchPort, PORT_HEADING, portMarkdown } from './port.mjs'
+import { assertHome, cleanEnv, links, NICBACK, NODE, REPO, sendBack, sh, tempDir, world } from './world.mjs'
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const NICBACK = join(REPO, 'dist', 'nicback.mjs')
 /** What udev/81-nicback.rules runs: `nicback udev` bundled as one CommonJS file. */
 const NICBACK_UDEV = join(REPO, 'dist', 'nicback-udev.cjs')
 const UDEV_FRONT = join(REPO, 'dist', 'udev', 'nicback-udev-front.sh')
 const N = Number(process.env.BENCH_N ?? 30)
+/** Restores timed in each condition of the port bench. */
+const PORT_N = Number(process.env.BENCH_PORT_N ?? 20)
 const OUT = process.env.BENCH_OUT ?? join(REPO, 'bench', 'results.md')
-const NODE = process.execPath
 
 if (process.getuid?.() !== 0) {
   process.stderr.write('bench: needs root (it creates network namespaces)\n')
@@ -37,78 +41,23 @@ if (!Number.isInteger(N) || N < 3) {
   process.exit(2)
 }
 
-// ---------------------------------------------------------------- the worlds
-
-const tag = `nbb-${process.pid}-`
-const namespaces = []
-const tmpDirs = []
-
-function sh(cmd, args, input) {
-  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+/** The agent's port (bench/port.mjs): its section of the results. */
+async function portSection() {
+  const load0 = loadavg()[0]
+  const r = await benchPort({ rounds: PORT_N })
+  return portMarkdown(r, load0, loadavg()[0])
 }
-const batch = (ns, lines) => sh('ip', ['-n', ns, '-batch', '-'], `${lines.join('\n')}\n`)
-const links = (ns) => JSON.parse(sh('ip', ['-n', ns, '-json', 'link', 'show'])).filter((l) => l.link_type !== 'loopback')
-
-function addNs(name) {
-  const ns = `${tag}${name}`
-  sh('ip', ['netns', 'add', ns])
-  namespaces.push(ns)
-  return ns
-}
-
-function cleanup() {
-  for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' })
-  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true })
-}
-process.once('exit', cleanup)
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    cleanup()
-    process.exit(130)
-  })
-}
-
-function nicback(ns, state, args, env = {}) {
-  return spawnSync('ip', ['netns', 'exec', ns, NODE, NICBACK, ...args], {
-    encoding: 'utf8',
-    env: { ...cleanEnv(), NICBACK_STATE_DIR: state, ...env },
-  })
-}
-
-function cleanEnv() {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NICBACK_')))
-}
-
-/** A host netns with `n` veth stand-ins eth0..eth<n-1> (peers in a wire
- *  netns), up, all recorded by nicback in a fresh registry. */
-function world(name, n) {
-  const host = addNs(`${name}-host`)
-  const wire = addNs(`${name}-wire`)
-  const state = mkdtempSync(join(tmpdir(), 'nicback-bench-'))
-  tmpDirs.push(state)
-  const names = Array.from({ length: n }, (_, i) => `eth${i}`)
-  batch(host, [
-    ...names.map((nm, i) => `link add ${nm} type veth peer name p${i} netns ${wire}`),
-    ...names.map((nm) => `link set ${nm} up`),
-  ])
-  const r = nicback(host, state, ['record', ...names])
-  if (r.status !== 0) throw new Error(`nicback record failed in ${host}: ${r.stderr}`)
-  const ifindex = Object.fromEntries(links(host).map((l) => [l.ifname, l.ifindex]))
-  return { host, state, names, ifindex }
-}
-
-/** Puts these stand-ins in the state the kernel leaves a NIC in after a
- *  container whose side named it like a host NIC dies: down, dev<ifindex>.
- *  (Same kernel and registry state as a real lend + hand-back, see
- *  test/netns/world.ts; done here directly so that resets stay cheap.) */
-function sendBack(w, nics) {
-  batch(w.host, nics.flatMap((n) => [`link set ${n} down`, `link set ${n} name dev${w.ifindex[n]}`]))
-}
-
-function assertHome(w, what) {
-  const now = new Set(links(w.host).map((l) => l.ifname))
-  const missing = w.names.filter((n) => !now.has(n))
-  if (missing.length > 0) throw new Error(`${what}: not home after the run: ${missing.join(', ')}`)
+// BENCH_ONLY=port: that section alone, put in place of its old one.
+if (process.env.BENCH_ONLY === 'port') {
+  const section = await portSection()
+  process.stdout.write(section)
+  if (OUT !== '-') {
+    const old = existsSync(OUT) ? readFileSync(OUT, 'utf8') : ''
+    const at = old.indexOf(PORT_HEADING)
+    writeFileSync(OUT, `${at < 0 ? `${old}\n` : old.slice(0, at)}${section}`)
+    process.stderr.write(`bench: wrote ${OUT}\n`)
+  }
+  process.exit(0)
 }
 
 // ----------------------------------------------------------------- the cases
@@ -116,8 +65,7 @@ function assertHome(w, what) {
 /** One stand-in returned: eth2 as dev<N>. eth0 is also the device the udev
  *  bench names. */
 const small = world('small', 4)
-const udevState = mkdtempSync(join(tmpdir(), 'nicback-bench-udev-'))
-tmpDirs.push(udevState)
+const udevState = tempDir('nicback-bench-udev-')
 {
   // The small world's registry (4 veths, known by MAC) plus one NIC on a PCI
   // bus, at home: the shape of a real host's registry.
@@ -354,8 +302,9 @@ Peak memory (max RSS, median of 10) of (b), the udev no-op: ${(rssUdev / 1024).t
   restore runs in \`nicback-udev.cjs\`, whose start is ${f(med('udevEsm') - med('udevCjs'))} ms (wall) / ${f(cpu('udevEsm') - cpu('udevCjs'))} ms (CPU) cheaper here ((b') - (b")).
 `
 
-process.stdout.write(md)
+const all = `${md}\n${await portSection()}`
+process.stdout.write(all)
 if (OUT !== '-') {
-  writeFileSync(OUT, md)
+  writeFileSync(OUT, all)
   process.stderr.write(`bench: wrote ${OUT}\n`)
 }

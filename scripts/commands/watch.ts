@@ -24,7 +24,11 @@ uses the udev rule's lock and registry: both may be installed.
                               is responsive) and /readyz (200 once the
                               start-up reconcile is done); HOST defaults to
                               127.0.0.1 (loopback only): give 0.0.0.0 or an
-                              address to serve beyond this host
+                              address to serve beyond this host. /metrics is
+                              read at most once a second, never per request;
+                              at most 1024 connections, each closed 2 s
+                              after it opened or was answered unless a
+                              whole request came in
   --log-format text|json      json: one object a line on stderr (time,
                               level, msg, nic, cause, fix); default text.
                               Logs also go to syslog/journald when /dev/log

@@ -17,12 +17,14 @@ import { appendFileSync, chmodSync, chownSync, existsSync, lchownSync, lstatSync
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { block, imageNode, load, probe, sleep, startAgent, stopAgents, until, type Running } from './agent.js'
 import { createWorld, destroyWorlds, ensureBuilt, macOf, NICBACK, NODE, REPO, type RestoreJson, type StatusJson, type World } from './world.js'
 
 beforeAll(ensureBuilt)
 const procs: ChildProcess[] = []
 afterEach(() => {
   for (const p of procs.splice(0)) p.kill('SIGKILL')
+  stopAgents()
   destroyWorlds()
 })
 
@@ -372,6 +374,129 @@ describe('9. small ones', () => {
 })
 
 // Issue 17: the second hardening pass.
+
+/** The agent on port 9465 of w's host netns (a netns of its own), ready. */
+async function readyAgent(w: World, opts: { countIp?: boolean; node?: string } = {}): Promise<Running> {
+  const a = startAgent(w, { port: 9465, ...opts })
+  await until('the agent is ready', () => probe(w, a, '/readyz')[0] === 200)
+  return a
+}
+
+/** `nic` lent to a container that dies (back as devN), its add event
+ *  written to the agent: ms until it is home. */
+async function returnThroughAgent(w: World, a: Running, nic: string, slot: number): Promise<number> {
+  const ctr = w.container(`r${slot}`)
+  w.lend(ctr, [nic], { [nic]: 'eth0' })
+  const back = w.handBack(ctr)[nic]!
+  expect(back).toMatch(/^dev\d+$/)
+  const t0 = performance.now()
+  appendFileSync(a.events, block('add', back, w.link(back).ifindex, slot))
+  await until(`${nic} home`, () => w.where()[nic] === nic, 60_000)
+  return performance.now() - t0
+}
+
+const quantile = (xs: number[], q: number) => (xs.length === 0 ? NaN : [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!)
+
+interface HoldReport {
+  opened: number
+  closedByServer: number
+  maxOpen: number
+  closedAfterMs?: Record<'idle' | 'half' | 'trickle' | 'kept', number[]>
+}
+
+describe('17.1 a scrape flood does not stall restores', () => {
+  test('1000 scrapers in a loop run no `ip` per scrape: the links are read at most about once a second', async () => {
+    const w = recorded(2)
+    const a = await readyAgent(w, { countIp: true })
+    const reads = () => a.ipCalls().filter((c) => c.includes('-json -details link show')).length
+    const before = reads()
+    const t0 = performance.now()
+    const flood = await load<{ requests: number }>(w, ['scrape', a.port, 1000])
+    await sleep(4000)
+    const { requests } = await flood.stop()
+    const seconds = (performance.now() - t0) / 1000
+    const n = reads() - before
+    console.log(`17.1: ${requests} scrapes answered in ${seconds.toFixed(1)} s, ${n} reads of the links`)
+    expect(requests, 'the flood was answered').toBeGreaterThan(200)
+    expect(n).toBeLessThanOrEqual(seconds + 3)
+  })
+
+  test('with 1000 scrapers in a loop, /healthz and /readyz answer within 100 ms and a returned NIC comes home about as fast as without them', async () => {
+    const w = recorded(4)
+    const a = await readyAgent(w)
+    const quiet = await returnThroughAgent(w, a, 'eth1', 1)
+    const flood = await load<{ requests: number }>(w, ['scrape', a.port, 1000])
+    await sleep(2000) // every scraper in its loop
+    const prober = await load<{ ms: Record<string, number[]>; failed: Record<string, number> }>(w, ['probe', a.port, 50, '/healthz', '/readyz'])
+    await sleep(3000)
+    const flooded = await returnThroughAgent(w, a, 'eth2', 2)
+    const p = await prober.stop()
+    const { requests } = await flood.stop()
+    const ms = [...p.ms['/healthz']!, ...p.ms['/readyz']!]
+    console.log(`17.1: ${ms.length} probes under the flood: p50 ${quantile(ms, 0.5).toFixed(1)} ms, p90 ${quantile(ms, 0.9).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; restore ${quiet.toFixed(0)} ms alone, ${flooded.toFixed(0)} ms under the flood; ${requests} scrapes answered`)
+    expect(p.failed).toEqual({ '/healthz': 0, '/readyz': 0 })
+    expect(ms.length).toBeGreaterThan(100)
+    // the issue's bound, on the 90th percentile (the 99th, on a quiet
+    // machine, is the bench's: bench/results.md)
+    expect(quantile(ms, 0.9)).toBeLessThan(100)
+    expect(Math.max(...ms), 'well inside the liveness probe\'s 5 s').toBeLessThan(1000)
+    expect(flooded).toBeLessThan(Math.max(2000, 2 * quiet))
+    expect(w.where()).toEqual(w.allHome())
+  })
+})
+
+describe('17.2 idle connections do not exhaust memory', () => {
+  test('connections past the cap of 1024 are closed at once: the agent never holds more', async () => {
+    const w = recorded(1)
+    const a = await readyAgent(w)
+    const hold = await load<HoldReport>(w, ['hold', a.port, 1200, 'once'])
+    await sleep(1500) // all connected, none at its 2 s header deadline yet
+    const held = sh(`ip netns exec ${w.host} ss -Htn state established '( sport = :${a.port} )'`).split('\n').filter((l) => l.trim() !== '').length
+    const r = await hold.stop()
+    const atOnce = Object.values(r.closedAfterMs!).flat().filter((t) => t < 1000).length
+    console.log(`17.2: ${held} connections held by the agent, ${atOnce} of 1200 closed at once`)
+    expect(held).toBeLessThanOrEqual(1024)
+    expect(atOnce).toBeGreaterThanOrEqual(150)
+    expect(probe(w, a, '/healthz')[0]).toBe(200)
+  })
+
+  test('an idle connection, a half-sent request, a header sent a byte at a time and an idle keep-alive connection are all closed within 2 s', async () => {
+    const w = recorded(1)
+    const a = await readyAgent(w)
+    const hold = await load<HoldReport>(w, ['hold', a.port, 40, 'once'])
+    await sleep(4500)
+    const r = await hold.stop()
+    console.log(`17.2: closed after (ms) ${JSON.stringify(Object.fromEntries(Object.entries(r.closedAfterMs!).map(([k, v]) => [k, Math.round(Math.max(...v))])))}`)
+    for (const [kind, after] of Object.entries(r.closedAfterMs!)) {
+      expect(after, kind).toHaveLength(10)
+      // 2 s, and the time the agent takes to see it on a busy machine
+      expect(Math.max(...after), kind).toBeLessThan(3000)
+    }
+  })
+
+  test('10,000 connections attempted: the agent\'s RSS stays under 80 MiB and a returned NIC still comes home', async () => {
+    const w = recorded(2)
+    // the agent as the image runs it; another node (NBT_NODE) is held to its growth
+    const node = process.env.NBT_NODE ?? imageNode()
+    const a = await readyAgent(w, { node })
+    const idle = a.memKiB('VmRSS') / 1024
+    const hold = await load<HoldReport>(w, ['hold', a.port, 10_000])
+    await sleep(3000)
+    const ms = await returnThroughAgent(w, a, 'eth1', 1)
+    await sleep(2000)
+    const peak = a.memKiB('VmHWM') / 1024
+    const r = await hold.stop()
+    console.log(`17.2: ${r.opened} connections opened, ${r.closedByServer} closed by the agent; RSS ${idle.toFixed(1)} MiB idle, peak ${peak.toFixed(1)} MiB; a NIC home ${ms.toFixed(0)} ms after its event`)
+    // The image's node: the issue's bound (measured: node 20 54 -> 70 MiB,
+    // 22 61 -> 75, 24 60 -> 87-91, which is why the image runs 22). Debian
+    // 12's node 18 (the package's oldest) starts higher and grows more.
+    if (process.env.NBT_NODE === undefined) expect(peak).toBeLessThan(80)
+    else expect(peak - idle).toBeLessThan(40)
+    expect(ms).toBeLessThan(5000)
+    expect(r.opened).toBeGreaterThanOrEqual(10_000)
+  })
+})
+
 describe('17.3 the agent\'s port', () => {
   test('`watch --metrics-addr :PORT` listens on loopback only, never on every address', async () => {
     const w = recorded(1)

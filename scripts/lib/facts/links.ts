@@ -11,7 +11,8 @@
 // sysfs shows the netns it was mounted in: `ip netns exec` remounts it, but
 // `nsenter --net` does not, so readLinks() checks that the two sources agree.
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
-import { runBytes } from '../system/exec.js'
+import { access, readFile, realpath as realpathLater } from 'node:fs/promises'
+import { runBytes, runBytesAsync } from '../system/exec.js'
 import { ipInBytes, type Netns } from '../system/netns.js'
 import { log } from '../system/log.js'
 import type { Link } from '../types.js'
@@ -38,13 +39,7 @@ function sysPath(name: string | Buffer, key: string): string | Buffer {
   return typeof name === 'string' ? `${SYS_NET}/${name}/${key}` : Buffer.concat([Buffer.from(`${SYS_NET}/`), name, Buffer.from(`/${key}`)])
 }
 
-function attr(name: string | Buffer, key: string): string | null {
-  try {
-    return readFileSync(sysPath(name, key), 'utf8').trim()
-  } catch {
-    return null
-  }
-}
+const attr = (name: string | Buffer, key: string): string | null => attrAt(sysPath(name, key))
 
 /** realpath(3) in one call: node's own realpathSync lstat()s every path
  *  component, and a sysfs device path has ~6 (measured: a 24-device read
@@ -63,22 +58,65 @@ function numberOrNull(s: string | null): number | null {
   return Number.isSafeInteger(n) ? n : null
 }
 
-/** The sysfs half of a Link. */
-export function sysfsFacts(name: string | Buffer) {
-  const device = realpath(sysPath(name, 'device'))
-  const driver = device === null ? null : realpath(`${device}/driver`)
-  const bus = device === null ? null : busFromDevicePath(device)
-  const mac = attr(name, 'address')
-  return {
-    ifindex: numberOrNull(attr(name, 'ifindex')),
-    bus,
-    devPort: device === null ? null : numberOrNull(attr(name, 'dev_port')),
-    driver: driver === null ? null : (driver.split('/').pop() ?? null),
-    mac,
-    // addr_assign_type 0 (NET_ADDR_PERM): the current MAC of a NIC on a bus
-    // is its burned-in one; otherwise sysfs does not say what that is.
-    permAddr: bus !== null && numberOrNull(attr(name, 'addr_assign_type')) === 0 ? mac : null,
+/** One sysfs read a fact needs: an attribute's text, or where a link points
+ *  (null when absent). The facts are written once as a sequence of these,
+ *  then read blocking (the udev hot path, restores) or not (the agent's
+ *  metrics, while restores and probes go on). */
+type SysfsRead = { attr: string | Buffer } | { realpath: string | Buffer }
+type Reads<T> = Generator<SysfsRead, T, string | null>
+
+function readNow<T>(reads: Reads<T>): T {
+  let step = reads.next()
+  while (!step.done) {
+    const r = step.value
+    step = reads.next('attr' in r ? attrAt(r.attr) : realpath(r.realpath))
   }
+  return step.value
+}
+
+async function readLater<T>(reads: Reads<T>): Promise<T> {
+  let step = reads.next()
+  while (!step.done) {
+    const r = step.value
+    const got = 'attr' in r ? readFile(r.attr, 'utf8').then((t) => t.trim()) : realpathLater(r.realpath, 'utf8')
+    step = reads.next(await got.catch(() => null))
+  }
+  return step.value
+}
+
+function attrAt(path: string | Buffer): string | null {
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch {
+    return null
+  }
+}
+
+function* sysfsReads(name: string | Buffer): Reads<SysfsFacts> {
+  const device = yield { realpath: sysPath(name, 'device') }
+  const driver = device === null ? null : yield { realpath: `${device}/driver` }
+  const bus = device === null ? null : busFromDevicePath(device)
+  const mac = yield { attr: sysPath(name, 'address') }
+  const ifindex = numberOrNull(yield { attr: sysPath(name, 'ifindex') })
+  const devPort = device === null ? null : numberOrNull(yield { attr: sysPath(name, 'dev_port') })
+  // addr_assign_type 0 (NET_ADDR_PERM): the current MAC of a NIC on a bus
+  // is its burned-in one; otherwise sysfs does not say what that is.
+  const permanent = bus !== null && numberOrNull(yield { attr: sysPath(name, 'addr_assign_type') }) === 0
+  return { ifindex, bus, devPort, driver: driver === null ? null : (driver.split('/').pop() ?? null), mac, permAddr: permanent ? mac : null }
+}
+
+export interface SysfsFacts {
+  ifindex: number | null
+  bus: string | null
+  devPort: number | null
+  driver: string | null
+  mac: string | null
+  permAddr: string | null
+}
+
+/** The sysfs half of a Link. */
+export function sysfsFacts(name: string | Buffer): SysfsFacts {
+  return readNow(sysfsReads(name))
 }
 
 /** One device of `ip -json -details link show`. */
@@ -198,17 +236,29 @@ export class SysfsMismatchError extends Error {}
  *  nicback) is simply read again; a device that sysfs shows with another
  *  ifindex means /sys belongs to another netns, which is an error. */
 export function readLinks(runner = runBytes): Link[] {
-  for (let attempt = 1; attempt < 3; attempt++) {
-    const links = readLinksOnce(false, runner)
+  for (let attempt = 1; ; attempt++) {
+    const raw = hostLinks(ipLinks(['-details', 'link', 'show'], runner))
+    const links = withSysfs(raw, raw.map((l) => sysfsFacts(nameBytes(l))), attempt === 3)
     if (links !== null) return links
   }
-  return readLinksOnce(true, runner)!
 }
 
-/** null when a device was renamed under us (retry), unless `lastTry`. */
-function readLinksOnce(lastTry: boolean, runner: typeof runBytes): Link[] | null {
-  const raw = ipLinks(['-details', 'link', 'show'], runner).filter((l) => !isLoopback(l) && wellFormed(l))
-  const facts = raw.map((l) => sysfsFacts((l as WithRaw)[RAW_NAME] ?? l.ifname))
+/** readLinks without blocking the event loop (`ip` and sysfs read
+ *  asynchronously): the agent's metrics. `signal` stops it (AbortError). */
+export async function readLinksAsync(signal?: AbortSignal): Promise<Link[]> {
+  for (let attempt = 1; ; attempt++) {
+    const raw = hostLinks(parseIpJson(await runBytesAsync('ip', ['-json', '-details', 'link', 'show'], signal)))
+    const links = withSysfs(raw, await Promise.all(raw.map((l) => readLater(sysfsReads(nameBytes(l))))), attempt === 3)
+    if (links !== null) return links
+  }
+}
+
+const hostLinks = (raw: IpLink[]) => raw.filter((l) => !isLoopback(l) && wellFormed(l))
+const nameBytes = (l: IpLink) => (l as WithRaw)[RAW_NAME] ?? l.ifname
+
+/** Both halves together; null when a device was renamed under us (read
+ *  again), unless `lastTry`. */
+function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean): Link[] | null {
   if (!lastTry && facts.some((f) => f.ifindex === null)) return null
   return raw.map((l, i) => {
     let s = facts[i]!
@@ -251,8 +301,18 @@ export function sysfsNames(): Map<number, Buffer> {
  *  function, or the device path of another bus. Whatever driver it has and
  *  whichever netns its network device is in. */
 export function busPresent(bus: string): boolean {
-  return existsSync(PCI_ADDR.test(bus) ? `/sys/bus/pci/devices/${bus}` : `/sys/devices/${bus}`)
+  return existsSync(busPath(bus))
 }
+
+/** The same, without blocking (the agent). */
+export async function busPresentAsync(bus: string): Promise<boolean> {
+  return access(busPath(bus)).then(
+    () => true,
+    () => false,
+  )
+}
+
+const busPath = (bus: string) => (PCI_ADDR.test(bus) ? `/sys/bus/pci/devices/${bus}` : `/sys/devices/${bus}`)
 
 /** A name's bytes as Link.name shows it. */
 export function displayName(bytes: Buffer): string {

@@ -1,8 +1,9 @@
 // The metrics of `nicback metrics` and of the resident agent: what a restore
 // run counts (countRun, called by nicReturns under the registry's lock), and
-// the exposition now (renderMetrics: the registry, the links and the counters
-// read afresh on every call, so every mode shows the same numbers).
-import { busPresent, readLinks } from '../facts/links.js'
+// the numbers now (readMetrics, renderMetrics: the registry, the links and
+// the counters read afresh on every call, so every mode shows the same
+// numbers; the agent caches renderMetrics' text, runtimes/metrics-cache.ts).
+import { busPresent, busPresentAsync, readLinks, readLinksAsync } from '../facts/links.js'
 import { initializedUsec, monotonicUsec } from '../facts/udevdb.js'
 import { formatMetrics, runDelta, type RunNic } from '../plan/metrics.js'
 import { statusRows, type StatusRow } from '../plan/status.js'
@@ -34,10 +35,16 @@ export function readMetrics(): { rows: StatusRow[]; counters: Counters } {
   return { rows: statusRows(readLinks(), loadRegistry().nics, undefined, busPresent), counters: loadCounters() }
 }
 
-/** The Prometheus text exposition now: for `nicback metrics` and the
- *  resident agent's HTTP endpoint. Takes no lock (the counters file is
- *  replaced atomically). Throws only when the registry cannot be read. */
-export async function renderMetrics(): Promise<string> {
-  const { rows, counters } = readMetrics()
-  return formatMetrics(rows, counters)
+/** The Prometheus text exposition now, for the resident agent: the links
+ *  are read without blocking its event loop (`ip` and sysfs asynchronously;
+ *  `signal` stops that), the registry and counters are one small private
+ *  file each, read with their loaders' checks. Takes no lock (both files
+ *  are replaced atomically). Throws only when the registry cannot be read. */
+export async function renderMetrics(signal?: AbortSignal): Promise<string> {
+  const links = await readLinksAsync(signal)
+  const entries = loadRegistry().nics
+  const buses = [...new Set(entries.flatMap((e) => (e.away !== null && e.bus !== null ? [e.bus] : [])))]
+  const present = await Promise.all(buses.map(busPresentAsync))
+  const absent = new Set(buses.filter((_, i) => !present[i]))
+  return formatMetrics(statusRows(links, entries, undefined, (bus) => !absent.has(bus)), loadCounters())
 }

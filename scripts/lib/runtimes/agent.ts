@@ -7,8 +7,11 @@
 // what came back while nobody watched (a rebooted node, an agent that was
 // down while a pod died). It takes the same lock and registry as the udev
 // rule, so both can be installed: the second to look finds the work done.
+// Its HTTP port (runtimes/agent-port.ts) never makes a restore wait: probes
+// answer from state in memory, /metrics from a cache read asynchronously
+// between runs (runtimes/metrics-cache.ts).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import { MonitorStream } from '../facts/udev-monitor.js'
 import { nicLeaves } from '../moments/leave.js'
 import { logReport, nicReturns } from '../moments/return.js'
@@ -17,13 +20,16 @@ import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { isFallbackName } from '../facts/names.js'
 import { which } from '../system/exec.js'
 import { flushSyslog, log } from '../system/log.js'
+import { listenPort } from './agent-port.js'
+import { MetricsCache } from './metrics-cache.js'
 
 export interface AgentOptions {
   lockTimeoutSec: number
   /** Serve /metrics, /healthz and /readyz here. */
   listen?: { host: string; port: number }
-  /** Prometheus text for /metrics. */
-  metrics?: () => Promise<string> | string
+  /** Reads the Prometheus text for /metrics without blocking (`signal`
+   *  stops the read); served from a cache, never read per scrape. */
+  metrics?: (signal: AbortSignal) => Promise<string>
   /** The event source (tests): the argv of a process printing what
    *  `udevadm monitor --udev --property` prints. */
   monitorArgv?: string[]
@@ -48,6 +54,7 @@ const STALE_MS = 60_000
 export class Agent {
   private monitor: ChildProcess | null = null
   private server: Server | null = null
+  private readonly metrics: MetricsCache | null
   private ticker: NodeJS.Timeout | null = null
   private lastTick = Date.now()
   private runWanted = false
@@ -63,7 +70,9 @@ export class Agent {
   /** Resolves with the exit status when the agent stops. */
   readonly finished = new Promise<number>((resolve) => (this.done = resolve))
 
-  constructor(private readonly opts: AgentOptions) {}
+  constructor(private readonly opts: AgentOptions) {
+    this.metrics = opts.listen && opts.metrics ? new MetricsCache(opts.metrics) : null
+  }
 
   state(): AgentState {
     const stale = Date.now() - this.lastTick > STALE_MS
@@ -90,6 +99,7 @@ export class Agent {
     if (this.stopping) return
     this.stopping = true
     if (this.ticker) clearInterval(this.ticker)
+    this.metrics?.close()
     this.monitor?.kill('SIGTERM')
     this.server?.close()
     this.server?.closeAllConnections()
@@ -136,6 +146,7 @@ export class Agent {
   private onEvent(env: Record<string, string>): void {
     if (this.stopping) return
     this.events++
+    this.metrics?.invalidate()
     const parsed = parseUdevEvent(env)
     if ('ignore' in parsed) {
       if (parsed.ignore !== null) log.warn(parsed.ignore)
@@ -152,6 +163,7 @@ export class Agent {
         // Events that arrive together share one run: it starts once the
         // monitor's pending output has been read.
         this.runWanted = true
+        this.metrics?.hold()
         setImmediate(() => this.restoreRun(`udev ${e.action} of ${e.name}`))
       }
     } catch (err) {
@@ -164,6 +176,7 @@ export class Agent {
     this.runWanted = false
     if (this.stopping) return
     this.runs++
+    this.metrics?.hold()
     try {
       const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec: this.opts.lockTimeoutSec })
       if (report.steps.length > 0) log.debug(`restore run for ${why}`)
@@ -172,34 +185,11 @@ export class Agent {
       log.error(`restore run (${why}) failed: ${(err as Error).message}`, { cause: (err as Error).message, fix: 'the next event, or "nicback restore", runs it again' })
     }
     flushSyslog()
+    this.metrics?.release()
   }
 
-  private serve(at: { host: string; port: number }): Promise<void> {
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0]
-      const s = this.state()
-      const text = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
-        res.writeHead(code, { 'content-type': type })
-        res.end(body)
-      }
-      if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'GET only\n')
-      if (path === '/healthz') return text(s.live ? 200 : 503, `${s.why}\n`)
-      if (path === '/readyz') return text(s.ready ? 200 : 503, `${s.why}\n`)
-      if (path === '/metrics' && this.opts.metrics) {
-        Promise.resolve()
-          .then(() => this.opts.metrics!())
-          .then(
-            (body) => text(200, body, 'text/plain; version=0.0.4; charset=utf-8'),
-            (err: Error) => text(500, `${err.message}\n`),
-          )
-        return
-      }
-      text(404, 'nicback watch serves /metrics, /healthz and /readyz\n')
-    })
-    this.server = server
-    return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(new Error(`cannot listen on ${at.host}:${at.port}: ${err.message}`)))
-      server.listen(at.port, at.host, () => resolve())
-    })
+  private async serve(at: { host: string; port: number }): Promise<void> {
+    const metrics = this.metrics
+    this.server = await listenPort(at, { health: () => this.state(), metrics: metrics ? () => metrics.get() : undefined })
   }
 }

@@ -1,7 +1,9 @@
 // Runs system commands synchronously with child_process: the udev hot path
 // cannot afford zx's import (~20 ms, see README "Start-up cost"), and every
 // command nicback runs there is a short one-shot (`ip`, `flock`, `logger`).
-import { execFileSync } from 'node:child_process'
+// The resident agent reads facts for its metrics with runBytesAsync, which
+// leaves its event loop free (restores and probes go on meanwhile).
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 /** udev and OCI runtimes start us with a minimal PATH: look in the usual places. */
@@ -49,6 +51,18 @@ export function runBytes(cmd: string, args: string[], input?: string | Buffer): 
   } catch (err) {
     throw commandError(cmd, args, err)
   }
+}
+
+/** runBytes without blocking: the same output, or a CommandError; `signal`
+ *  kills the command (an AbortError then). */
+export function runBytesAsync(cmd: string, args: string[], signal?: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile(which(cmd), args, { encoding: 'buffer', maxBuffer: 256 << 20, signal }, (err, stdout, stderr) => {
+      if (err === null) resolve(stdout)
+      else if (err.name === 'AbortError') reject(err)
+      else reject(commandError(cmd, args, { ...err, message: err.message, status: typeof err.code === 'number' ? err.code : null, stderr }))
+    })
+  })
 }
 
 function commandError(cmd: string, args: string[], err: unknown): CommandError {

@@ -1,8 +1,8 @@
 // Devices as `ip -j -d link` and sysfs show them: the bus of a device path,
-// links read in another netns.
+// links read in another netns, the same read blocking and not.
 import { describe, expect, it, test } from 'vitest'
 import { sameNic } from '../../../scripts/lib/facts/identity.js'
-import { busFromDevicePath, linksFromIpJson } from '../../../scripts/lib/facts/links.js'
+import { busFromDevicePath, linksFromIpJson, readLinks, readLinksAsync } from '../../../scripts/lib/facts/links.js'
 import { identity as id } from '../helpers.js'
 
 describe('busFromDevicePath', () => {
@@ -53,5 +53,20 @@ describe('linksFromIpJson', () => {
       { ifindex: 7, name: 'eth0', altnames: ['enp0s4'], mac: '02:00:00:00:00:07', permAddr: '52:54:00:00:00:11', bus: '0000:00:04.0', devPort: null, driver: null, ifalias: null, kind: null, up: true, mtu: 9000 },
       { ifindex: 8, name: 'veth0', altnames: [], mac: '02:00:00:00:00:08', permAddr: null, bus: null, devPort: null, driver: null, ifalias: null, kind: 'veth', up: false, mtu: 1500 },
     ])
+  })
+})
+
+describe('readLinksAsync', () => {
+  test("reads what readLinks reads (this machine's own devices, read only)", async () => {
+    const blocking = readLinks()
+    expect(blocking.length).toBeGreaterThan(0)
+    expect(await readLinksAsync()).toEqual(blocking)
+  })
+
+  test('a read stopped by its signal ends with an AbortError', async () => {
+    const ctl = new AbortController()
+    const read = readLinksAsync(ctl.signal)
+    ctl.abort()
+    await expect(read).rejects.toMatchObject({ name: 'AbortError' })
   })
 })

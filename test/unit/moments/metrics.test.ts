@@ -25,8 +25,10 @@ const kernel = vi.hoisted(() => ({
 vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/facts/links.js')>()),
   readLinks: () => kernel.before,
+  readLinksAsync: async () => kernel.before,
   refreshLinks: () => kernel.after ?? kernel.before,
   busPresent: (bus: string) => !kernel.absent.has(bus),
+  busPresentAsync: async (bus: string) => !kernel.absent.has(bus),
 }))
 vi.mock('../../../scripts/lib/apply/executor.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/apply/executor.js')>()),
