@@ -2,7 +2,7 @@
 // from a monitor stream (here `tail -f` of a file the test writes in the
 // format of `udevadm monitor --udev --property`), coalesced restore runs,
 // /healthz and /readyz, JSON logs, a clean stop on SIGTERM.
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, chmodSync } from 'node:fs'
 import { afterEach, beforeAll, expect, test } from 'vitest'
 import { block, probe, startAgent, stopAgents, until } from './agent.js'
 import { createWorld, destroyWorlds, ensureBuilt } from './world.js'
@@ -93,4 +93,39 @@ test('a monitor that cannot start: exit 1 with the cause', () => {
   const r = w.nicback(['watch'], { NICBACK_WATCH_MONITOR: JSON.stringify(['/nonexistent/udevadm']) })
   expect(r.code).toBe(1)
   expect(r.stderr).toMatch(/cannot start \/nonexistent\/udevadm/)
+})
+
+// Issue 18: what the agent's health says must be true.
+test('/readyz is 503 with the reason while the state dir is refused, 200 once it is fixed, 503 again when it is not; /healthz stays 200 throughout', async () => {
+  const w = createWorld({ nics: 1 })
+  chmodSync(w.state, 0o777)
+  const a = startAgent(w)
+  await until('the agent listens', () => probe(w, a, '/healthz')[0] === 200)
+  const [code, why] = probe(w, a, '/readyz')
+  expect(code).toBe(503)
+  expect(why).toMatch(/refusing the state directory .*: others can write it \(mode 0777\)/)
+  await until('metrics say not ready', () => /^nicback_agent_ready 0$/m.test(probe(w, a, '/metrics')[1]))
+  chmodSync(w.state, 0o700)
+  await until('ready once the state dir is private', () => probe(w, a, '/readyz')[0] === 200, 25_000)
+  expect(probe(w, a, '/healthz')[0]).toBe(200)
+  chmodSync(w.state, 0o777)
+  await until('not ready again', () => probe(w, a, '/readyz')[0] === 503, 25_000)
+  expect(probe(w, a, '/healthz')[0]).toBe(200)
+  chmodSync(w.state, 0o700)
+}, 90_000)
+
+test('metrics carry the build, readiness, the last reconcile, the agent\'s events and runs, and the standard process metrics', async () => {
+  const w = createWorld({ nics: 1 })
+  expect(w.nicback(['record', 'eth0']).code).toBe(0)
+  const a = startAgent(w)
+  await until('ready', () => probe(w, a, '/readyz')[0] === 200)
+  appendFileSync(a.events, block('remove', 'eth9', 77, 9))
+  await until('the event counted', () => /^nicback_agent_events_total\{action="remove"\} 1$/m.test(probe(w, a, '/metrics')[1]))
+  const text = probe(w, a, '/metrics')[1]
+  expect(text).toMatch(/^nicback_build_info\{version="\d+\.\d+\.\d+",node="[^"]+"\} 1$/m)
+  expect(text).toMatch(/^nicback_agent_ready 1$/m)
+  const at = Number(/^nicback_last_reconcile_success_timestamp_seconds (\S+)$/m.exec(text)?.[1])
+  expect(Math.abs(at - Date.now() / 1000)).toBeLessThan(120)
+  expect(text).toMatch(/^nicback_agent_runs_total\{result="ok"\} [1-9]\d*$/m)
+  for (const m of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'process_open_fds']) expect(text).toMatch(new RegExp(`^${m} [0-9.e+]+$`, 'm'))
 })

@@ -20,6 +20,12 @@ import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { isFallbackName } from '../facts/names.js'
 import { which } from '../system/exec.js'
 import { flushSyslog, log } from '../system/log.js'
+import { hostname } from 'node:os'
+import { readProcessFacts } from '../facts/process.js'
+import { formatAgentMetrics, type AgentFacts } from '../plan/metrics.js'
+import { loadRegistry } from '../state/registry.js'
+import { nodeName } from '../system/log.js'
+import { VERSION } from '../system/version.js'
 import { listenPort } from './agent-port.js'
 import { MetricsCache } from './metrics-cache.js'
 
@@ -36,10 +42,15 @@ export interface AgentOptions {
 }
 
 export interface AgentState {
-  /** The start-up reconcile is done and the monitor listens. */
+  /** Restores can run: the start-up reconcile succeeded, the state dir and
+   *  registry are accepted (checked every STATE_CHECK_MS), and the monitor
+   *  runs. False again as soon as one of these stops being true. */
   ready: boolean
-  /** The monitor runs and the event loop turned in the last minute. */
+  /** The monitor runs and the event loop turned in the last minute. Not a
+   *  refused state dir: a restart does not fix that, and the kubelet would
+   *  restart the pod in a loop; /readyz and the metrics say it instead. */
   live: boolean
+  /** One line: what the agent does, or why it is not ready or not live. */
   why: string
   events: number
   runs: number
@@ -50,19 +61,30 @@ const TICK_MS = 5000
 /** Renames kept at most (a host renaming NICs in a loop costs no memory). */
 const MAX_RENAMES = 1024
 const STALE_MS = 60_000
+/** How often the state dir and registry are checked again. */
+const STATE_CHECK_MS = 10_000
 
 export class Agent {
   private monitor: ChildProcess | null = null
   private server: Server | null = null
   private readonly metrics: MetricsCache | null
   private ticker: NodeJS.Timeout | null = null
+  private stateTicker: NodeJS.Timeout | null = null
   private lastTick = Date.now()
   private runWanted = false
   private stopping = false
-  private ready = false
+  /** The start-up reconcile has run; `reconciled`: it succeeded (else the
+   *  next run, an event's or the state check's, tries again). */
+  private started = false
+  private reconciled = false
+  /** Why the state dir or registry is refused; null: accepted. */
+  private stateProblem: string | null = null
+  private lastReconcileMs: number | null = null
   private monitorExit: string | null = null
   private events = 0
+  private readonly byAction = { add: 0, move: 0, remove: 0 }
   private runs = 0
+  private readonly runResults = { ok: 0, failed: 0 }
   /** Renames seen on the host in the last HAND_OVER_MS: a departure soon
    *  after one is a mover's hand-over (plan/handover.ts). */
   private renames: HostRename[] = []
@@ -71,14 +93,55 @@ export class Agent {
   readonly finished = new Promise<number>((resolve) => (this.done = resolve))
 
   constructor(private readonly opts: AgentOptions) {
-    this.metrics = opts.listen && opts.metrics ? new MetricsCache(opts.metrics) : null
+    const nics = opts.metrics
+    // The agent's own families come even when the NICs' cannot be read (a
+    // refused registry): nicback_agent_ready 0 is what an alert needs then.
+    this.metrics =
+      opts.listen && nics
+        ? new MetricsCache(async (signal) => {
+            const text = await nics(signal).catch((err: Error) => `# the NICs' metrics cannot be read: ${err.message.replace(/\s+/g, ' ')}\n`)
+            return text + formatAgentMetrics(await this.facts())
+          })
+        : null
+  }
+
+  /** What only the agent knows of itself, for its metric families. */
+  private async facts(): Promise<AgentFacts> {
+    return {
+      version: VERSION,
+      node: nodeName(process.env.NICBACK_NODE_NAME) ?? hostname(),
+      ready: this.state().ready,
+      lastReconcileSeconds: this.lastReconcileMs === null ? null : this.lastReconcileMs / 1000,
+      events: { ...this.byAction },
+      runs: { ...this.runResults },
+      process: await readProcessFacts(),
+    }
+  }
+
+  /** Whether the state dir and registry are accepted, as every restore
+   *  checks them; a refusal is logged when it starts and when it ends. */
+  private checkState(retry = false): void {
+    let problem: string | null = null
+    try {
+      loadRegistry()
+    } catch (err) {
+      problem = (err as Error).message
+    }
+    if (problem !== this.stateProblem) {
+      if (problem !== null) log.error(`not ready: ${problem}`, { cause: problem })
+      else log.info('ready: the state directory and registry are accepted again')
+    }
+    this.stateProblem = problem
+    // A reconcile that failed (on the state dir, say) runs again once it is fixed.
+    if (retry && problem === null && this.started && !this.reconciled && !this.runWanted) this.restoreRun('start-up reconcile, again')
   }
 
   state(): AgentState {
     const stale = Date.now() - this.lastTick > STALE_MS
     const live = this.monitorExit === null && !stale
-    const why = this.monitorExit ?? (stale ? `the event loop has not turned for ${Math.round((Date.now() - this.lastTick) / 1000)} s` : this.ready ? 'watching' : 'starting: bringing home what came back while nobody watched')
-    return { ready: this.ready && live, live, why, events: this.events, runs: this.runs }
+    const notReady = this.stateProblem ?? (!this.started ? 'starting: bringing home what came back while nobody watched' : !this.reconciled ? 'the start-up reconcile failed: see the log; it runs again with the next event' : null)
+    const why = this.monitorExit ?? (stale ? `the event loop has not turned for ${Math.round((Date.now() - this.lastTick) / 1000)} s` : notReady ?? 'watching')
+    return { ready: live && notReady === null, live, why, events: this.events, runs: this.runs }
   }
 
   async start(): Promise<void> {
@@ -86,9 +149,11 @@ export class Agent {
     await this.startMonitor()
     // Listening first, then the reconcile: a NIC back in between is seen by
     // one of the two.
+    this.checkState()
     this.restoreRun('start-up reconcile')
-    this.ready = true
+    this.started = true
     this.ticker = setInterval(() => (this.lastTick = Date.now()), TICK_MS)
+    this.stateTicker = setInterval(() => this.checkState(true), STATE_CHECK_MS)
     log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`)
     flushSyslog()
   }
@@ -99,6 +164,7 @@ export class Agent {
     if (this.stopping) return
     this.stopping = true
     if (this.ticker) clearInterval(this.ticker)
+    if (this.stateTicker) clearInterval(this.stateTicker)
     this.metrics?.close()
     this.monitor?.kill('SIGTERM')
     this.server?.close()
@@ -153,6 +219,7 @@ export class Agent {
       return
     }
     const e = parsed.event
+    this.byAction[e.action]++
     try {
       const now = Date.now()
       this.renames = this.renames.filter((r) => now - r.atMs <= HAND_OVER_MS).slice(-MAX_RENAMES)
@@ -177,13 +244,22 @@ export class Agent {
     if (this.stopping) return
     this.runs++
     this.metrics?.hold()
+    let ok = false
     try {
       const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec: this.opts.lockTimeoutSec })
       if (report.steps.length > 0) log.debug(`restore run for ${why}`)
       logReport(report)
+      ok = report.ok
+      // It ran to its end (a NIC left in conflict is the metrics' to say).
+      this.stateProblem = null
+      this.reconciled = true
+      this.lastReconcileMs = Date.now()
     } catch (err) {
       log.error(`restore run (${why}) failed: ${(err as Error).message}`, { cause: (err as Error).message, fix: 'the next event, or "nicback restore", runs it again' })
+      // A refused state dir or registry: not ready until the check finds it fixed.
+      this.checkState()
     }
+    this.runResults[ok ? 'ok' : 'failed']++
     flushSyslog()
     this.metrics?.release()
   }
