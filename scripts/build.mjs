@@ -11,9 +11,13 @@ import { fileURLToPath } from 'node:url'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const out = resolve(process.argv[2] ?? join(repo, 'dist'))
-// Debian 12's own nodejs is 18: the package (npm run package) depends on
-// nodejs (>= 18), so the bundle must run there (deploy/debian/node18.sh).
-const TARGET = 'node18'
+// The oldest node package.json's engines allows (">=18": Debian 12's own
+// nodejs, which the Debian package depends on as nodejs (>= 18)): the
+// bundle must run there (deploy/debian/node18.sh, test/pkg/nodes.test.ts).
+const engines = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).engines?.node ?? ''
+const oldest = /^\s*>=\s*(\d+)(?:\.\d+){0,2}\s*$/.exec(engines)?.[1]
+if (!oldest) throw new Error(`package.json engines.node is "${engines}": the build needs a lower bound (">=18") for its target`)
+const TARGET = `node${oldest}`
 // jsonc-parser's "main" is a UMD file whose require() esbuild cannot follow
 // (require is the factory's parameter there): bundle its ES module build.
 const alias = { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' }

@@ -47,9 +47,9 @@ What was written is listed in /var/lib/nicback/install.json; "nicback
 uninstall" removes exactly that.
 
 Installed from the Debian package (npm run package), the package owns all of
-the above under /usr/lib and /usr/sbin: "nicback install" then only adds
-Docker's shim (--docker), and "nicback uninstall" takes only that away, as
-does removing the package (not an upgrade).
+the above under /usr (the program in /usr/libexec/nicback): "nicback
+install" then only adds Docker's shim (--docker), and "nicback uninstall"
+takes only that away, as does removing the package (not an upgrade).
 `
 
 /** Docker calls its runtime for every container operation; only create and
@@ -93,7 +93,7 @@ function fill(template: string): string {
 }
 
 /** Where the Debian package (scripts/package.mjs) puts the bundle. */
-const PACKAGED_LIB = '/usr/lib/nicback'
+const PACKAGED_LIB = '/usr/libexec/nicback'
 
 const options = { root: { type: 'string' }, 'no-record': { type: 'boolean' }, docker: { type: 'boolean' }, netdevices: { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options
 

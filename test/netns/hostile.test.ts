@@ -707,22 +707,22 @@ describe('17.12 what a container names reaches the admin escaped, never raw', ()
 
 describe('17.13 removing the package takes Docker\'s shim away', () => {
   /** The .deb built from this run's bundle, unpacked (files and DEBIAN/),
-   *  then run in a private mount namespace: /usr/lib, /usr/local, /etc and
-   *  /var/lib are overlays of this machine's (the package's /usr/lib/nicback
-   *  in /usr/lib's), /run an empty tmpfs (no dockerd, udevd or systemd to
-   *  reach), so nothing reaches the machine. `nicback` is the package's
+   *  then run in a private mount namespace: /usr/libexec, /usr/local, /etc
+   *  and /var/lib are overlays of this machine's (the package's
+   *  /usr/libexec/nicback in /usr/libexec's), /run an empty tmpfs (no
+   *  dockerd, udevd or systemd to reach), so nothing reaches the machine. `nicback` is the package's
    *  /usr/sbin/nicback. Each step leaves STEP.rc, .out, .err, .json (the
    *  daemon.json, if any), .shim (the wrapper, if any), .manifest. */
   const SCRIPT = String.raw`
 set -eu
 X=$1 T=$2
 mount -t tmpfs tmpfs /run
-for d in /usr/lib /usr/local /etc /var/lib; do
+for d in /usr/libexec /usr/local /etc /var/lib; do
   u=$T/over$(echo "$d" | tr / _)
   mkdir -p "$u/upper" "$u/work"
   mount -t overlay overlay -o "lowerdir=$d,upperdir=$u/upper,workdir=$u/work" "$d"
 done
-cp -a "$X/usr/lib/nicback" /usr/lib/
+cp -a "$X/usr/libexec/nicback" /usr/libexec/
 mkdir -p /etc/docker /usr/local/sbin
 rm -rf /var/lib/nicback /etc/docker/daemon.json /usr/local/sbin/nicback-runtime /usr/local/lib/nicback
 export PATH="$X/usr/sbin:$PATH"
@@ -746,7 +746,7 @@ step remove sh "$X/DEBIAN/prerm" remove
 step reinstall nicback install --docker
 sed -i 's#"files": \[#"files": [\n    "/usr/local/lib/nicback",#' /var/lib/nicback/install.json
 step mixed sh "$X/DEBIAN/prerm" remove
-sed -i 's#/usr/lib/nicback/#/usr/local/lib/nicback/#' /usr/local/sbin/nicback-runtime
+sed -i 's#/usr/libexec/nicback/#/usr/local/lib/nicback/#' /usr/local/sbin/nicback-runtime
 step local sh "$X/DEBIAN/prerm" remove
 `
   /** Odd for a JSON writer: 2^63-1, spaces before colons and commas, tabs,
@@ -774,7 +774,7 @@ step local sh "$X/DEBIAN/prerm" remove
       expect(install.rc, install.err).toBe(0)
       expect(install.json).toContain('"max-concurrent-downloads":9223372036854775807 ,\n\t"debug" :false,')
       expect(JSON.parse(install.json ?? '{}').runtimes.nicback).toEqual({ path: '/usr/local/sbin/nicback-runtime' })
-      expect(install.shim).toContain('/usr/lib/nicback/nicback-runtime.mjs')
+      expect(install.shim).toContain('/usr/libexec/nicback/nicback-runtime.mjs')
       expect(JSON.parse(install.manifest ?? '{}').files).toEqual(['/usr/local/sbin/nicback-runtime'])
 
       // an upgrade keeps the shim
@@ -806,7 +806,7 @@ step local sh "$X/DEBIAN/prerm" remove
       expect(mixed.rc).not.toBe(0)
       expect(mixed.err).toContain('runs this package\'s nicback, and nicback is also installed in /usr/local: point the shim there (/usr/local/sbin/nicback install --docker)')
       expect(mixed.json).toBe(step('reinstall').json)
-      expect(mixed.shim).toContain('/usr/lib/nicback/nicback-runtime.mjs')
+      expect(mixed.shim).toContain('/usr/libexec/nicback/nicback-runtime.mjs')
       const local = step('local')
       expect(local.rc, local.err).toBe(0)
       expect(local.json).toBe(step('reinstall').json)

@@ -11,6 +11,12 @@
 // prerm keeps the shim; the purge takes it away, daemon.json byte for byte
 // as before and dockerd without the runtime (purge used to leave it naming a
 // wrapper whose program was gone).
+// Issue 18: the bundle in /usr/libexec/nicback; the admin disables the boot
+// unit, `apt-get remove` masks it, a reinstall leaves it disabled (remove
+// used to purge deb-systemd-helper's state: enabled again); and the package
+// installed in a chroot (an image build) records no NIC, saying so, where
+// postinst used to record the build host's. One image per tag: the archive
+// of deploy/image/build.sh is what Docker 20.10's docker load reads.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -35,8 +41,21 @@ interface Result {
   purge: { rc: number; ms: number; log: string }
   shimGone: { cmp: string; daemonJson: string; wrapper: boolean; runtimesBefore: string[] | null; runtimes: string[] | null; dockerdLog: string }
   files: { count: number; added: string; removed: string; packageFilesLeft: string; packageFiles: number; daemonJson: [string, string] }
+  unit: {
+    disableRc: number; disableLog: string; disabled: UnitState
+    removeRc: number; removeMs: number; removeLog: string; removed: UnitState; registryKept: boolean
+    reinstallRc: number; reinstallMs: number; reinstallLog: string; reinstalled: UnitState
+  }
+  chroot: { rc: number; ms: number; log: string; registry: unknown; unitEnabled: string; status: { state: string }[] | null; hostRegistry: boolean }
+  image: { rc: number; ms: number; log: string; inspect: { Architecture: string; Config: { Entrypoint: string[]; Cmd: string[]; Labels: Record<string, string> } } | null; version: string }
   kernel: { watch: Watch; final: string }
   syslog: string
+}
+
+/** The unit's wants link and its mask in /etc/systemd/system ("" if none). */
+interface UnitState {
+  wants: string
+  mask: string
 }
 
 const M3 = '52:54:00:00:00:10'
@@ -47,6 +66,7 @@ const KERNEL: Kernel = '6.1'
 let deb = ''
 let lintianOut = ''
 let node18 = ''
+let image = ''
 
 describeVm('the Debian package: install on node 18, the seed restored, purge leaves nothing', () => {
   beforeAll(() => {
@@ -60,6 +80,10 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     deb = pkg.stdout.trim().split('\n').at(-1) ?? ''
     if (pkg.status !== 0 || !deb.endsWith('.deb')) throw new Error(`scripts/package.mjs failed:\n${pkg.stderr}${pkg.stdout}`)
     console.log(`[package] ${deb} built and checked with lintian in ${Math.round(performance.now() - t0)} ms`)
+    // the image, for Docker's docker load (amd64: the guest's)
+    const img = spawnSync('sh', [join(CHECKOUT, 'deploy/image/build.sh'), '--arch', 'amd64', '--dist', join(CHECKOUT, 'dist')], { encoding: 'utf8' })
+    image = img.stdout.trim().split('\n').at(-1) ?? ''
+    if (img.status !== 0 || !image.endsWith('.tar')) throw new Error(`deploy/image/build.sh failed:\n${img.stderr}${img.stdout}`)
   }, 600_000)
 
   test('lintian reports no error', () => {
@@ -68,10 +92,11 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(tags.filter((l) => l.startsWith('E: ')), lintianOut).toEqual([])
   })
 
-  test(`${KERNEL}: apt-get install, install --docker, the seed with Docker, apt-get purge (the shim with it)`, async () => {
+  test(`${KERNEL}: apt-get install, disable/remove/reinstall, install --docker, the seed with Docker, apt-get purge (the shim with it), docker load of the image, dpkg -i in a chroot`, async () => {
     const kernel = KERNEL
-    const script = `DEB=${deb}\nNODE18=${node18}\n${SCRIPT}`
-    const vm: VmRun = await runInVm({ kernel, script, docker: true, timeoutMs: 900_000, memMb: 1536 })
+    const script = `DEB=${deb}\nNODE18=${node18}\nIMAGE=${image}\n${SCRIPT}`
+    // memory: dockerd stores the image (two layers, ~210 MB) by copying (vfs) in a tmpfs
+    const vm: VmRun = await runInVm({ kernel, script, docker: true, timeoutMs: 1_500_000, memMb: 3072 })
     const r = vm.result as Result | null
     const context = `scenario log:\n${vm.log}\nresult:\n${JSON.stringify(r, null, 2)}\nsyslog:\n${r?.syslog ?? ''}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-3000)}`
     console.log(`[vm ${kernel} package] boot ${vm.bootMs} ms, total ${vm.wallMs} ms`)
@@ -82,7 +107,8 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     console.log(
       `[vm ${kernel} package] node ${r.node18.version} (its files copied in ${r.node18.ms} ms, guest node -e 0 ${r.nodeMs} ms); ` +
         `apt-get install ${r.install.ms} ms; seed ${r.seed.watch.nics[M3]?.seen.join(' -> ')} back ${r.seed.watch.nics[M3]?.backMs} ms, named ${r.seed.watch.nics[M3]?.namedMs} ms; ` +
-        `install --docker ${r.shim.ms} ms (dockerd's runtimes ${JSON.stringify(r.shimGone.runtimesBefore)} -> ${JSON.stringify(r.shim.runtimes)}); apt-get purge ${r.purge.ms} ms (runtimes ${JSON.stringify(r.shimGone.runtimes)}, daemon.json cmp: ${r.shimGone.cmp}); ${r.files.count} paths compared; after purge ${r.kernel.watch.nics[M3]?.seen.join(' -> ')}`,
+        `disable, apt-get remove ${r.unit?.removeMs} ms, install again ${r.unit?.reinstallMs} ms; ` +
+        `install --docker ${r.shim.ms} ms (dockerd's runtimes ${JSON.stringify(r.shimGone.runtimesBefore)} -> ${JSON.stringify(r.shim.runtimes)}); apt-get purge ${r.purge.ms} ms (runtimes ${JSON.stringify(r.shimGone.runtimes)}, daemon.json cmp: ${r.shimGone.cmp}); ${r.files.count} paths compared; after purge ${r.kernel.watch.nics[M3]?.seen.join(' -> ')}; docker load of the image ${r.image?.ms} ms; dpkg -i in a chroot ${r.chroot?.ms} ms`,
     )
 
     // a Debian 12 with its own node 18
@@ -94,7 +120,7 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(r.installed.bin, context).toBe('/usr/sbin/nicback')
     expect(r.installed.version, context).toMatch(/^nicback \d/)
     expect(r.installed.rule, context).toBe(true)
-    expect(r.installed.ruleRun, context).toContain('/bin/sh /usr/lib/nicback/udev/nicback-udev-front.sh /usr/bin/node')
+    expect(r.installed.ruleRun, context).toContain('/bin/sh /usr/libexec/nicback/udev/nicback-udev-front.sh /usr/bin/node')
     // deb-systemd-helper links the unit by its /lib path (usrmerge)
     expect(r.installed.unitEnabled, context).toMatch(/^(\/usr)?\/lib\/systemd\/system\/nicback-record\.service$/)
     expect(r.installed.man, context).toBe(true)
@@ -103,6 +129,18 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(recorded.sort(), context).toEqual(['ens3', 'ens4', 'ens5', 'ens6'])
     // installing the package leaves Docker's daemon.json alone
     expect(r.installed.daemonJson, context).toBe(r.files.daemonJson[0])
+
+    // the admin's disable survives a remove (the unit masked, the registry
+    // kept) and a reinstall (unmasked, still disabled)
+    const unitWants = /^(\/usr)?\/lib\/systemd\/system\/nicback-record\.service$/
+    expect(r.unit.disableRc, context).toBe(0)
+    expect(r.unit.disabled, context).toEqual({ wants: '', mask: '' })
+    expect(r.unit.removeRc, context).toBe(0)
+    expect(r.unit.removed, context).toEqual({ wants: '', mask: '/dev/null' })
+    expect(r.unit.registryKept, context).toBe(true)
+    expect(r.unit.reinstallRc, context).toBe(0)
+    expect(r.unit.reinstalled, context).toEqual({ wants: '', mask: '' })
+    expect(r.installed.unitEnabled, context).toMatch(unitWants)
 
     // `nicback install --docker` from the package: the runtime added as a
     // text edit (the int64 extreme kept), dockerd reloads and lists it
@@ -148,5 +186,23 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
 
     // and the NIC's return is the kernel's again
     expect(r.kernel.final, context).toMatch(/^dev\d+$/)
-  })
+
+    // the image: Docker loads one image, nicback:VERSION, labelled, that runs nicback
+    expect(r.image.rc, context).toBe(0)
+    expect(r.image.log, context).toContain('Loaded image: nicback:0.1.0')
+    expect(r.image.inspect?.Architecture, context).toBe('amd64')
+    expect(r.image.inspect?.Config.Entrypoint, context).toEqual(['/usr/bin/nicback'])
+    expect(r.image.inspect?.Config.Cmd, context).toEqual(['watch'])
+    expect(r.image.inspect?.Config.Labels['org.opencontainers.image.version'], context).toBe('0.1.0')
+    expect(r.image.inspect?.Config.Labels['org.opencontainers.image.revision'], context).toMatch(/^[0-9a-f]{40}(-dirty)?$/)
+    expect(r.image.version, context).toBe('nicback 0.1.0')
+
+    // installed in a chroot: the unit enabled, no NIC recorded, one line why
+    expect(r.chroot.rc, context).toBe(0)
+    expect(r.chroot.log, context).toContain("nicback: NICs not recorded: this root is not PID 1's (a chroot). nicback-record.service records them when the system boots")
+    expect(r.chroot.registry, context).toBeNull()
+    expect(r.chroot.unitEnabled, context).toMatch(unitWants)
+    expect((r.chroot.status ?? []).map((s) => s.state), context).toEqual(['unrecorded', 'unrecorded', 'unrecorded', 'unrecorded'])
+    expect(r.chroot.hostRegistry, context).toBe(false)
+  }, 1_800_000)
 })

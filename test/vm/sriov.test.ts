@@ -8,9 +8,9 @@ import { beforeAll, expect, test } from 'vitest'
 import { CHECKOUT, runInVm, describeVm, requireVm, type VmRun, type WatchedScenario } from './harness.js'
 import { dockerRunArgs } from './pod-spec.js'
 
-/** The image's root filesystem, where the guest (which sees the host's /
- *  read-only) can import it. */
-const IMAGE_TAR = '/var/cache/nicback-image/nicback-image.tar'
+/** The image (deploy/image/build.sh, amd64 only: an archive docker load
+ *  reads), where the guest (which sees the host's / read-only) can load it. */
+const IMAGE_TAR = '/var/cache/nicback-image/nicback-image-amd64.tar'
 const DS_RUN = dockerRunArgs(`${CHECKOUT}/deploy/kubernetes/daemonset.yaml`, 'nicback:0.1.0', 'nicback-agent')
 const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`
 /** The scenario script; without the agent (`nicback watch`, the pod) it
@@ -60,10 +60,12 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
     beforeAll(async () => {
       requireVm()
       // Debian's packages + the bundle (cached after the first build: ~1 s)
-      if (agent) execFileSync('sh', [`${CHECKOUT}/deploy/image/build-offline.sh`, '--tar-only', IMAGE_TAR], { stdio: ['ignore', 'ignore', 'inherit'] })
+      if (agent) execFileSync('sh', [`${CHECKOUT}/deploy/image/build.sh`, '--arch', 'amd64', '--out', IMAGE_TAR], { stdio: ['ignore', 'ignore', 'inherit'] })
       // the rule's scenarios alone take ~4 min, the real CNI plugins' ~3; with
       // the agent's and the pod's ~14
-      vm = await runInVm({ kernel, script: script(agent), igbs: PFS, nics: [], docker: agent, memMb: 2048, timeoutMs: agent ? 1_800_000 : 900_000 })
+      // memory: with the agent, dockerd stores the image (two layers, ~210 MB)
+      // by copying them (vfs) into a tmpfs
+      vm = await runInVm({ kernel, script: script(agent), igbs: PFS, nics: [], docker: agent, memMb: agent ? 3072 : 2048, timeoutMs: agent ? 1_800_000 : 900_000 })
       r = (vm.result ?? {}) as Record<string, unknown>
       context = `scenario log:\n${vm.log}\nguest log:\n${vm.guestLog}\nconsole:\n${vm.console.slice(-3000)}`
       console.log(`[vm ${kernel} sriov] boot ${vm.bootMs} ms, total ${vm.wallMs} ms`)

@@ -7,8 +7,9 @@
 // README states is asserted. When kubectl is installed, `kubectl kustomize`
 // must render the same objects. The rendering and the checks: manifests.ts.
 import { parseListen } from '../../../scripts/commands/watch.js'
+import { CMD, ENTRYPOINT } from '../../../deploy/image/oci-archive.mjs'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -163,13 +164,14 @@ describe('deploy/kubernetes: the design', () => {
     expect(c.imagePullPolicy).toBe('IfNotPresent')
   })
 
-  it('the images start the same command (Containerfile, build-offline.sh)', () => {
-    const containerfile = readFileSync(join(REPO, 'deploy/image/Containerfile'), 'utf8')
-    const offline = readFileSync(join(REPO, 'deploy/image/build-offline.sh'), 'utf8')
-    expect(containerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/nicback"\]$/m)
-    expect(containerfile).toMatch(/^CMD \["watch"\]$/m)
-    expect(offline).toContain(`ENTRYPOINT='ENTRYPOINT ["/usr/bin/nicback"]'`)
-    expect(offline).toContain(`CMD='CMD ["watch"]'`)
+  it('the image, of one build (deploy/image/build.sh), starts the command the DaemonSet runs', () => {
+    expect(readdirSync(join(REPO, 'deploy/image')).sort()).toEqual(['build.sh', 'oci-archive.d.mts', 'oci-archive.mjs'])
+    expect(ENTRYPOINT).toEqual(c.command)
+    expect(CMD).toEqual([c.args[0]])
+    // /usr/bin/nicback runs the bundle where the Debian package has it
+    const build = readFileSync(join(REPO, 'deploy/image/build.sh'), 'utf8')
+    expect(build).toMatch(/^LIB=\/usr\/libexec\/nicback$/m)
+    expect(build).toContain(`exec /usr/bin/node %s/nicback.mjs "$@"\\n' "$LIB" >"$stage/root/usr/bin/nicback"`)
   })
 
   it('hostNetwork; metrics port, hostPort and both probes agree; /readyz and /healthz', () => {

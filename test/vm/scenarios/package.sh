@@ -1,11 +1,16 @@
 #!/bin/bash
 # Issue 12: the Debian package on a Debian 12 whose node is Debian's own 18.
-# The test prepends DEB=<the .deb> and NODE18=<deploy/debian/node18.sh's
-# cache>. Steps: node 18 replaces the shared node (dpkg -i, in the guest's
-# overlay only); file list; apt-get install ./nicback_*.deb; the seed's
-# Docker scenario (ens3 renamed ens4 inside, docker rm -f) must bring ens3
-# back; apt-get purge nicback; file list again (must be the same) and the
+# The test prepends DEB=<the .deb>, NODE18=<deploy/debian/node18.sh's
+# cache> and IMAGE=<deploy/image/build.sh's archive>. Steps: node 18
+# replaces the shared node (dpkg -i, in the guest's overlay only); file
+# list; apt-get install ./nicback_*.deb; the seed's Docker scenario (ens3
+# renamed ens4 inside, docker rm -f) must bring ens3 back; apt-get purge nicback; file list again (must be the same) and the
 # same scenario must now end as the kernel leaves it (devN).
+# Issue 18: the admin disables the boot unit; "apt-get remove" masks it and
+# a reinstall leaves it disabled (remove used to forget it: enabled again).
+# At the end, the image's archive is loaded by Docker, and the package
+# installed in a chroot (an image build) records no NIC (postinst used to
+# record the build host's).
 # Issue 17, item 13: before the file list, a daemon.json of odd layout (an
 # int64 extreme among its numbers, no final newline) that dockerd reads;
 # after the install, "nicback install --docker" adds the shim (dockerd
@@ -22,7 +27,7 @@ ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 # What nicback could leave behind: everything dpkg, udev, systemd, OCI hooks
 # and nicback itself write to, less logs, caches and dpkg's/apt's own state.
 files() {
-  find /etc /var /usr/lib/udev /usr/lib/systemd /usr/lib/nicback /usr/sbin /usr/bin /usr/local \
+  find /etc /var /usr/lib/udev /usr/lib/systemd /usr/libexec /usr/sbin /usr/bin /usr/local \
     /usr/share/containers /usr/share/man/man8 /usr/share/doc/nicback /usr/share/lintian/overrides -xdev \
     \( -path /var/log -o -path /var/cache -o -path /var/tmp -o -path /var/lib/apt -o -path /var/lib/docker \
     -o -path /var/lib/containerd \) -prune -o -print 2>/dev/null |
@@ -97,6 +102,26 @@ result installed "{
 }"
 DPKG_FILES=$(dpkg-query -L nicback 2>/dev/null)
 
+# The admin disables the unit; remove, then install again: still disabled.
+unit_state() { echo "\"wants\": \"$(readlink $wants)\", \"mask\": \"$(readlink /etc/systemd/system/nicback-record.service)\""; }
+systemctl disable nicback-record.service > /out/disable.log 2>&1
+rc_disable=$?
+DISABLED=$(unit_state)
+t=$(ms)
+apt-get -o DPkg::Options::=--force-unsafe-io remove -y nicback > /out/remove.log 2>&1
+rc_remove=$?
+remove_ms=$(( $(ms) - t ))
+REMOVED=$(unit_state)
+REGISTRY_KEPT=$([ -f /var/lib/nicback/registry.json ] && echo true || echo false)
+t=$(ms)
+apt-get -o DPkg::Options::=--force-unsafe-io install -y --no-install-recommends "$DEB" > /out/reinstall.log 2>&1
+rc_reinstall=$?
+result unit "{
+  \"disableRc\": $rc_disable, \"disableLog\": $(json_str "$(cat /out/disable.log)"), \"disabled\": {$DISABLED},
+  \"removeRc\": $rc_remove, \"removeMs\": $remove_ms, \"removeLog\": $(json_str "$(tail -n 8 /out/remove.log)"), \"removed\": {$REMOVED}, \"registryKept\": $REGISTRY_KEPT,
+  \"reinstallRc\": $rc_reinstall, \"reinstallMs\": $(( $(ms) - t )), \"reinstallLog\": $(json_str "$(tail -n 8 /out/reinstall.log)"), \"reinstalled\": {$(unit_state)}
+}"
+
 # Docker's shim, added by the packaged nicback; an upgrade's prerm keeps it.
 t=$(ms)
 nicback install --docker > /out/shim.log 2>&1
@@ -150,6 +175,33 @@ w=$($WATCH --timeout 60000 --expect $M3=dev3 -- docker rm -f c1)
 udevadm settle
 sleep 1
 result kernel "{\"watch\": $w, \"final\": \"$(name_of $M3)\"}"
+
+# The image (deploy/image/build.sh, amd64), as Docker 20.10 loads it: one
+# image, nicback:0.1.0, with its labels, which runs nicback.
+t=$(ms)
+docker load -i "$IMAGE" > /out/load.log 2>&1
+rc=$?
+load_ms=$(( $(ms) - t ))
+result image "{\"rc\": $rc, \"ms\": $load_ms, \"log\": $(json_str "$(cat /out/load.log)"),
+  \"inspect\": $(docker image inspect nicback:0.1.0 --format '{{json .}}' 2>/dev/null || echo null),
+  \"version\": $(json_str "$(docker run --rm --network none nicback:0.1.0 --version 2>&1)")}"
+
+# An image build: the package installed in a chroot (a root filesystem of
+# its own, an overlay of this one, with /proc, /sys and /dev as debootstrap
+# and mmdebstrap give it) records no NIC and says so; the unit is enabled
+# there, to record the NICs of the machine the image boots on.
+C=/tmp/chroot
+mkdir -p $C /tmp/chroot-rw/upper /tmp/chroot-rw/work
+mount -t overlay overlay -o lowerdir=/,upperdir=/tmp/chroot-rw/upper,workdir=/tmp/chroot-rw/work $C
+for d in proc sys dev; do mount --rbind /$d $C/$d; done
+t=$(ms)
+chroot $C dpkg --force-unsafe-io -i "$DEB" > /out/chroot.log 2>&1
+rc=$?
+result chroot "{\"rc\": $rc, \"ms\": $(( $(ms) - t )), \"log\": $(json_str "$(cat /out/chroot.log)"),
+  \"registry\": $(cat $C/var/lib/nicback/registry.json 2>/dev/null || echo null),
+  \"unitEnabled\": \"$(readlink $C$wants)\",
+  \"status\": $(chroot $C nicback status --json 2>/dev/null || echo null),
+  \"hostRegistry\": $([ -e /var/lib/nicback ] && echo true || echo false)}"
 
 result syslog "$(json_str "$(cat /out/syslog.log 2>/dev/null)")"
 write_results

@@ -173,13 +173,13 @@ kill -TERM "$wpid"
 wait "$wpid"
 result watch "{\"ready\": $ready, \"healthz\": \"$healthz\", \"exit\": $?, \"log\": $(json_str "$(cat /out/watch.log)")}"
 
-# The DaemonSet's pod, under Docker (no cluster here): the image made from
-# Debian's packages (deploy/image/build-offline.sh) and the pod spec's
-# docker run line (test/vm/pod-spec.ts). / is shared on a systemd node; the
-# pod's /run/netns mount (HostToContainer) needs it.
+# The DaemonSet's pod, under Docker (no cluster here): the image
+# (deploy/image/build.sh: one archive, which docker load tags nicback:0.1.0)
+# and the pod spec's docker run line (test/vm/pod-spec.ts). / is shared on a
+# systemd node; the pod's /run/netns mount (HostToContainer) needs it.
 mount --make-rshared /
 t0=${EPOCHREALTIME/./}
-docker import --change 'ENTRYPOINT ["/usr/bin/nicback"]' --change 'CMD ["watch"]' "$IMAGE_TAR" nicback:0.1.0 > /dev/null 2>/out/import.err
+docker load -i "$IMAGE_TAR" > /dev/null 2>/out/import.err
 import_ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 NICBACK_NODE_NAME=$(hostname) docker "${DS_RUN[@]}" > /dev/null 2>/out/pod-run.err # the pod's env from spec.nodeName
 # Ready within 2 minutes, or the pod's logs say why (no VF is moved then).
