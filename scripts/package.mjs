@@ -9,6 +9,7 @@
 //   /usr/lib/systemd/system/nicback-record.service   records NICs at boot
 //   /usr/share/containers/oci/hooks.d/50-nicback-{createruntime,poststop}.json
 //   /usr/share/man/man8/nicback.8.gz         from the CLI's --help texts
+//   /usr/share/bash-completion/completions/nicback  from the same command table
 //   /usr/share/doc/nicback/{copyright,changelog.Debian.gz}
 // The maintainer scripts (deploy/debian/postinst, prerm, postrm) reload udev,
 // enable the unit and record every NIC where a system runs (not in a chroot
@@ -51,8 +52,9 @@ export const PATHS = {
   HOOK_FILES: ['50-nicback-createruntime.json', '50-nicback-poststop.json'],
   MAN: '/usr/share/man/man8/nicback.8.gz',
   DOC: '/usr/share/doc/nicback',
+  COMPLETION: '/usr/share/bash-completion/completions/nicback',
 }
-const { LIB, BIN, NODE, RULES, UNIT, HOOKS_D, HOOK_FILES, MAN, DOC } = PATHS
+const { LIB, BIN, NODE, RULES, UNIT, HOOKS_D, HOOK_FILES, MAN, DOC, COMPLETION } = PATHS
 
 /** package.json's engines.node as the Depends of Debian's nodejs: only a
  *  lower bound (">=18", ">= 18.19.0") can be said both ways. */
@@ -150,7 +152,7 @@ function main(args) {
   }
   try {
     // the bundle, without earlier packages or images written into dist/
-    cpSync(dist, join(root, LIB), { recursive: true, filter: (src) => !/\.(deb|tar)$/.test(src) })
+    cpSync(dist, join(root, LIB), { recursive: true, filter: (src) => !/\.(deb|tar|bash-completion)$/.test(src) })
     for (const f of walk(join(root, LIB))) {
       const text = readFileSync(f)
       chmodSync(f, text.subarray(0, 2).toString() === '#!' ? 0o755 : 0o644)
@@ -162,6 +164,8 @@ function main(args) {
 
     const help = (...cmd) => execFileSync(process.execPath, [join(dist, 'nicback.mjs'), ...cmd, '--help'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
     put(MAN, gzip(manPage({ help, version: pkg.version, date: new Date(epoch * 1000).toISOString().slice(0, 10) })))
+    // the bash completion, from the same command table as the help and the man page (build.mjs)
+    put(COMPLETION, readFileSync(join(dist, 'nicback.bash-completion')))
     put(join(DOC, 'copyright'), readFileSync(join(DEB, 'copyright')))
     put(join(DOC, 'changelog.Debian.gz'), gzip(changelog))
     if (existsSync(join(DEB, 'lintian-overrides'))) put('/usr/share/lintian/overrides/nicback', readFileSync(join(DEB, 'lintian-overrides')))
@@ -220,6 +224,7 @@ function gzip(text) {
 export const ENVIRONMENT = [
   ['NICBACK_STATE_DIR', 'The state directory (default /var/lib/nicback): registry.json (the recorded NICs), counters.json (for nicback metrics), install.json (what nicback install wrote), and the udev front\'s lock and marks. An absolute path, not under /proc, /sys or /dev; nicback refuses it unless root owns it and no one else may write it (mode 0700, as the boot unit\'s StateDirectory= makes it).'],
   ['NICBACK_LOCK_WAIT', 'Seconds (at most 600) that nicback udev (default 60) and nicback watch (default 10) wait for the registry\'s lock while another nicback holds it.'],
+  ['NICBACK_NODE_NAME', 'The node\'s name, put on every log line (a JSON field, or the text prefix) and in nicback_build_info; the DaemonSet sets it from spec.nodeName. Ignored unless it is a name Kubernetes would give a node.'],
   ['NICBACK_DEBUG', '1: debug messages on stderr too (the processes that log to syslog send them there at debug priority anyway). Any value: a command that fails also prints the error\'s stack trace.'],
   ['NICBACK_NICS', 'Not nicback\'s own environment but a container\'s (its config.json process.env): the NICs the container is to be given, "eth2:eth0,eth3" (host name, optional name inside), as the annotation io.nicback.nics says it. Read by nicback hook at createRuntime and by nicback-runtime, Docker\'s runtime shim: docker run --runtime nicback -e NICBACK_NICS=eth2:eth0 ...'],
   ['NICBACK_HOOK_STAGE', 'The stage of nicback hook when --stage is not given: createRuntime (or prestart) or poststop. OCI runtimes do not tell a hook its stage.'],
@@ -234,6 +239,8 @@ export const ENVIRONMENT = [
   ['DEVPATH_OLD', 'Set by udev for a move (rename): the device\'s path under its old name.'],
   ['SEQNUM', 'Set by udev: the event\'s number, which names the front\'s marks.'],
   ['USEC_INITIALIZED', 'Set by udev: when the device was initialized (CLOCK_MONOTONIC, microseconds), the start of the return-to-name histogram of nicback metrics.'],
+  ['NO_COLOR', 'Set (to anything): no colour, even on a terminal (no-color.org). Colour is only ever written to a terminal.'],
+  ['TERM', 'dumb: no colour.'],
   ['PATH', 'Where nicback finds docker and podman (assign --to, release --from) and nicback-runtime finds the OCI runtime; the usual sbin and bin directories are searched after it (hooks and udev run with a short PATH).'],
   ['NICBACK_RENAME_WHILE_UP', 'For the tests: 0 renames a NIC the way kernels before 6.2 need (down, rename, up) from the start, instead of after the kernel refuses a rename while up.'],
   ['NICBACK_WAIT_POLL_MS', 'For the tests: the backstop poll (milliseconds, default 2000) of a wait for a NIC to come back, which otherwise ends on the link event.'],

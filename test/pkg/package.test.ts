@@ -157,6 +157,13 @@ describe.skipIf(!run)('the Debian package', () => {
     expect(unit).toMatch(/^ExecStart=\/usr\/sbin\/nicback record --boot$/m)
   })
 
+  test('the bash completion in /usr/share/bash-completion/completions, the one `nicback completion bash` prints; not in the bundle', () => {
+    const shipped = readFileSync(join(x, 'usr/share/bash-completion/completions/nicback'), 'utf8')
+    expect(shipped).toBe(sh(`${process.execPath} ${join(DIST, 'nicback.mjs')} completion bash`))
+    expect(shipped).toMatch(/complete -F \S+ nicback/)
+    expect(existsSync(join(x, 'usr/libexec/nicback/nicback.bash-completion'))).toBe(false)
+  })
+
   test('nicback(8): ENVIRONMENT (every variable, from the real --help), EXAMPLES, FILES', () => {
     const man = sh(`zcat ${join(x, 'usr/share/man/man8/nicback.8.gz')}`)
     const env = man.split(/^\.SH /m).find((s) => s.startsWith('ENVIRONMENT')) ?? ''
