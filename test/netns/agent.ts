@@ -49,16 +49,17 @@ export interface AgentOptions {
   node?: string
 }
 
-/** The node the image runs the agent on: the major of deploy/image/
- *  Containerfile's `FROM node:NN`, from test/nodes.sh's cache (fetched if
- *  missing). The agent's memory bound is the image's. */
+/** The node the image runs the agent on: deploy/image/build.sh's pinned
+ *  NODE (version and integrity), x64, from deploy/npm-node.sh's cache
+ *  (fetched if missing), the very binary the image holds. The agent's memory
+ *  bound is the image's. */
 export function imageNode(): string {
-  const m = /^FROM node:(\d+)[-.]/m.exec(readFileSync(join(REPO, 'deploy/image/Containerfile'), 'utf8'))
-  if (m === null) throw new Error('deploy/image/Containerfile has no FROM node:NN line')
-  const r = spawnSync('bash', [join(REPO, 'test/nodes.sh'), m[1]!], { encoding: 'utf8' })
-  const line = r.stdout.split('\n').find((l) => l.startsWith(`node ${m[1]} `))
-  if (r.status !== 0 || line === undefined) throw new Error(`test/nodes.sh ${m[1]} failed: ${r.stderr}`)
-  return line.split(' ')[3]!
+  const m = /^NODE="(\S+) .*\bx64=(\S+)[ "]/m.exec(readFileSync(join(REPO, 'deploy/image/build.sh'), 'utf8'))
+  if (m === null) throw new Error('deploy/image/build.sh has no NODE="VERSION x64=INTEGRITY ..." line')
+  const r = spawnSync('bash', [join(REPO, 'deploy/npm-node.sh'), 'x64', m[1]!, m[2]!], { encoding: 'utf8' })
+  const path = r.stdout.trim()
+  if (r.status !== 0 || path === '') throw new Error(`deploy/npm-node.sh x64 ${m[1]} failed: ${r.stderr}`)
+  return path
 }
 
 export function startAgent(w: World, opts: AgentOptions = {}): Running {

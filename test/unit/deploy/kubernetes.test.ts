@@ -171,7 +171,8 @@ describe('deploy/kubernetes: the design', () => {
     // /usr/bin/nicback runs the bundle where the Debian package has it
     const build = readFileSync(join(REPO, 'deploy/image/build.sh'), 'utf8')
     expect(build).toMatch(/^LIB=\/usr\/libexec\/nicback$/m)
-    expect(build).toContain(`exec /usr/bin/node %s/nicback.mjs "$@"\\n' "$LIB" >"$stage/root/usr/bin/nicback"`)
+    expect(build).toMatch(/^NODE_BIN=\/usr\/local\/bin\/node$/m)
+    expect(build).toContain(`exec %s %s/nicback.mjs "$@"\\n' "$NODE_BIN" "$LIB" >"$stage/root/usr/bin/nicback"`)
   })
 
   it('hostNetwork; metrics port, hostPort and both probes agree; /readyz and /healthz', () => {
