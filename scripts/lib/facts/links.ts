@@ -238,7 +238,7 @@ export class SysfsMismatchError extends Error {}
 export function readLinks(runner = runBytes): Link[] {
   for (let attempt = 1; ; attempt++) {
     const raw = hostLinks(ipLinks(['-details', 'link', 'show'], runner))
-    const links = withSysfs(raw, raw.map((l) => sysfsFacts(nameBytes(l))), attempt === 3)
+    const links = withSysfs(raw, raw.map((l) => sysfsFacts(nameBytes(l))), attempt === 3, log.warn)
     if (links !== null) return links
   }
 }
@@ -248,7 +248,10 @@ export function readLinks(runner = runBytes): Link[] {
 export async function readLinksAsync(signal?: AbortSignal): Promise<Link[]> {
   for (let attempt = 1; ; attempt++) {
     const raw = hostLinks(parseIpJson(await runBytesAsync('ip', ['-json', '-details', 'link', 'show'], signal)))
-    const links = withSysfs(raw, await Promise.all(raw.map((l) => readLater(sysfsReads(nameBytes(l))))), attempt === 3)
+    // A NIC leaving while the metrics are read is no one's concern: the
+    // next read counts it where it went (a storm of pods would log a line
+    // per VF).
+    const links = withSysfs(raw, await Promise.all(raw.map((l) => readLater(sysfsReads(nameBytes(l))))), attempt === 3, log.debug)
     if (links !== null) return links
   }
 }
@@ -258,14 +261,14 @@ const nameBytes = (l: IpLink) => (l as WithRaw)[RAW_NAME] ?? l.ifname
 
 /** Both halves together; null when a device was renamed under us (read
  *  again), unless `lastTry`. */
-function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean): Link[] | null {
+function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean, say: (msg: string) => void): Link[] | null {
   if (!lastTry && facts.some((f) => f.ifindex === null)) return null
   return raw.map((l, i) => {
     let s = facts[i]!
     if (s.ifindex === null) {
       // Renamed or gone on every try: known by netlink alone this time (as a
       // device on no bus, which nicback never renames); its own event follows.
-      log.warn(`${l.ifname} (ifindex ${l.ifindex}) changed while nicback read it; reading it as unknown this time`)
+      say(`${l.ifname} (ifindex ${l.ifindex}) changed while nicback read it; reading it as unknown this time`)
       s = { ifindex: l.ifindex, bus: null, devPort: null, driver: null, mac: null, permAddr: null }
     }
     if (s.ifindex !== l.ifindex) {
