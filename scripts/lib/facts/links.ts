@@ -263,12 +263,16 @@ const nameBytes = (l: IpLink) => (l as WithRaw)[RAW_NAME] ?? l.ifname
  *  again), unless `lastTry`. */
 function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean, say: (msg: string) => void): Link[] | null {
   if (!lastTry && facts.some((f) => f.ifindex === null)) return null
+  // Which of those are still in this netns: one that left (a pod took it)
+  // is no one's concern, its remove event records it.
+  const here = facts.some((f) => f.ifindex === null) ? sysfsNames() : null
   return raw.map((l, i) => {
     let s = facts[i]!
     if (s.ifindex === null) {
       // Renamed or gone on every try: known by netlink alone this time (as a
       // device on no bus, which nicback never renames); its own event follows.
-      say(`${l.ifname} (ifindex ${l.ifindex}) changed while nicback read it; reading it as unknown this time`)
+      if (here?.has(l.ifindex) === false) log.debug(`${l.ifname} (ifindex ${l.ifindex}) left this network namespace while nicback read it`)
+      else say(`${l.ifname} (ifindex ${l.ifindex}) changed while nicback read it; reading it as unknown this time`)
       s = { ifindex: l.ifindex, bus: null, devPort: null, driver: null, mac: null, permAddr: null }
     }
     if (s.ifindex !== l.ifindex) {
