@@ -7,8 +7,9 @@
 // name that is not UTF-8 arrives with U+FFFD in it (names.ts lostBytes), and
 // the event is resolved by its IFINDEX, as the udev rule's own events are.
 
-/** The properties nicback reads from an event. */
-const KEYS = new Set(['ACTION', 'DEVPATH', 'SUBSYSTEM', 'INTERFACE', 'IFINDEX', 'SEQNUM', 'USEC_INITIALIZED'])
+/** The properties nicback reads from an event (DEVPATH_OLD: a move's name
+ *  before, how the agent sees a mover's rename on the host). */
+const KEYS = new Set(['ACTION', 'DEVPATH', 'DEVPATH_OLD', 'SUBSYSTEM', 'INTERFACE', 'IFINDEX', 'SEQNUM', 'USEC_INITIALIZED'])
 const HEADER = /^UDEV {1,2}\[\d+\.\d+\] +(\S+) +(\S+) \((\S+)\)$/
 
 export type MonitorItem = { event: Record<string, string> } | { dropped: string }

@@ -51,3 +51,9 @@ test('fuzz: any bytes never throw and never yield an event whose header and prop
     { numRuns: 2000 },
   )
 })
+
+test("a move keeps DEVPATH_OLD: the agent's only way to see a rename on the host (sriov-cni v2's enp1s0v0 -> temp_3 hand-over)", () => {
+  const dp = '/devices/pci0000:00/0000:00:02.0/0000:01:10.0/net'
+  const block = [`UDEV  [12.500000] move     ${dp}/temp_3 (net)`, 'ACTION=move', `DEVPATH=${dp}/temp_3`, `DEVPATH_OLD=${dp}/enp1s0v0`, 'SUBSYSTEM=net', 'INTERFACE=temp_3', 'IFINDEX=3', 'SEQNUM=9']
+  expect(parseMonitorBlock(block)).toEqual({ event: { ACTION: 'move', DEVPATH: `${dp}/temp_3`, DEVPATH_OLD: `${dp}/enp1s0v0`, SUBSYSTEM: 'net', INTERFACE: 'temp_3', IFINDEX: '3', SEQNUM: '9' } })
+})
