@@ -67,3 +67,18 @@ export interface Registry {
   version: 1
   nics: Entry[]
 }
+
+/** Every change nicback makes to a link, typed; apply/ip.ts says how each is
+ *  done and apply/journal.ts how each is undone. The planner plans the host's
+ *  renames and settings; the moves between namespaces are apply/transit.ts's. */
+export type Step =
+  | { op: 'altname-del'; ifindex: number; dev: string; altname: string }
+  | { op: 'altname-add'; ifindex: number; dev: string; altname: string }
+  /** To the netns at path `to` (`where`, for people), named `name` there;
+   *  `from`: the netns it leaves, when not the host's. */
+  | { op: 'netns'; ifindex: number; dev: string; to: string; where: string; name?: string; from?: string }
+  | { op: 'down'; ifindex: number; dev: string }
+  | { op: 'rename'; ifindex: number; from: string; to: string; temporary: boolean }
+  | { op: 'mtu'; ifindex: number; dev: string; mtu: number; was: number }
+  | { op: 'mac'; ifindex: number; dev: string; mac: string; was: string }
+  | { op: 'up'; ifindex: number; dev: string }

@@ -9,16 +9,26 @@
 // can rename its own devices between two steps: the only steps that name a
 // device there are the move into the scratch netns (whatever arrives is
 // checked, and anything else goes straight back) and setting the NIC up
-// (which the container could do itself). Every step goes through a Journal.
+// (which the container could do itself). The two mirror each other, as CNI
+// host-device's moveLinkIn and moveLinkOut do, and every change is a typed
+// step run through a Journal on the kernel port; the MAC goes through the
+// executor's setMac, the one way a MAC is set.
 import { macOnly, sameNic } from '../facts/identity.js'
 import { displayName, readLinksIn, sysfsNames } from '../facts/links.js'
 import { tempName } from '../facts/names.js'
-import { run } from '../system/exec.js'
+import { describeStep, HOST } from '../plan/describe.js'
 import { log } from '../system/log.js'
-import { hostNetnsPath, ipIn, scratchNetns, type Netns } from '../system/netns.js'
-import type { Away, Identity, Link } from '../types.js'
-import { address } from './executor.js'
-import { fault, Journal } from './journal.js'
+import { hostNetnsPath, scratchNetns, type Netns } from '../system/netns.js'
+import type { Away, Identity, Link, Step } from '../types.js'
+import { setMac } from './executor.js'
+import type { Kernel } from './kernel.js'
+import { fault, Journal, StepFailed } from './journal.js'
+
+/** NICBACK_FAIL_AT (tests): the step fails as the kernel's refusal would. */
+function injected(at: string, step: Step): void {
+  const why = fault(at)
+  if (why !== null) throw new StepFailed(describeStep(step), why)
+}
 
 /** A refusal (nothing was touched) or a failure (undone as far as the
  *  message says). `overridable`: --force would move it anyway. */
@@ -29,6 +39,8 @@ export class MoveError extends Error {
     readonly overridable = false,
     /** The NIC it is about, when several were asked for. */
     readonly nic?: string,
+    /** Not in the namespace asked about: on its way back, or never there. */
+    readonly notThere = false,
   ) {
     super(message)
   }
@@ -60,23 +72,18 @@ export function findNic(nic: Nic & { away?: Away | null }, links: readonly Link[
 
 /** Moves host device `link` into `ns`, named `insideName` there, and sets it
  *  up there when `up`. Returns its ifindex inside (the kernel keeps it when
- *  it is free there). The journal's undo takes it back out (pullOut). */
+ *  it is free there). The journal's undo takes it back out (pullOut) and
+ *  sets it up on the host as it was. */
 export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, journal: Journal): number {
-  const renamed = insideName !== link.name ? ` as "${insideName}"` : ''
   let inside: number | null = null
   const undo = () => {
-    pullOut(ns, { ...link, ifindex: inside }, link.name, [insideName], new Journal())
-    if (link.up) run('ip', ['link', 'set', 'dev', link.name, 'up'])
+    pullOut(ns, { ...link, ifindex: inside }, link.name, [insideName], journal.kernel, [])
+    if (link.up) new Journal(journal.kernel).must([{ op: 'up', ifindex: link.ifindex, dev: link.name }])
   }
-  journal.do(
-    `move "${link.name}" to ${ns.where}${renamed}`,
-    () => {
-      fault('move')
-      // One request: the kernel moves it and renames it inside together.
-      run('ip', ['link', 'set', 'dev', address(link.name, link.ifindex), 'netns', ns.path, ...(renamed ? ['name', insideName] : [])])
-    },
-    undo,
-  )
+  // One request: the kernel moves it and renames it inside together.
+  const move: Step = { op: 'netns', ifindex: link.ifindex, dev: link.name, to: ns.path, where: ns.where, ...(insideName !== link.name ? { name: insideName } : {}) }
+  injected('move', move)
+  journal.must([move], undefined, undo)
   // Where it is inside: by identity; a MAC-only stand-in by the ifindex it
   // had, else (taken there) by the only device with its MAC.
   const links = readLinksIn(ns)
@@ -84,14 +91,9 @@ export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, j
   if (there === undefined) throw new MoveError(`${link.name} is not in ${ns.where} after the move (looked for it by identity)`, 'failed')
   inside = there.ifindex
   if (up) {
-    journal.do(
-      `set "${insideName}" up in ${ns.where}`,
-      () => {
-        fault('up')
-        ipIn(ns, ['link', 'set', 'dev', insideName, 'up'])
-      },
-      () => void ipIn(ns, ['link', 'set', 'dev', insideName, 'down']),
-    )
+    const up: Step = { op: 'up', ifindex: there.ifindex, dev: insideName }
+    injected('up', up)
+    journal.must([up], ns)
   }
   return there.ifindex
 }
@@ -100,42 +102,46 @@ export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, j
  *  under a temporary name if the container has taken its name meanwhile.
  *  If even that fails, it stays where it is: a virtual device dies with the
  *  scratch netns, a NIC goes to the host as the kernel hands back any NIC. */
-function sendBack(scratch: Netns, ns: Netns, dev: Link): void {
-  const at = address(dev.name, dev.ifindex)
-  try {
-    ipIn(scratch, ['link', 'set', 'dev', at, 'netns', ns.path])
-  } catch {
-    try {
-      ipIn(scratch, ['link', 'set', 'dev', at, 'netns', ns.path, 'name', tempName(dev.ifindex, new Set())])
-    } catch (err) {
-      log.warn(`${dev.name} (ifindex ${dev.ifindex}), which ${ns.where} slipped in instead of the NIC, could not be sent back (${(err as Error).message.trim()}): it is left to the kernel`)
-    }
-  }
+function sendBack(scratch: Netns, ns: Netns, dev: Link, journal: Journal): void {
+  const back: Step = { op: 'netns', ifindex: dev.ifindex, dev: dev.name, to: ns.path, where: ns.where }
+  if (journal.run([back], scratch) === null) return
+  const f = journal.run([{ ...back, name: tempName(dev.ifindex, new Set()) }], scratch)
+  if (f !== null) log.warn(`${dev.name} (ifindex ${dev.ifindex}), which ${ns.where} slipped in instead of the NIC, could not be sent back (${f.text}): it is left to the kernel`)
 }
 
 /** Takes NIC `nic` out of `ns` to the host as `hostName` (or, if that name
  *  was taken on the host meanwhile, as a temporary name the return moment
  *  then resolves): so the host never sees devN or its container-side name.
  *  `hints`: names it may have inside, to tell apart ports that share a bus
- *  identity. Returns the name it arrived under. Throws MoveError. */
-export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (string | undefined)[] | null, journal: Journal): string {
+ *  identity. Returns the name it arrived under, and adds what it did to
+ *  `steps`. Throws MoveError (`notThere` when no device in `ns` is the NIC:
+ *  its netns died, it is on its way); what was done in the scratch netns is
+ *  undone then, and the kernel hands the NIC to the host as it left. */
+export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (string | undefined)[] | null, kernel: Kernel, steps: string[]): string {
+  const journal = new Journal(kernel)
+  try {
+    return pullThrough(ns, nic, hostName, hints, journal)
+  } catch (err) {
+    journal.rollback()
+    throw err
+  } finally {
+    steps.push(...journal.done)
+  }
+}
+
+function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (string | undefined)[] | null, journal: Journal): string {
   const inside = readLinksIn(ns)
   const dev = findNic(nic, inside, hints ?? [])
-  if (dev === undefined) throw new MoveError(`${hostName} is not in ${ns.where} (looked for it by identity)`, 'failed')
+  if (dev === undefined) throw new MoveError(`${hostName} is not in ${ns.where} (looked for it by identity)`, 'failed', false, hostName, true)
   const scratch = scratchNetns()
   try {
-    try {
-      journal.do(`move "${dev.name}" out of ${ns.where}`, () => {
-        fault('move-out')
-        ipIn(ns, ['link', 'set', 'dev', address(dev.name, dev.ifindex), 'netns', scratch.path])
-      })
-    } catch (err) {
-      throw new MoveError(`${(err as Error).message}; ${hostName} is still in ${ns.where} as "${dev.name}"`, 'failed')
-    }
+    const out: Step = { op: 'netns', ifindex: dev.ifindex, dev: dev.name, to: scratch.path, where: scratch.where, from: ns.where }
+    const failed = fault('move-out') ?? journal.run([out], ns)?.text
+    if (failed != null) throw new MoveError(`failed to ${describeStep(out)}: ${failed}; ${hostName} is still in ${ns.where} as "${dev.name}"`, 'failed')
     // Whatever arrived is checked here, where only nicback acts.
     const arrived = readLinksIn(scratch)
     const it = findNic({ ...nic, ifindex: macOnly(nic) ? dev.ifindex : nic.ifindex }, arrived, [])
-    for (const other of arrived.filter((l) => l !== it)) sendBack(scratch, ns, other)
+    for (const other of arrived.filter((l) => l !== it)) sendBack(scratch, ns, other, journal)
     if (it === undefined) {
       const what = arrived.map((l) => `${l.name} (ifindex ${l.ifindex})`).join(', ') || 'nothing'
       throw new MoveError(
@@ -146,24 +152,23 @@ export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (
     if (nic.mac !== null && it.mac !== null && it.mac !== nic.mac) {
       // Its own MAC back while nothing else can touch it (a MAC-only NIC is
       // known on the host by it).
-      const mac = nic.mac
-      journal.do(`set the MAC of "${it.name}" back to ${mac} (was ${it.mac})`, () => void ipIn(scratch, ['link', 'set', 'dev', address(it.name, it.ifindex), 'address', mac]))
+      const f = setMac(journal, { op: 'mac', ifindex: it.ifindex, dev: it.name, mac: nic.mac, was: it.mac }, scratch)
+      if (f !== null) throw new MoveError(`failed to set the MAC of "${it.name}" back to ${nic.mac}: ${f.text}; it goes back to the host with the kernel`, 'failed')
     }
     // Named here first, where nobody else acts, then moved: the host sees it
     // arrive under its host name and no other.
+    const home = (as: string): Step[] => [
+      ...(as !== it.name ? [{ op: 'rename' as const, ifindex: it.ifindex, from: it.name, to: as, temporary: false }] : []),
+      { op: 'netns', ifindex: it.ifindex, dev: as, to: hostNetnsPath(), where: HOST, from: scratch.where, name: as },
+    ]
     let as = hostName
-    const at = address(it.name, it.ifindex)
-    journal.do(`move it to the host as "${hostName}"`, () => {
-      ipIn(scratch, ['link', 'set', 'dev', at, 'name', hostName])
-      try {
-        ipIn(scratch, ['link', 'set', 'dev', hostName, 'netns', hostNetnsPath()])
-      } catch {
-        // Taken on the host meanwhile: arrive under a temporary name instead.
-        as = tempName(it.ifindex, new Set([...sysfsNames().values()].map(displayName)))
-        ipIn(scratch, ['link', 'set', 'dev', hostName, 'name', as])
-        ipIn(scratch, ['link', 'set', 'dev', as, 'netns', hostNetnsPath()])
-      }
-    })
+    let f = journal.run(home(as), scratch)
+    if (f !== null && f.step.op === 'netns' && f.errno === 'EEXIST') {
+      // Taken on the host meanwhile: arrive under a temporary name instead.
+      as = tempName(it.ifindex, new Set([...sysfsNames().values()].map(displayName)))
+      f = journal.run(home(as).map((s) => (s.op === 'rename' ? { ...s, from: hostName } : s)), scratch)
+    }
+    if (f !== null) throw new MoveError(`failed to ${describeStep(f.step)}: ${f.text}; it goes back to the host with the kernel`, 'failed')
     return as
   } finally {
     // A NIC still in here when it closes is handed to the host by the kernel.

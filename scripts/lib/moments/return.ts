@@ -7,8 +7,8 @@
 //                 poststop hook): taken out of it if it is alive (apply/
 //                 transit.ts), else waited for until the kernel hands them
 //                 back, then nicReturns.
-import { applyPlan, describeStep, type ApplyResult } from '../apply/executor.js'
-import { Journal } from '../apply/journal.js'
+import { applyPlan, type ApplyResult } from '../apply/executor.js'
+import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { notifyNetworkManagers } from '../apply/notify.js'
 import { MoveError, pullOut } from '../apply/transit.js'
 import { matchNics } from '../facts/identity.js'
@@ -17,8 +17,8 @@ import { isFallbackName } from '../facts/names.js'
 import { policyName } from '../facts/policy.js'
 import { handOverRepairs } from '../plan/repair.js'
 import { stillWithUdev } from '../facts/udevdb.js'
-import { describeAway } from '../plan/describe.js'
-import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
+import { describeAway, describeStep } from '../plan/describe.js'
+import { heldOnHost, planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
 import { log } from '../system/log.js'
 import type { Netns } from '../system/netns.js'
@@ -71,19 +71,16 @@ export interface RestoreOptions {
    *  (USEC_INITIALIZED), for the return-to-name metric of NICs whose own
    *  entry in udev's database cannot be read (moments/metrics.ts countRun). */
   returnedAtUsec?: bigint | null
+  /** The kernel the run changes (apply/kernel.ts); the machine's by default. */
+  kernel?: Kernel
 }
-
-/** Kernels before 6.2 refuse to rename a device that is up (EBUSY); some
- *  distributions backported the change, so nicback asks the kernel: renames
- *  are tried while up, and on EBUSY the run is planned again with down /
- *  rename / up. NICBACK_RENAME_WHILE_UP=0 starts with the old way (tests). */
-let renameWhileUp = process.env.NICBACK_RENAME_WHILE_UP !== '0'
 
 /** Brings returned NICs home: plan, apply, read back, record, tell the
  *  network manager. Idempotent: a second run finds nothing to do. Runs are
  *  serialised by the registry's lock. */
 export function nicReturns(opts: RestoreOptions): RestoreReport {
   const t0 = performance.now()
+  const kernel = opts.kernel ?? hostKernel()
   const report = updateRegistry(
     (reg) => {
       // The links the latest plan was made from: NICs still coming back
@@ -98,8 +95,9 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       }
       const repaired = new Set(repairs.map((r) => r.entry))
       const want = wanted(opts.select)
-      // renameWhileUp is read at each call: the EBUSY answer below changes it
-      const planOn = (links: Link[]) => planRestore(links, reg.nics, { want: (e, l) => repaired.has(e) || want(e, l), renameWhileUp })
+      // Renames are tried while up (kernels from 6.2); read at each call: an
+      // EBUSY answer below teaches the kernel port otherwise.
+      const planOn = (links: Link[]) => planRestore(links, reg.nics, { want: (e, l) => repaired.has(e) || want(e, l), renameWhileUp: kernel.renameWhileUp })
       let plan = planOn(links)
       if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
 
@@ -114,16 +112,17 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       const attempts: Plan[] = []
       const apply = (p: Plan) => {
         attempts.push(p)
-        return applyPlan(p)
+        return applyPlan(p, kernel)
       }
       let { names, settingErrors } = apply(plan)
       const again = () => {
         plan = planOn((links = readLinks()))
         ;({ names, settingErrors } = apply(plan))
       }
-      if (names.failed?.busy && renameWhileUp && names.failed.undoErrors.length === 0) {
-        // This kernel renames only devices that are down: plan again that way.
-        renameWhileUp = false
+      if (names.failed?.errno === 'EBUSY' && kernel.renameWhileUp && names.failed.undoErrors.length === 0) {
+        // This kernel renames only devices that are down (before 6.2; some
+        // distributions backported the change): plan again that way.
+        kernel.renameWhileUp = false
         again()
       }
       // A name taken between the plan and the rename (udevd naming a NIC
@@ -211,7 +210,7 @@ function mayPlanAgain(failed: readonly Failure[], links: readonly Link[]): boole
   if (failed.length === 0) return false
   const now = new Map(refreshLinks(links).map((l) => [l.ifindex, l.name]))
   const planned = new Map(links.map((l) => [l.ifindex, l.name]))
-  return failed.every((f) => !f.busy && f.undoErrors.length === 0 && f.left.length === 0 && (/File exists/.test(f.message) || now.get(f.step.ifindex) !== planned.get(f.step.ifindex)))
+  return failed.every((f) => f.errno !== 'EBUSY' && f.undoErrors.length === 0 && f.left.length === 0 && (f.errno === 'EEXIST' || now.get(f.step.ifindex) !== planned.get(f.step.ifindex)))
 }
 
 /** A NIC that left the host while this run brought it home: away, and said so. */
@@ -300,6 +299,8 @@ export interface ComeBackOptions {
   timeoutMs: number
   /** Where they went, for messages ("container 0123abcd"). */
   who?: string
+  /** The kernel the run changes (apply/kernel.ts); the machine's by default. */
+  kernel?: Kernel
 }
 
 export interface ComeBackResult {
@@ -335,24 +336,19 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
       waitFor.push(name)
       continue
     }
-    const holder = host.find((l) => l.name === name || l.altnames.includes(name))
-    if (holder !== undefined) {
-      result.failures.push({ name, error: `refusing to take ${name} out of ${opts.from.where}: "${name}" is now ${holder.name === name ? 'the name' : 'an altname'} of ${holder.name} (ifindex ${holder.ifindex}) on the host; rename that device first` })
+    const held = heldOnHost(name, host)
+    if (held !== null) {
+      result.failures.push({ name, error: `refusing to take ${name} out of ${opts.from.where}: ${held}` })
       continue
     }
     try {
-      const journal = new Journal()
-      try {
-        pullOut(opts.from, entry, name, [entry.away?.insideName, entry.away?.leftAs], journal)
-      } finally {
-        result.steps.push(...journal.done)
-      }
+      pullOut(opts.from, entry, name, [entry.away?.insideName, entry.away?.leftAs], opts.kernel ?? hostKernel(), result.steps)
       result.pulled.push(name)
       present.push(name)
     } catch (err) {
       if (!(err instanceof MoveError)) throw err
       // Not in there: on its way back already (its netns died), wait for it.
-      if (/is not in .* \(looked for it by identity\)$/.test(err.message)) waitFor.push(name)
+      if (err.notThere) waitFor.push(name)
       else result.failures.push({ name, error: err.message })
     }
   }
@@ -373,7 +369,7 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
     }
   }
   if (present.length > 0) {
-    result.report = nicReturns({ select: { kind: 'names', names: present } })
+    result.report = nicReturns({ select: { kind: 'names', names: present }, kernel: opts.kernel })
     result.steps.push(...result.report.steps.map((s) => s.description))
   }
   return result

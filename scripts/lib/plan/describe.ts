@@ -2,7 +2,7 @@
 // same way. The words hold what containers chose, exactly: they are escaped
 // where they are written (system/printable.ts).
 import type { Keepers } from '../facts/keepers.js'
-import type { Away } from '../types.js'
+import type { Away, Step } from '../types.js'
 
 /** Docker's 64-hex ids as `docker ps` shows them (12); other ids as they are. */
 export function shortId(id: string): string {
@@ -37,4 +37,31 @@ export function describeKeepers(k: Keepers): string {
     `nothing holds its network namespace (net:[${k.inode}]: no process in it, no bind mount of it): it should be on its way back; run "nicback restore". ` +
     `If it stays away, a process may hold that namespace open: ls -l /proc/*/fd | grep 'net:\\[${k.inode}\\]'`
   )
+}
+
+/** The host's netns, for people (a step's `where`). */
+export const HOST = 'the host'
+
+/** A step, for people: logs, reports and undo errors say it this way. */
+export function describeStep(s: Step): string {
+  switch (s.op) {
+    case 'altname-del':
+      return `drop altname "${s.altname}" of "${s.dev}"`
+    case 'altname-add':
+      return `give "${s.dev}" the altname "${s.altname}"`
+    case 'down':
+      return `set "${s.dev}" down to rename it`
+    case 'rename':
+      return `rename "${s.from}" to "${s.to}"${s.temporary ? ' (temporary, to break a cycle)' : ''}`
+    case 'mtu':
+      return `set MTU of "${s.dev}" to ${s.mtu} (was ${s.was})`
+    case 'mac':
+      return `set MAC of "${s.dev}" back to ${s.mac} (was ${s.was})`
+    case 'up':
+      return `set "${s.dev}" up`
+    case 'netns':
+      // Out of a container: into the scratch netns, then from there home.
+      if (s.from !== undefined) return s.where === HOST ? `move it to the host as "${s.name ?? s.dev}"` : `move "${s.dev}" out of ${s.from}`
+      return `move "${s.dev}" to ${s.where}${s.name !== undefined && s.name !== s.dev ? ` as "${s.name}"` : ''}`
+  }
 }

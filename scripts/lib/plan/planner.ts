@@ -1,6 +1,6 @@
 // The rename planner: a pure function from (devices now, remembered NICs) to
 // an ordered list of `ip` steps and a decision for every remembered NIC. It
-// never touches the system; apply.ts runs what it returns.
+// never touches the system; apply/executor.ts runs what it returns.
 //
 // It must be right for every shape of mess the kernel can leave: a NIC back
 // as devN or under its container-side name, swaps and longer cycles between
@@ -10,16 +10,10 @@
 // rename an UP device, and temporary names left by a run that died.
 import { identityKey, matchNics } from '../facts/identity.js'
 import { isValidIfname, tempName } from '../facts/names.js'
-import type { Entry, Link } from '../types.js'
+import type { Entry, Link, Step } from '../types.js'
 import { describeAway } from './describe.js'
 
-export type Step =
-  | { op: 'altname-del'; ifindex: number; dev: string; altname: string }
-  | { op: 'down'; ifindex: number; dev: string }
-  | { op: 'rename'; ifindex: number; from: string; to: string; temporary: boolean }
-  | { op: 'mtu'; ifindex: number; dev: string; mtu: number; was: number }
-  | { op: 'mac'; ifindex: number; dev: string; mac: string; was: string }
-  | { op: 'up'; ifindex: number; dev: string }
+export type { Step }
 
 /** What the plan does with one remembered NIC:
  *  - home: already under its recorded name;
@@ -66,19 +60,33 @@ interface Move {
   at: string
 }
 
-export function planRestore(links: readonly Link[], entries: readonly Entry[], opts: PlanOptions): Plan {
-  const { found, ambiguous } = matchNics(entries, links)
-  const decisions = new Map<Entry, Decision>()
-  const decide = (entry: Entry, d: Omit<Decision, 'name' | 'settings'>, settings = false) =>
-    decisions.set(entry, { name: entry.name, settings, ...d })
-
-  // Who holds every name now: a device's name, or an altname of it.
+/** Who holds every name now: a device's name, or an altname of it. */
+export function nameHolders(links: readonly Link[]): { holder: Map<string, Link>; altHolder: Map<string, Link> } {
   const holder = new Map<string, Link>()
   const altHolder = new Map<string, Link>()
   for (const l of links) {
     holder.set(l.name, l)
     for (const a of l.altnames) altHolder.set(a, l)
   }
+  return { holder, altHolder }
+}
+
+/** Pure: why a NIC arriving as `name` would clash with a device on the host
+ *  (the name or an altname of it), or null: a pull-out refuses then, as a
+ *  plan does not take a name a device holds. */
+export function heldOnHost(name: string, links: readonly Link[]): string | null {
+  const { holder, altHolder } = nameHolders(links)
+  const h = holder.get(name) ?? altHolder.get(name)
+  return h === undefined ? null : `"${name}" is now ${h.name === name ? 'the name' : 'an altname'} of ${h.name} (ifindex ${h.ifindex}) on the host; rename that device first`
+}
+
+export function planRestore(links: readonly Link[], entries: readonly Entry[], opts: PlanOptions): Plan {
+  const { found, ambiguous } = matchNics(entries, links)
+  const decisions = new Map<Entry, Decision>()
+  const decide = (entry: Entry, d: Omit<Decision, 'name' | 'settings'>, settings = false) =>
+    decisions.set(entry, { name: entry.name, settings, ...d })
+
+  const { holder, altHolder } = nameHolders(links)
   const managed = new Map<Link, Entry>()
   for (const [entry, link] of found) managed.set(link, entry)
 

@@ -13,6 +13,7 @@ import { carriedOut, logReport, nicReturns, wanted, type RestoreReport, type Sel
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
 import { log } from '../../../scripts/lib/system/log.js'
 import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
+import { FakeKernel } from '../fake-kernel.js'
 import { entry, link, reg, useTempStateDir } from '../helpers.js'
 
 /** The kernel as nicReturns sees it: the links before, and after the plan ran. */
@@ -170,7 +171,7 @@ describe('nicReturns: the report (summarize)', () => {
 
   it('a failed rename, undone: says nothing is half-renamed', () => {
     const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: true, undoErrors: [], left: [], busy: false } }, settingErrors: [] }
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: true, undoErrors: [], left: [], errno: 'EEXIST' } }, settingErrors: [] }
     const r = run({ kind: 'returned' })
     expect(r.errors).toHaveLength(2)
     expect(r.errors[0]).toBe('failed to rename "dev3" to "ens3": File exists')
@@ -180,7 +181,7 @@ describe('nicReturns: the report (summarize)', () => {
 
   it('a failed rename whose undo failed too: says what is left half-done, and that the next run finishes it', () => {
     const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: false, undoErrors: ['undo failed'], left: ['ens3 (ifindex 3) is left as nbtmp3'], busy: false } }, settingErrors: [] }
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: false, undoErrors: ['undo failed'], left: ['ens3 (ifindex 3) is left as nbtmp3'], errno: 'EEXIST' } }, settingErrors: [] }
     const r = run({ kind: 'returned' })
     expect(r.errors[0]).toBe('failed to rename "dev3" to "ens3": File exists')
     expect(r.errors[1]).toBe('undo failed')
@@ -305,7 +306,7 @@ describe('nicReturns: a NIC that leaves the host during the run', () => {
   it('has left: not an error, not a failed restore; logged as such; the other NIC is brought home', () => {
     // dev3 left before its rename ("Cannot find device"), its group undone; ens4 came home
     const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Cannot find device "dev3"', undone: false, undoErrors: [], left: [], busy: false } }, settingErrors: [{ ifindex: 3, message: 'failed to set "ens3" up: Cannot find device "ens3"' }] }
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Cannot find device "dev3"', undone: false, undoErrors: [], left: [], errno: 'ENODEV' } }, settingErrors: [{ ifindex: 3, message: 'failed to set "ens3" up: Cannot find device "ens3"' }] }
     kernel.after = [nic(4, 'ens4')]
     const info = vi.spyOn(log, 'info').mockImplementation(() => {})
     const error = vi.spyOn(log, 'error').mockImplementation(() => {})
@@ -329,7 +330,7 @@ describe('nicReturns: a NIC that leaves the host during the run', () => {
 
   it('a failure on a device still on the host stays an error', () => {
     const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Operation not permitted', undone: false, undoErrors: [], left: [], busy: false } }, settingErrors: [] }
+    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Operation not permitted', undone: false, undoErrors: [], left: [], errno: 'EOTHER' } }, settingErrors: [] }
     kernel.after = [nic(3, 'dev3'), nic(4, 'ens4')]
     const r = nicReturns({ select: { kind: 'returned' } })
     expect(r.errors).toEqual(['failed to rename "dev3" to "ens3": Operation not permitted'])
@@ -359,7 +360,7 @@ describe('nicReturns: a device someone else renamed between the plan and the ren
         // LXC renamed it to its host name meanwhile
         kernel.before = [nic(3, 'ens3')]
         const step = { op: 'rename', ifindex: 3, from: 'physAbC123', to: 'ens3', temporary: false } as const
-        return { names: { done: [], failed: { step, message: 'failed to rename "physAbC123" to "ens3": "physAbC123" (ifindex 3) is gone: something else renamed or moved it while nicback was planning', undone: false, undoErrors: [], left: [], busy: false } }, settingErrors: [] }
+        return { names: { done: [], failed: { step, message: 'failed to rename "physAbC123" to "ens3": "physAbC123" (ifindex 3) is gone: something else renamed or moved it while nicback was planning', undone: false, undoErrors: [], left: [], errno: 'ENODEV' } }, settingErrors: [] }
       }
       return { names: { done: [] }, settingErrors: [] }
     })
@@ -368,5 +369,35 @@ describe('nicReturns: a device someone else renamed between the plan and the ren
     expect(r.errors).toEqual([])
     expect(r.ok).toBe(true)
     expect(loadRegistry().nics[0]!.away).toBeNull()
+  })
+})
+
+describe('nicReturns on a kernel before 6.2 (EBUSY for renaming a device that is up)', () => {
+  useTempStateDir()
+  afterEach(() => {
+    kernel.after = null
+    vi.mocked(applyPlanMock).mockImplementation(() => kernel.result)
+  })
+
+  it('is planned again the old way (down, rename, up), and the kernel port keeps what it learned', async () => {
+    const { applyPlan: real } = await vi.importActual<typeof import('../../../scripts/lib/apply/executor.js')>('../../../scripts/lib/apply/executor.js')
+    vi.mocked(applyPlanMock).mockImplementation(real)
+    saveRegistry(reg(rec(3, 'ens3')))
+    const fake = new FakeKernel([{ ifindex: 3, name: 'dev3', up: true }], { renameOnlyDown: true })
+    kernel.before = [nic(3, 'dev3', { up: true })]
+    kernel.after = [nic(3, 'ens3', { up: true })]
+    const r = nicReturns({ select: { kind: 'returned' }, kernel: fake })
+    expect(r.errors).toEqual([])
+    expect(r.ok).toBe(true)
+    expect(fake.renameWhileUp).toBe(false)
+    expect(fake.dev('ens3')).toMatchObject({ ifindex: 3, up: true })
+    // tried while up (EBUSY), then down / rename / up
+    expect(fake.calls.map((c) => c.cmds.map((x) => x.slice(4).join(' ')))).toEqual([['name ens3'], ['down', 'name ens3', 'up']])
+    // the next run on this kernel plans the old way at once
+    saveRegistry(reg(rec(3, 'ens3')))
+    fake.spaces.get('')![0]!.name = 'dev3'
+    fake.calls.length = 0
+    expect(nicReturns({ select: { kind: 'returned' }, kernel: fake }).ok).toBe(true)
+    expect(fake.calls).toHaveLength(1)
   })
 })
