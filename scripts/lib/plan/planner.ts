@@ -1,6 +1,6 @@
 // The rename planner: a pure function from (devices now, remembered NICs) to
 // an ordered list of `ip` steps and a decision for every remembered NIC. It
-// never touches the system; apply.ts runs what it returns.
+// never touches the system; apply/executor.ts runs what it returns.
 //
 // It must be right for every shape of mess the kernel can leave: a NIC back
 // as devN or under its container-side name, swaps and longer cycles between
