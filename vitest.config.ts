@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 
-// The test tiers, all run by `npm test` (README): unit, fuzz, cli, pkg,
+// The test tiers, all run by `npm test` (docs/testing.md): unit, fuzz, cli, pkg,
 // netns, vm. pkg, netns and vm need root; they
 // fail (never skip) when they cannot run, so a green run means they ran.
 export default defineConfig({

@@ -1,7 +1,7 @@
 // Bundles each entry point with esbuild into dist/, or into the folder given
 // as the only argument (the test tiers build their own copy, so that a build
 // never deletes dist/ under a running tier). Code splitting keeps every
-// command in its own chunk, loaded on demand (see README "Start-up cost").
+// command in its own chunk, loaded on demand (see docs/design.md, "Start-up cost").
 //   node scripts/build.mjs [OUTDIR]
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'

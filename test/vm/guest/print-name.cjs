@@ -1,5 +1,5 @@
 // Test-only: the NAME= alternative to nicback's RUN rename, measured in the
-// VM (README "Why RUN and not NAME="). udev runs it through IMPORT{program};
+// VM (docs/design.md, "Why RUN and not NAME="). udev runs it through IMPORT{program};
 // it prints the recorded name of the event's NIC, found by PCI address, and
 // the rule hands that to udev's own rename. Same node start-up as nicback.
 const fs = require('node:fs')
