@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
 // The test tiers, all run by `npm test` (docs/testing.md): unit, fuzz, cli, pkg,
-// netns, vm. pkg, netns and vm need root; they
-// fail (never skip) when they cannot run, so a green run means they ran.
+// netns, vm. pkg, netns and vm need root. With CI=true they never skip: a
+// tier that cannot run fails, so a green CI run means they ran. Off CI, a run
+// that is not root skips pkg and vm (the edit-test loop as a user); netns
+// fails without root, on CI or not.
 export default defineConfig({
   test: {
     projects: [

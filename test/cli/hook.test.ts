@@ -104,6 +104,9 @@ describe('nicback hook: nothing to do', () => {
     const create = time(() => nicback(['hook', '--stage', 'createRuntime'], state({ bundle: dir })))
     const stop = time(() => nicback(['hook', '--stage', 'poststop'], state({ status: 'stopped' })))
     console.log(`hook with nothing to do (median of 11): node -e 0 ${node.toFixed(0)} ms, createRuntime ${create.toFixed(0)} ms, poststop ${stop.toFixed(0)} ms`)
-    expect(create).toBeLessThan(node + 1000)
+    // One node start plus reading the state: measured 2.3x node -e 0 on a
+    // loaded 2-core machine. A ratio, so a slow machine does not fail it.
+    expect(create / node).toBeLessThanOrEqual(4)
+    expect(stop / node).toBeLessThanOrEqual(4)
   })
 })

@@ -146,9 +146,14 @@ exit \${FAKE_EXIT:-0}
     }
     const dir = bundleDir({ process: { env: ['NICBACK_NICS=ens3'] } })
     const bare = time(() => spawnSync(fake, ['state', 'c1']))
+    const node = time(() => spawnSync(process.execPath, ['-e', '0']))
     const state = time(() => shim(['state', 'c1']))
     const create = time(() => shim(['create', '--bundle', dir, 'c1']))
-    console.log(`nicback-runtime overhead (median of 15): bare runtime ${bare.toFixed(1)} ms, through the shim: state ${state.toFixed(1)} ms, create (hooks already there) ${create.toFixed(1)} ms`)
-    expect(state).toBeLessThan(bare + 1000)
+    console.log(`nicback-runtime overhead (median of 15): bare runtime ${bare.toFixed(1)} ms, node -e 0 ${node.toFixed(1)} ms, through the shim: state ${state.toFixed(1)} ms (${(state / node).toFixed(2)}x node), create (hooks already there) ${create.toFixed(1)} ms`)
+    // The shim is one node start plus the runtime's own run: measured 2.3x
+    // node -e 0 on a loaded 2-core machine. A ratio, so a slow machine does
+    // not fail it and a shim that does real work at each call does.
+    expect(state / node).toBeLessThanOrEqual(4)
+    expect(create / node).toBeLessThanOrEqual(4)
   })
 })
