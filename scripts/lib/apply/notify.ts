@@ -13,20 +13,20 @@ export const UDEV_CONTROL = '/run/udev/control'
 export interface NotifyOptions {
   /** The socket that tells udevd is running (tests point it elsewhere). */
   control?: string
-  runner?: (cmd: string, args: string[]) => void
+  /** Where the devices' directories are (tests point it elsewhere). */
+  sysClassNet?: string
 }
 
 /** A udev change event for this NIC if udevd is running: "change" written to
  *  its uevent file in sysfs, what `udevadm trigger --action=change` does,
- *  without a process start (the udev path pays for every one); `runner`
- *  (tests) gets the equivalent udevadm command instead. Returns whether an
- *  event was sent. Never throws: a NIC whose name is back is home even if its
- *  manager could not be told. */
+ *  without a process start (the udev path pays for every one). Returns
+ *  whether an event was sent. Never throws: a NIC whose name is back is home
+ *  even if its manager could not be told. */
 export function notifyNetworkManagers(name: string, opts: NotifyOptions = {}): boolean {
   if (!existsSync(opts.control ?? UDEV_CONTROL)) return false
   try {
-    if (opts.runner) opts.runner('udevadm', ['trigger', '--action=change', `--sysname-match=${name}`, '--subsystem-match=net'])
-    else writeFileSync(`/sys/class/net/${name}/uevent`, 'change')
+    // No O_CREAT: a uevent file is sysfs's; a missing one is a device gone.
+    writeFileSync(`${opts.sysClassNet ?? '/sys/class/net'}/${name}/uevent`, 'change', { flag: 'r+' })
     return true
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
