@@ -6,15 +6,10 @@
 // that is not there. The netns and vm tiers prove the real kernel.
 import type { BatchResult, Errno, Kernel, LineFailure } from '../../scripts/lib/apply/kernel.js'
 import type { Netns } from '../../scripts/lib/system/netns.js'
+import type { Link } from '../../scripts/lib/types.js'
 
-export interface FakeDevice {
-  ifindex: number
-  name: string
-  altnames: string[]
-  mac: string
-  mtu: number
-  up: boolean
-}
+/** A device as the kernel holds it: what `ip -j -d link` and sysfs show. */
+export type FakeDevice = Link
 
 export interface FakeOptions {
   /** A kernel before 6.2: renaming a device that is up is EBUSY. */
@@ -52,7 +47,21 @@ export class FakeKernel implements Kernel {
   add(d: Partial<FakeDevice>, ns = ''): FakeDevice {
     const all = [...this.spaces.values()].flat()
     const ifindex = d.ifindex ?? Math.max(1, ...all.map((x) => x.ifindex)) + 1
-    const dev: FakeDevice = { ifindex, name: d.name ?? `dev${ifindex}`, altnames: d.altnames ?? [], mac: d.mac ?? `52:54:00:00:00:${ifindex.toString(16).padStart(2, '0')}`, mtu: d.mtu ?? 1500, up: d.up ?? false }
+    const dev: FakeDevice = {
+      name: `dev${ifindex}`,
+      mac: `52:54:00:00:00:${ifindex.toString(16).padStart(2, '0')}`,
+      mtu: 1500,
+      up: false,
+      bus: null,
+      devPort: null,
+      permAddr: null,
+      driver: null,
+      ifalias: null,
+      kind: null,
+      ...structuredClone(d),
+      ifindex,
+      altnames: [...(d.altnames ?? [])],
+    }
     this.space(ns).push(dev)
     return dev
   }
@@ -71,6 +80,33 @@ export class FakeKernel implements Kernel {
   /** Every device's name in a namespace, by ifindex. */
   where(ns = ''): Record<number, string> {
     return Object.fromEntries(this.space(ns).map((d) => [d.ifindex, d.name]))
+  }
+
+  /** After every batch (tests: something else acts on the devices). */
+  afterBatch?: () => void
+
+  links(): Link[] {
+    return structuredClone(this.space(''))
+  }
+
+  /** As facts/links.ts refreshLinks: the same devices, renamed as they are
+   *  now; those gone from the host dropped. */
+  refresh(before: readonly Link[]): Link[] {
+    const now = new Map(this.space('').map((d) => [d.ifindex, d.name]))
+    return before.flatMap((l) => (now.has(l.ifindex) ? [{ ...l, name: now.get(l.ifindex)! }] : []))
+  }
+
+  async linksAsync(): Promise<Link[]> {
+    return this.links()
+  }
+
+  /** A device at `bus` in any namespace (one away is still present). */
+  busPresent(bus: string): boolean {
+    return [...this.spaces.values()].some((s) => s.some((d) => d.bus === bus))
+  }
+
+  async busPresentAsync(bus: string): Promise<boolean> {
+    return this.busPresent(bus)
   }
 
   names(): Map<number, Buffer> {
@@ -94,6 +130,7 @@ export class FakeKernel implements Kernel {
       failed.push({ line: i + 1, errno, text: injected?.text ?? WORDS[errno] })
       if (!force) break
     }
+    this.afterBatch?.()
     return { ok: failed.length === 0, failed }
   }
 

@@ -5,9 +5,10 @@
 // on text. The in-memory fake (test/unit/fake-kernel.ts) is the other
 // implementation: unit tests run the engine on it, the netns and vm tiers run
 // it on this one.
-import { altnamesOf, sysfsNames } from '../facts/links.js'
+import { altnamesOf, busPresent, busPresentAsync, readLinks, readLinksAsync, refreshLinks, sysfsNames } from '../facts/links.js'
 import { CommandError, run, which } from '../system/exec.js'
 import type { Netns } from '../system/netns.js'
+import type { Link } from '../types.js'
 
 /** What the kernel answered a failed command (ip's strerror, mapped). */
 export type Errno = 'EEXIST' | 'EBUSY' | 'ENODEV' | 'EOTHER'
@@ -27,6 +28,16 @@ export interface BatchResult {
 }
 
 export interface Kernel {
+  /** The host's devices now (`ip -j -d link` and sysfs). */
+  links(): Link[]
+  /** `links` read again (cheaply where nothing changed). */
+  refresh(links: readonly Link[]): Link[]
+  /** links() without blocking the event loop (the agent's metrics). */
+  linksAsync(signal?: AbortSignal): Promise<Link[]>
+  /** Whether a device sits at this bus position, in any netns (a NIC away
+   *  is; a destroyed VF or unplugged card is not). */
+  busPresent(bus: string): boolean
+  busPresentAsync(bus: string): Promise<boolean>
   /** Runs `ip` commands as one batch in `ns` (the host's when absent). */
   batch(cmds: string[][], force: boolean, ns?: Netns): BatchResult
   /** ifindex -> name bytes of the host's devices (sysfs). */
@@ -107,6 +118,16 @@ let host: Kernel | null = null
  *  holds for every run of a long-lived agent. NICBACK_RENAME_WHILE_UP=0
  *  starts with the pre-6.2 way (tests). */
 export function hostKernel(): Kernel {
-  host ??= { batch: ipBatch, names: sysfsNames, altnames: altnamesOf, renameWhileUp: process.env.NICBACK_RENAME_WHILE_UP !== '0' }
+  host ??= {
+    links: () => readLinks(),
+    refresh: refreshLinks,
+    linksAsync: (signal) => readLinksAsync(signal),
+    busPresent,
+    busPresentAsync,
+    batch: ipBatch,
+    names: sysfsNames,
+    altnames: altnamesOf,
+    renameWhileUp: process.env.NICBACK_RENAME_WHILE_UP !== '0',
+  }
   return host
 }

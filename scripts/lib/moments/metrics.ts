@@ -3,7 +3,7 @@
 // the numbers now (readMetrics, renderMetrics: the registry, the links and
 // the counters read afresh on every call, so every mode shows the same
 // numbers; the agent caches renderMetrics' text, runtimes/metrics-cache.ts).
-import { busPresent, busPresentAsync, readLinks, readLinksAsync } from '../facts/links.js'
+import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { initializedUsec, monotonicUsec } from '../facts/udevdb.js'
 import { formatMetrics, runDelta, type RunNic } from '../plan/metrics.js'
 import { statusRows, type StatusRow } from '../plan/status.js'
@@ -31,8 +31,8 @@ export function countRun(nics: readonly RunNic[], applyFailed: boolean, eventUse
 }
 
 /** The numbers now: status rows (the gauges) and the counters. */
-export function readMetrics(): { rows: StatusRow[]; counters: Counters } {
-  return { rows: statusRows(readLinks(), loadRegistry().nics, undefined, busPresent), counters: loadCounters() }
+export function readMetrics(kernel: Kernel = hostKernel()): { rows: StatusRow[]; counters: Counters } {
+  return { rows: statusRows(kernel.links(), loadRegistry().nics, undefined, (bus) => kernel.busPresent(bus)), counters: loadCounters() }
 }
 
 /** The Prometheus text exposition now, for the resident agent: the links
@@ -40,11 +40,11 @@ export function readMetrics(): { rows: StatusRow[]; counters: Counters } {
  *  `signal` stops that), the registry and counters are one small private
  *  file each, read with their loaders' checks. Takes no lock (both files
  *  are replaced atomically). Throws only when the registry cannot be read. */
-export async function renderMetrics(signal?: AbortSignal): Promise<string> {
-  const links = await readLinksAsync(signal)
+export async function renderMetrics(signal?: AbortSignal, kernel: Kernel = hostKernel()): Promise<string> {
+  const links = await kernel.linksAsync(signal)
   const entries = loadRegistry().nics
   const buses = [...new Set(entries.flatMap((e) => (e.away !== null && e.bus !== null ? [e.bus] : [])))]
-  const present = await Promise.all(buses.map(busPresentAsync))
+  const present = await Promise.all(buses.map((b) => kernel.busPresentAsync(b)))
   const absent = new Set(buses.filter((_, i) => !present[i]))
   return formatMetrics(statusRows(links, entries, undefined, (bus) => !absent.has(bus)), loadCounters())
 }

@@ -12,7 +12,6 @@ import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { notifyNetworkManagers } from '../apply/notify.js'
 import { MoveError, pullOut } from '../apply/transit.js'
 import { matchNics } from '../facts/identity.js'
-import { readLinks, refreshLinks } from '../facts/links.js'
 import { isFallbackName } from '../facts/names.js'
 import { policyName } from '../facts/policy.js'
 import { handOverRepairs } from '../plan/repair.js'
@@ -85,7 +84,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
     (reg) => {
       // The links the latest plan was made from: NICs still coming back
       // while udevd names them are in a later read than the first.
-      let links = readLinks()
+      let links = kernel.links()
       // Records an earlier nicback wrote under a mover's hand-over name get
       // the host's name, and the NIC with it (plan/repair.ts).
       const repairs = handOverRepairs(reg.nics, links, (l) => policyName(l.ifindex))
@@ -105,7 +104,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       // to finish (its own RUN then finds the work done), then plan again;
       // NICs still coming back may be in the new plan: look again.
       const udevDeadline = performance.now() + UDEV_WAIT_MS
-      while (waitForUdev(plan, udevDeadline)) plan = planOn((links = readLinks()))
+      while (waitForUdev(plan, udevDeadline)) plan = planOn((links = kernel.links()))
       const errors: string[] = []
       // Every plan applied in this run, in order: an attempt planned again
       // finds home what an earlier one brought there.
@@ -116,7 +115,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       }
       let { names, settingErrors } = apply(plan)
       const again = () => {
-        plan = planOn((links = readLinks()))
+        plan = planOn((links = kernel.links()))
         ;({ names, settingErrors } = apply(plan))
       }
       if (names.failed?.errno === 'EBUSY' && kernel.renameWhileUp && names.failed.undoErrors.length === 0) {
@@ -129,13 +128,13 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       // that came back meanwhile, its altname on the wanted name), or a NIC
       // that left again (a new pod took it): every failed group was undone
       // cleanly, so read the facts and plan again.
-      for (let n = 0; n < 2 && mayPlanAgain(failuresOf(names), links); n++) {
+      for (let n = 0; n < 2 && mayPlanAgain(failuresOf(names), links, kernel); n++) {
         log.debug(`${names.failed!.message}: the device changed after the plan; planning again`)
         again()
       }
       plan = carriedOut(attempts)
       // Read back: only what the kernel confirms is recorded as home.
-      const after = refreshLinks(links)
+      const after = kernel.refresh(links)
       const here = new Set(after.map((l) => l.ifindex))
       // A NIC that left the host while this run worked on it has left: its
       // remove event records it. Not a failure, not a conflict.
@@ -206,9 +205,9 @@ function failuresOf(names: ApplyResult): Failure[] {
  *  been renamed by someone else since the plan (`links`: what the plan was
  *  made from; a mover such as LXC renames a NIC it hands back): new facts,
  *  a new plan. */
-function mayPlanAgain(failed: readonly Failure[], links: readonly Link[]): boolean {
+function mayPlanAgain(failed: readonly Failure[], links: readonly Link[], kernel: Kernel): boolean {
   if (failed.length === 0) return false
-  const now = new Map(refreshLinks(links).map((l) => [l.ifindex, l.name]))
+  const now = new Map(kernel.refresh(links).map((l) => [l.ifindex, l.name]))
   const planned = new Map(links.map((l) => [l.ifindex, l.name]))
   return failed.every((f) => f.errno !== 'EBUSY' && f.undoErrors.length === 0 && f.left.length === 0 && (f.errno === 'EEXIST' || now.get(f.step.ifindex) !== planned.get(f.step.ifindex)))
 }
@@ -319,7 +318,8 @@ export interface ComeBackResult {
 export async function nicsComeBack(names: readonly string[], opts: ComeBackOptions): Promise<ComeBackResult> {
   const result: ComeBackResult = { pulled: [], steps: [], returned: [], failures: [], report: null }
   const entries = loadRegistry().nics
-  const host = readLinks()
+  const kernel = opts.kernel ?? hostKernel()
+  const host = kernel.links()
   const waitFor: string[] = []
   const present: string[] = []
   for (const name of names) {
@@ -342,7 +342,7 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
       continue
     }
     try {
-      pullOut(opts.from, entry, name, [entry.away?.insideName, entry.away?.leftAs], opts.kernel ?? hostKernel(), result.steps)
+      pullOut(opts.from, entry, name, [entry.away?.insideName, entry.away?.leftAs], kernel, result.steps)
       result.pulled.push(name)
       present.push(name)
     } catch (err) {
@@ -369,7 +369,7 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
     }
   }
   if (present.length > 0) {
-    result.report = nicReturns({ select: { kind: 'names', names: present }, kernel: opts.kernel })
+    result.report = nicReturns({ select: { kind: 'names', names: present }, kernel })
     result.steps.push(...result.report.steps.map((s) => s.description))
   }
   return result

@@ -1,44 +1,27 @@
 // The metrics moment (moments/metrics.ts): what nicReturns counts, under its
-// lock, with the kernel, the executor and the network manager stood in for
-// (as in return.test.ts); and renderMetrics, the agent's entry point.
+// lock, on the in-memory kernel (test/unit/fake-kernel.ts) with the network
+// manager and udev's database stood in for; and renderMetrics, the agent's
+// entry point.
 import { readdirSync, writeFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { ApplyResult, SettingError } from '../../../scripts/lib/apply/executor.js'
 import { monotonicUsec } from '../../../scripts/lib/facts/udevdb.js'
 import { renderMetrics } from '../../../scripts/lib/moments/metrics.js'
-import { nicReturns } from '../../../scripts/lib/moments/return.js'
+import { nicReturns, type RestoreOptions } from '../../../scripts/lib/moments/return.js'
 import { countersPath, readCounters } from '../../../scripts/lib/state/counters.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
 import { log } from '../../../scripts/lib/system/log.js'
-import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
+import type { Away, Entry } from '../../../scripts/lib/types.js'
+import { FakeKernel } from '../fake-kernel.js'
 import { parseExposition, valueOf } from '../../promtext.js'
 import { entry, link, reg, useTempStateDir } from '../helpers.js'
 
-const kernel = vi.hoisted(() => ({
-  before: [] as Link[],
-  after: null as Link[] | null,
-  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: SettingError[] },
-  db: new Map<number, bigint>(),
-  /** Bus positions with no device any more. */
-  absent: new Set<string>(),
-}))
-vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../../scripts/lib/facts/links.js')>()),
-  readLinks: () => kernel.before,
-  readLinksAsync: async () => kernel.before,
-  refreshLinks: () => kernel.after ?? kernel.before,
-  busPresent: (bus: string) => !kernel.absent.has(bus),
-  busPresentAsync: async (bus: string) => !kernel.absent.has(bus),
-}))
-vi.mock('../../../scripts/lib/apply/executor.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../../scripts/lib/apply/executor.js')>()),
-  applyPlan: vi.fn(() => kernel.result),
-}))
+const udev = vi.hoisted(() => ({ db: new Map<number, bigint>() }))
 vi.mock('../../../scripts/lib/apply/notify.js', () => ({ notifyNetworkManagers: vi.fn(() => true) }))
 // udev's database of this machine says nothing about the test's NICs.
 vi.mock('../../../scripts/lib/facts/udevdb.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/facts/udevdb.js')>()),
-  initializedUsec: (ifindex: number) => kernel.db.get(ifindex) ?? null,
+  initializedUsec: (ifindex: number) => udev.db.get(ifindex) ?? null,
+  stillWithUdev: () => [],
 }))
 
 const pci = (slot: number) => `0000:00:${slot.toString(16).padStart(2, '0')}.0`
@@ -46,21 +29,23 @@ const AWAY: Away = { since: '2024-01-01T00:00:00.000Z', via: 'udev', leftAs: 'x'
 const nic = (slot: number, name: string) => link(name, { ifindex: slot, bus: pci(slot), mac: `02:00:00:00:00:${slot.toString(16).padStart(2, '0')}` })
 const rec = (slot: number, name: string, o: Partial<Entry> = {}) => entry(name, { ifindex: slot, bus: pci(slot), mac: `02:00:00:00:00:${slot.toString(16).padStart(2, '0')}`, away: { ...AWAY, leftAs: name }, ...o })
 
+let kernel: FakeKernel
+const restore = (o: Partial<RestoreOptions> = {}) => nicReturns({ select: { kind: 'returned' }, ...o, kernel })
+
 useTempStateDir()
 beforeEach(() => {
-  // ens3 and ens4 are back as dev3 and dev4; ens5 is home; ens6 is away.
+  // ens3 and ens4 are back as dev3 and dev4; ens5 is home; ens6 is away, in a container.
   saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4'), rec(5, 'ens5', { away: null }), rec(6, 'ens6')))
-  kernel.before = [nic(3, 'dev3'), nic(4, 'dev4'), nic(5, 'ens5')]
-  kernel.after = [nic(3, 'ens3'), nic(4, 'ens4'), nic(5, 'ens5')]
-  kernel.result = { names: { done: [] }, settingErrors: [] }
-  kernel.db.clear()
+  kernel = new FakeKernel([nic(3, 'dev3'), nic(4, 'dev4'), nic(5, 'ens5')])
+  kernel.add(nic(6, 'eth0'), '/proc/1/fd/9')
+  udev.db.clear()
 })
 afterEach(() => vi.restoreAllMocks())
 
 describe('nicReturns counts', () => {
   it('NICs brought home, and their return-to-name time: their own udev db entry first, else the event', () => {
-    kernel.db.set(3, monotonicUsec() - 40_000_000n) // back 40 s ago
-    const r = nicReturns({ select: { kind: 'returned' }, returnedAtUsec: monotonicUsec() - 300_000n })
+    udev.db.set(3, monotonicUsec() - 40_000_000n) // back 40 s ago
+    const r = restore({ returnedAtUsec: monotonicUsec() - 300_000n })
     expect(r.ok).toBe(true)
     const c = readCounters()
     expect(c.problem).toBeNull()
@@ -72,15 +57,15 @@ describe('nicReturns counts', () => {
   })
 
   it('no return time known: counted as done, not observed', () => {
-    nicReturns({ select: { kind: 'returned' } })
+    restore()
     expect(readCounters().counters.restores.done).toBe(2)
     expect(readCounters().counters.returnToName.count).toBe(0)
   })
 
   it('a NIC the kernel did not confirm is a failed restore; a refused step makes the run a failed one, counted once', () => {
-    kernel.after = [nic(3, 'ens3'), nic(4, 'dev4'), nic(5, 'ens5')]
-    kernel.result = { names: { done: [] }, settingErrors: [{ ifindex: 3, message: 'failed to set MTU of "ens3": no' }, { ifindex: 5, message: 'and another' }] }
-    nicReturns({ select: { kind: 'returned' } })
+    // the kernel refuses dev4's rename every time: ens3 comes home, ens4 does not
+    kernel.opts.failures = [{ match: (c) => c.includes('dev4') && c.includes('name'), errno: 'EOTHER', once: false, text: 'RTNETLINK answers: Operation not permitted' }]
+    restore()
     const c = readCounters().counters
     expect(c.restores).toEqual({ done: 1, failed: 1 })
     expect(c.runs).toEqual({ ok: 0, failed: 1 })
@@ -88,10 +73,12 @@ describe('nicReturns counts', () => {
   })
 
   it('a dry run counts nothing, and a run with nothing to do writes nothing', () => {
-    nicReturns({ select: { kind: 'returned' }, dryRun: true })
+    restore({ dryRun: true })
     expect(readdirSync(process.env.NICBACK_STATE_DIR!)).not.toContain('counters.json')
-    kernel.before = kernel.after!
-    nicReturns({ select: { kind: 'returned' } })
+    expect(kernel.calls).toEqual([])
+    kernel.dev('dev3')!.name = 'ens3'
+    kernel.dev('dev4')!.name = 'ens4'
+    restore()
     expect(readdirSync(process.env.NICBACK_STATE_DIR!)).not.toContain('counters.json')
   })
 
@@ -99,7 +86,7 @@ describe('nicReturns counts', () => {
     writeFileSync(countersPath(), '\u0000garbage', { mode: 0o600 })
     const warnings: string[] = []
     vi.spyOn(log, 'warn').mockImplementation((m) => void warnings.push(m))
-    const r = nicReturns({ select: { kind: 'returned' } })
+    const r = restore()
     expect(r.ok).toBe(true)
     expect(warnings).toEqual([expect.stringContaining(countersPath())])
     expect(readCounters().counters.restores.done).toBe(2)
@@ -108,24 +95,24 @@ describe('nicReturns counts', () => {
 
 describe('renderMetrics', () => {
   it('the gauges from the registry and the links now, the counters from the file', async () => {
-    const before = parseExposition(await renderMetrics())
+    const before = parseExposition(await renderMetrics(undefined, kernel))
     expect(valueOf(before, 'nicback_nics_recorded')).toBe(4)
     expect(valueOf(before, 'nicback_nics', { state: 'returned_misnamed' })).toBe(2)
     expect(valueOf(before, 'nicback_nics', { state: 'home' })).toBe(1)
     expect(valueOf(before, 'nicback_nics', { state: 'away' })).toBe(1)
-    nicReturns({ select: { kind: 'returned' } })
-    kernel.before = kernel.after!
-    const after = parseExposition(await renderMetrics())
+    restore()
+    const after = parseExposition(await renderMetrics(undefined, kernel))
     expect(valueOf(after, 'nicback_nics', { state: 'home' })).toBe(3)
     expect(valueOf(after, 'nicback_restores_total', { result: 'done' })).toBe(2)
   })
 
   it('an away NIC whose bus position is empty is gone, not away: the gauge an alert on away reads goes back to 0', async () => {
-    const away = loadRegistry().nics.find((e) => e.name === 'ens6')!
-    kernel.absent.add(away.bus!)
-    const m = parseExposition(await renderMetrics())
+    expect(valueOf(parseExposition(await renderMetrics(undefined, kernel)), 'nicback_nics', { state: 'away' })).toBe(1)
+    // the container's VF destroyed (sriov_numvfs lowered): no device at its bus
+    expect(loadRegistry().nics.find((e) => e.name === 'ens6')!.bus).toBe(pci(6))
+    kernel.spaces.set('/proc/1/fd/9', [])
+    const m = parseExposition(await renderMetrics(undefined, kernel))
     expect(valueOf(m, 'nicback_nics', { state: 'away' })).toBe(0)
     expect(valueOf(m, 'nicback_nics', { state: 'gone' })).toBe(1)
-    kernel.absent.clear()
   })
 })

@@ -1,13 +1,12 @@
-// Moment two's pure parts: which misnamed NICs a run brings home (wanted),
-// what a run reports (summarize, reached through nicReturns with the kernel,
-// the executor and the network manager stood in for: the registry is a real
-// file in a temporary directory), and how a report is logged (logReport).
+// Moment two: which misnamed NICs a run brings home (wanted), what a run
+// does and reports, on the in-memory kernel (test/unit/fake-kernel.ts) with
+// the network manager and udev's database stood in for (the registry is a
+// real file in a temporary directory), and how a report is logged
+// (logReport).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { ApplyResult, SettingError } from '../../../scripts/lib/apply/executor.js'
-import { applyPlan as applyPlanMock } from '../../../scripts/lib/apply/executor.js'
 import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
 import { carriedOut, logReport, nicReturns, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
@@ -16,23 +15,17 @@ import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
 import { FakeKernel } from '../fake-kernel.js'
 import { entry, link, reg, useTempStateDir } from '../helpers.js'
 
-/** The kernel as nicReturns sees it: the links before, and after the plan ran. */
-const kernel = vi.hoisted(() => ({
-  before: [] as Link[],
-  after: null as Link[] | null,
-  result: { names: { done: [] }, settingErrors: [] } as { names: ApplyResult; settingErrors: SettingError[] },
+vi.mock('../../../scripts/lib/apply/notify.js', () => ({ notifyNetworkManagers: vi.fn(() => true) }))
+// udev's database of this machine says nothing about the test's NICs.
+vi.mock('../../../scripts/lib/facts/udevdb.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../scripts/lib/facts/udevdb.js')>()),
+  initializedUsec: () => null,
+  stillWithUdev: () => [],
 }))
 
-vi.mock('../../../scripts/lib/facts/links.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../../scripts/lib/facts/links.js')>()),
-  readLinks: () => kernel.before,
-  refreshLinks: () => kernel.after ?? kernel.before,
-}))
-vi.mock('../../../scripts/lib/apply/executor.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../../scripts/lib/apply/executor.js')>()),
-  applyPlan: vi.fn(() => kernel.result),
-}))
-vi.mock('../../../scripts/lib/apply/notify.js', () => ({ notifyNetworkManagers: vi.fn(() => true) }))
+let kernel: FakeKernel
+/** The command that does `what` to device `dev`. */
+const is = (what: string, dev: string) => (cmd: string[]) => cmd[cmd.indexOf('dev') + 1] === dev && cmd.includes(what)
 
 const pci = (slot: number) => `0000:00:${slot.toString(16).padStart(2, '0')}.0`
 const AWAY: Away = { since: '2024-01-01T00:00:00.000Z', via: 'udev', leftAs: 'x' }
@@ -82,9 +75,7 @@ describe('nicReturns: the report (summarize)', () => {
     process.env.NICBACK_STATE_DIR = dir
     // ens3 is back as dev3; ens4 is home; ens5 is away; eth9 was renamed lan9 on the host.
     saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4', { away: null }), rec(5, 'ens5'), rec(9, 'eth9', { away: null })))
-    kernel.before = [nic(3, 'dev3'), nic(4, 'ens4'), nic(9, 'lan9')]
-    kernel.after = null
-    kernel.result = { names: { done: [] }, settingErrors: [] }
+    kernel = new FakeKernel([nic(3, 'dev3'), nic(4, 'ens4'), nic(9, 'lan9')])
     vi.mocked(notifyNetworkManagers).mockClear()
   })
   afterEach(() => {
@@ -92,7 +83,7 @@ describe('nicReturns: the report (summarize)', () => {
     if (saved === undefined) delete process.env.NICBACK_STATE_DIR
     else process.env.NICBACK_STATE_DIR = saved
   })
-  const run = (select: Selection, dryRun = false) => nicReturns({ select, dryRun })
+  const run = (select: Selection, dryRun = false) => nicReturns({ select, dryRun, kernel })
   const rows = (r: RestoreReport) => r.nics.map((n) => [n.name, n.outcome, n.was, n.now, n.home])
 
   it('a dry run: every NIC, home only if it already is, ok when what returned would be restored; nothing written or told', () => {
@@ -138,8 +129,8 @@ describe('nicReturns: the report (summarize)', () => {
   })
 
   it('applied: home only when the kernel, read back, says so; recorded as home and the network manager told', () => {
-    kernel.after = [nic(3, 'ens3'), nic(4, 'ens4'), nic(9, 'lan9')]
     const r = run({ kind: 'returned' })
+    expect(kernel.where()).toEqual({ 3: 'ens3', 4: 'ens4', 9: 'lan9' })
     expect(r.dryRun).toBe(false)
     expect(rows(r)).toEqual([
       ['ens3', 'restore', 'dev3', 'ens3', true],
@@ -154,6 +145,11 @@ describe('nicReturns: the report (summarize)', () => {
   })
 
   it('applied, but the kernel still shows the old name: not home, not ok, still away', () => {
+    // something renames it back as soon as nicback's batch is done
+    kernel.afterBatch = () => {
+      const d = kernel.dev('ens3')
+      if (d) d.name = 'dev3'
+    }
     const r = run({ kind: 'returned' })
     expect(rows(r)[0]).toEqual(['ens3', 'restore', 'dev3', 'dev3', false])
     expect(r.ok).toBe(false)
@@ -162,17 +158,19 @@ describe('nicReturns: the report (summarize)', () => {
   })
 
   it("the executor's errors come first in the report, and make it fail", () => {
-    kernel.after = [nic(3, 'ens3'), nic(4, 'ens4'), nic(9, 'lan9')]
-    kernel.result = { names: { done: [] }, settingErrors: [{ ifindex: 3, message: 'failed to set MTU of "ens3" to 9000 (was 1500): no' }] }
+    saveRegistry(reg(rec(3, 'ens3', { mtu: 9000 }), rec(4, 'ens4', { away: null }), rec(5, 'ens5'), rec(9, 'eth9', { away: null })))
+    kernel.opts.failures = [{ match: is('mtu', 'ens3'), errno: 'EOTHER', text: 'no' }]
     const r = run({ kind: 'names', names: ['ens3', 'nope'] })
     expect(r.errors).toEqual(['failed to set MTU of "ens3" to 9000 (was 1500): no', 'nope is not a recorded NIC (see "nicback status"; record it with "nicback record nope")'])
     expect(r.ok).toBe(false)
   })
 
   it('a failed rename, undone: says nothing is half-renamed', () => {
-    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: true, undoErrors: [], left: [], errno: 'EEXIST' } }, settingErrors: [] }
+    // udev's altname sits on the name: dropped first, then the rename fails, every time
+    kernel.dev('dev3')!.altnames.push('ens3')
+    kernel.opts.failures = [{ match: is('name', 'dev3'), errno: 'EEXIST', once: false, text: 'File exists' }]
     const r = run({ kind: 'returned' })
+    expect(kernel.dev('dev3')!.altnames).toEqual(['ens3'])
     expect(r.errors).toHaveLength(2)
     expect(r.errors[0]).toBe('failed to rename "dev3" to "ens3": File exists')
     expect(r.errors[1]).toMatch(/undone; nothing is half-renamed$/)
@@ -180,12 +178,19 @@ describe('nicReturns: the report (summarize)', () => {
   })
 
   it('a failed rename whose undo failed too: says what is left half-done, and that the next run finishes it', () => {
-    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": File exists', undone: false, undoErrors: ['undo failed'], left: ['ens3 (ifindex 3) is left as nbtmp3'], errno: 'EEXIST' } }, settingErrors: [] }
+    // ens3 and ens4 came back under each other's names: a swap through nbtmp3
+    saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4')))
+    kernel = new FakeKernel([nic(3, 'ens4'), nic(4, 'ens3')], {
+      failures: [
+        { match: is('name', 'ens3'), errno: 'EEXIST', text: 'File exists' },
+        { match: (c) => is('name', 'nbtmp3')(c) && c.at(-1) === 'ens4', errno: 'EBUSY', text: 'undo failed' },
+      ],
+    })
     const r = run({ kind: 'returned' })
-    expect(r.errors[0]).toBe('failed to rename "dev3" to "ens3": File exists')
-    expect(r.errors[1]).toBe('undo failed')
-    expect(r.errors[2]).toMatch(/^left half-done: ens3 \(ifindex 3\) is left as nbtmp3; the next run .* finishes it$/)
+    expect(r.errors[0]).toBe('failed to rename "ens3" to "ens4": File exists')
+    expect(r.errors[1]).toBe('undo of "rename "ens4" to "nbtmp3" (temporary, to break a cycle)" failed: undo failed')
+    expect(r.errors[2]).toMatch(/^left half-done: ens4 \(ifindex 3\) is left as nbtmp3; the next run .* finishes it$/)
+    expect(kernel.where()).toEqual({ 3: 'nbtmp3', 4: 'ens3' })
     expect(r.ok).toBe(false)
   })
 })
@@ -296,22 +301,23 @@ describe('nicReturns: a NIC that leaves the host during the run', () => {
   useTempStateDir()
   beforeEach(() => {
     saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4')))
-    kernel.before = [nic(3, 'dev3'), nic(4, 'dev4')]
+    kernel = new FakeKernel([nic(3, 'dev3'), nic(4, 'dev4')])
     vi.mocked(notifyNetworkManagers).mockClear()
   })
-  afterEach(() => {
-    kernel.after = null
-  })
 
-  it('has left: not an error, not a failed restore; logged as such; the other NIC is brought home', () => {
-    // dev3 left before its rename ("Cannot find device"), its group undone; ens4 came home
-    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Cannot find device "dev3"', undone: false, undoErrors: [], left: [], errno: 'ENODEV' } }, settingErrors: [{ ifindex: 3, message: 'failed to set "ens3" up: Cannot find device "ens3"' }] }
-    kernel.after = [nic(4, 'ens4')]
+  /** A new pod takes dev3/ens3: it leaves the host for a container. */
+  const podTakes = (ifindex: number) => () => kernel.spaces.set('/proc/2/fd/9', kernel.space('').splice(kernel.space('').findIndex((d) => d.ifindex === ifindex), 1))
+
+  it('has left right after its rename: not an error, not a failed restore; logged as such; the other NIC is brought home', () => {
+    let taken = false
+    kernel.afterBatch = () => {
+      if (!taken) podTakes(3)()
+      taken = true
+    }
     const info = vi.spyOn(log, 'info').mockImplementation(() => {})
     const error = vi.spyOn(log, 'error').mockImplementation(() => {})
     try {
-      const r = nicReturns({ select: { kind: 'returned' } })
+      const r = nicReturns({ select: { kind: 'returned' }, kernel })
       expect(r.errors).toEqual([])
       expect(r.ok).toBe(true)
       const ens3 = r.nics.find((n) => n.name === 'ens3')!
@@ -322,17 +328,31 @@ describe('nicReturns: a NIC that leaves the host during the run', () => {
       expect(info.mock.calls.map((c) => c[0])).toContain('ens3 (was dev3) left the host again while nicback brought it home (a container took it): its departure is recorded; nothing failed')
       expect(loadRegistry().nics.find((e) => e.name === 'ens3')!.away).not.toBeNull()
       expect(loadRegistry().nics.find((e) => e.name === 'ens4')!.away).toBeNull()
+      expect(notifyNetworkManagers).toHaveBeenCalledWith('ens4')
+      expect(notifyNetworkManagers).not.toHaveBeenCalledWith('ens3')
     } finally {
       info.mockRestore()
       error.mockRestore()
     }
   })
 
+  it('has left before its rename ("Cannot find device"): planned again without it; not an error; the other NIC is brought home', () => {
+    kernel.opts.failures = [{ match: is('name', 'dev3'), errno: 'ENODEV', then: podTakes(3) }]
+    const error = vi.spyOn(log, 'error').mockImplementation(() => {})
+    const r = nicReturns({ select: { kind: 'returned' }, kernel })
+    expect(r.errors).toEqual([])
+    expect(r.ok).toBe(true)
+    expect(r.nics.find((n) => n.name === 'ens3')).toMatchObject({ outcome: 'away', now: null, home: false })
+    expect(r.nics.find((n) => n.name === 'ens4')).toMatchObject({ outcome: 'restore', home: true })
+    logReport(r)
+    expect(error).not.toHaveBeenCalled()
+    expect(loadRegistry().nics.find((e) => e.name === 'ens3')!.away).not.toBeNull()
+    expect(loadRegistry().nics.find((e) => e.name === 'ens4')!.away).toBeNull()
+  })
+
   it('a failure on a device still on the host stays an error', () => {
-    const step = { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false } as const
-    kernel.result = { names: { done: [], failed: { step, message: 'failed to rename "dev3" to "ens3": Operation not permitted', undone: false, undoErrors: [], left: [], errno: 'EOTHER' } }, settingErrors: [] }
-    kernel.after = [nic(3, 'dev3'), nic(4, 'ens4')]
-    const r = nicReturns({ select: { kind: 'returned' } })
+    kernel.opts.failures = [{ match: is('name', 'dev3'), errno: 'EOTHER', once: false, text: 'Operation not permitted' }]
+    const r = nicReturns({ select: { kind: 'returned' }, kernel })
     expect(r.errors).toEqual(['failed to rename "dev3" to "ens3": Operation not permitted'])
     expect(r.ok).toBe(false)
     expect(r.nics.find((n) => n.name === 'ens3')).toMatchObject({ outcome: 'restore', home: false })
@@ -344,28 +364,22 @@ describe('nicReturns: a device someone else renamed between the plan and the ren
   beforeEach(() => {
     saveRegistry(reg(rec(3, 'ens3')))
   })
-  afterEach(() => {
-    kernel.after = null
-    vi.mocked(applyPlanMock).mockImplementation(() => kernel.result)
-  })
 
   // LXC renames a phys NIC it hands back (physXXXXXX, then its host name):
   // a plan made before that finds the device renamed. New facts: plan again.
   it('is planned again from fresh facts; nothing is reported as failed', () => {
-    kernel.before = [nic(3, 'physAbC123')]
-    let calls = 0
-    vi.mocked(applyPlanMock).mockImplementation(() => {
-      calls++
-      if (calls === 1) {
-        // LXC renamed it to its host name meanwhile
-        kernel.before = [nic(3, 'ens3')]
-        const step = { op: 'rename', ifindex: 3, from: 'physAbC123', to: 'ens3', temporary: false } as const
-        return { names: { done: [], failed: { step, message: 'failed to rename "physAbC123" to "ens3": "physAbC123" (ifindex 3) is gone: something else renamed or moved it while nicback was planning', undone: false, undoErrors: [], left: [], errno: 'ENODEV' } }, settingErrors: [] }
-      }
-      return { names: { done: [] }, settingErrors: [] }
-    })
-    const r = nicReturns({ select: { kind: 'returned' } })
-    expect(calls).toBe(2)
+    kernel = new FakeKernel([nic(3, 'physAbC123')])
+    const read = kernel.links.bind(kernel)
+    let reads = 0
+    kernel.links = () => {
+      const links = read()
+      // LXC renames it to its host name right after nicback's first read
+      if (++reads === 1) kernel.dev('physAbC123')!.name = 'ens3'
+      return links
+    }
+    const r = nicReturns({ select: { kind: 'returned' }, kernel })
+    expect(reads).toBe(2)
+    expect(kernel.calls.flatMap((c) => c.cmds).filter((c) => c.includes('name'))).toEqual([])
     expect(r.errors).toEqual([])
     expect(r.ok).toBe(true)
     expect(loadRegistry().nics[0]!.away).toBeNull()
@@ -374,18 +388,10 @@ describe('nicReturns: a device someone else renamed between the plan and the ren
 
 describe('nicReturns on a kernel before 6.2 (EBUSY for renaming a device that is up)', () => {
   useTempStateDir()
-  afterEach(() => {
-    kernel.after = null
-    vi.mocked(applyPlanMock).mockImplementation(() => kernel.result)
-  })
 
-  it('is planned again the old way (down, rename, up), and the kernel port keeps what it learned', async () => {
-    const { applyPlan: real } = await vi.importActual<typeof import('../../../scripts/lib/apply/executor.js')>('../../../scripts/lib/apply/executor.js')
-    vi.mocked(applyPlanMock).mockImplementation(real)
+  it('is planned again the old way (down, rename, up), and the kernel port keeps what it learned', () => {
     saveRegistry(reg(rec(3, 'ens3')))
-    const fake = new FakeKernel([{ ifindex: 3, name: 'dev3', up: true }], { renameOnlyDown: true })
-    kernel.before = [nic(3, 'dev3', { up: true })]
-    kernel.after = [nic(3, 'ens3', { up: true })]
+    const fake = new FakeKernel([nic(3, 'dev3', { up: true })], { renameOnlyDown: true })
     const r = nicReturns({ select: { kind: 'returned' }, kernel: fake })
     expect(r.errors).toEqual([])
     expect(r.ok).toBe(true)
@@ -395,7 +401,7 @@ describe('nicReturns on a kernel before 6.2 (EBUSY for renaming a device that is
     expect(fake.calls.map((c) => c.cmds.map((x) => x.slice(4).join(' ')))).toEqual([['name ens3'], ['down', 'name ens3', 'up']])
     // the next run on this kernel plans the old way at once
     saveRegistry(reg(rec(3, 'ens3')))
-    fake.spaces.get('')![0]!.name = 'dev3'
+    fake.dev('ens3')!.name = 'dev3'
     fake.calls.length = 0
     expect(nicReturns({ select: { kind: 'returned' }, kernel: fake }).ok).toBe(true)
     expect(fake.calls).toHaveLength(1)
