@@ -102,11 +102,6 @@ export function scratchNetns(): Netns {
   }
 }
 
-/** `ip ARGS` inside the namespace. */
-export function ipIn(ns: Netns, args: string[]): string {
-  return run('nsenter', [`--net=${ns.path}`, '--', which('ip'), ...args])
-}
-
 /** `ip ARGS` inside the namespace, stdout as bytes. */
 export function ipInBytes(ns: Netns, args: string[]): Buffer {
   return runBytes('nsenter', [`--net=${ns.path}`, '--', which('ip'), ...args])
