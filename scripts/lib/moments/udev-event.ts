@@ -11,7 +11,7 @@ import { busFromDevicePath, displayName, SYS_NET, sysfsFacts, sysfsNames } from 
 import { isFallbackName, isValidIfname, lostBytes } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
-import { hostRenameMarks, type Leadership, type Mark } from '../system/leader.js'
+import { hostRenameMarks, leadershipFromEnv, type Leadership, type Mark } from '../system/leader.js'
 import { log } from '../system/log.js'
 import { nicLeaves, nicsDepart, type Departure } from './leave.js'
 import { logReport, nicReturns } from './return.js'
@@ -82,9 +82,10 @@ export function anyNicMayBeBack(): boolean {
 }
 
 /** Handles one event; returns the exit status for udev. `lead`: this process
- *  won the udev front's leader lock (system/leader.ts): it does the work of
- *  every event the front let go, its own included, until no mark is left. */
-export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = null): number {
+ *  won the udev front's leader lock (system/leader.ts; by default as the
+ *  front says in the environment): it does the work of every event the
+ *  front let go, its own included, until no mark is left. */
+export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = leadershipFromEnv()): number {
   if (lead !== null) return leadRounds(e, lockTimeoutSec, lead)
   if (e.action === 'remove') {
     nicLeaves(departureOf(e, noted(), Date.now()), lockTimeoutSec)

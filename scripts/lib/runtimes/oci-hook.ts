@@ -138,21 +138,16 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
 }
 
 /** A network namespace file the container joined (config.json
- *  linux.namespaces: podman with a network, CNI), or the bind mount found at
- *  createRuntime (Docker's libnetwork), still alive: such a netns outlives
- *  the container's processes until after the runtime's delete has returned,
- *  so a NIC in it is not coming back by itself while poststop runs. */
-function heldNetns(bundle: string, recorded: Entry[]): string | null {
-  let path: string | undefined
+ *  linux.namespaces: podman with a network, CNI): such a netns outlives the
+ *  container's processes until after the runtime's delete has returned, so
+ *  a NIC in it is not coming back by itself while poststop runs. */
+function joinedNetns(bundle: string): string | undefined {
   try {
-    path = readBundle(bundle).linux?.namespaces?.find((n) => n.type === 'network')?.path
+    return readBundle(bundle).linux?.namespaces?.find((n) => n.type === 'network')?.path
   } catch {
     // the bundle is the runtime's business at this point; the record may do
+    return undefined
   }
-  for (const p of [path, ...recorded.map((e) => e.away?.container?.netns)]) {
-    if (p && isNetnsFile(p)) return p
-  }
-  return null
 }
 
 /** poststop: every NIC recorded against the container comes home. */
@@ -168,23 +163,14 @@ export async function poststop(state: OciState, waitMs: number): Promise<number>
   if (text !== '' && !text.includes(JSON.stringify(state.id))) return 0
   const { loadRegistry } = await import('../state/registry.js')
   const { logReport, nicsComeBack } = await import('../moments/return.js')
-  const { openNetns } = await import('../system/netns.js')
-  const recorded = loadRegistry().nics.filter((e) => e.away?.container?.id === state.id)
-  const names = recorded.map((e) => e.name)
-  if (names.length === 0) return 0
+  const { containerNicsNow } = await import('./target.js')
   const who = `container ${shortId(state.id)}`
   const t0 = performance.now()
-  // A netns that outlives the container (Docker's bind mount, a netns the
-  // container joined): take the NICs out of it under their host names.
-  const held = heldNetns(state.bundle, recorded)
-  let from = null
-  if (held !== null) {
-    try {
-      from = openNetns(held, who)
-    } catch {
-      from = null // gone meanwhile: the kernel hands them back
-    }
-  }
+  // A netns that outlives the container (Docker's bind mount found at
+  // createRuntime, a netns the container joined): take the NICs out of it
+  // under their host names.
+  const { names, from } = containerNicsNow(loadRegistry().nics, (c) => c?.id === state.id, { held: () => [joinedNetns(state.bundle)], who })
+  if (names.length === 0) return 0
   let r
   try {
     r = await nicsComeBack(names, { from, timeoutMs: waitMs, who })
