@@ -87,12 +87,23 @@ export function anyNicMayBeBack(): boolean {
  *  front let go, its own included, until no mark is left. */
 export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = leadershipFromEnv()): number {
   if (lead !== null) return leadRounds(e, lockTimeoutSec, lead)
-  if (e.action === 'remove') {
-    nicLeaves(departureOf(e, noted(), Date.now()), lockTimeoutSec)
-    return 0
-  }
-  if (needsNothing(e.name, e.ifindex)) return 0
+  if (!dispatchUdevEvent(e, lockTimeoutSec, noted)) return 0
   return restoreRun(lockTimeoutSec) ? 0 : 1
+}
+
+/** One event handed to its moment, for the udev rule and the resident agent
+ *  alike: a `remove` is recorded now as a departure (with the host renames
+ *  `renames` gives, asked only then, of the last HAND_OVER_MS before
+ *  `atMs`); an `add` or `move` wants a restore run unless its NIC needs
+ *  nothing (`pending`: one is wanted already, so nothing is read). Returns
+ *  whether a restore run is wanted; the caller runs it (at once, or shared
+ *  by the events that arrive together). */
+export function dispatchUdevEvent(e: UdevEvent, lockTimeoutSec: number, renames: () => readonly HostRename[], atMs?: number, pending = false): boolean {
+  if (e.action === 'remove') {
+    nicLeaves(departureOf(e, renames(), atMs), lockTimeoutSec)
+    return false
+  }
+  return !pending && !needsNothing(e.name, e.ifindex)
 }
 
 /** What a remove event at `atMs` says of the NIC that left, with the
