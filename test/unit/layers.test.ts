@@ -64,6 +64,11 @@ describe('scripts/lib layering', () => {
     const up = all.flatMap((f) => imports(f).filter((i) => layerOf(i) > layerOf(f)).map((i) => `${relative(ROOT, f)} -> ${relative(ROOT, i)}`))
     expect(up).toEqual([])
   })
+  it('finds an import cycle, and says which modules close it', () => {
+    const graph: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a', 'd'], d: [], e: ['e'] }
+    expect(cycles(Object.keys(graph), (f) => graph[f]!)).toEqual([['a', 'b', 'c', 'a'], ['e', 'e']])
+    expect(cycles(['a', 'b'], (f) => graph[f]!)).toEqual([]) // c is not among them
+  })
   it('no import cycle among the modules of one layer', () => {
     const found = LAYERS.flatMap((_, layer) => cycles(all.filter((f) => layerOf(f) === layer), imports))
     expect(found.map((c) => c.map((f) => relative(ROOT, f)).join(' -> '))).toEqual([])

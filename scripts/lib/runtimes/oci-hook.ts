@@ -12,7 +12,6 @@
 // runs this, and most declare no NIC.
 import { readFileSync, readlinkSync } from 'node:fs'
 import { shortId } from '../plan/describe.js'
-import type { Departure } from '../plan/departure.js'
 import { log } from '../system/log.js'
 import { isNetnsFile } from '../system/netns.js'
 import { registryPath } from '../system/paths.js'
@@ -58,14 +57,9 @@ function netnsMountOf(ns: string): string | null {
  *  depending on the runtime), nicback records where it went. The identity
  *  comes from the device while it is still here, else from the registry. */
 async function recordNetDevice(spec: NicSpec, container: NonNullable<Away['container']>, netnsInode: number | undefined, reg: Entry[], live: Link[]): Promise<string> {
-  const link = live.find((l) => l.name === spec.host)
-  const entry = reg.find((e) => e.name === spec.host)
-  let dep: Departure
-  if (link !== undefined) {
-    dep = { name: link.name, ifindex: link.ifindex, bus: link.bus, devPort: link.devPort, permAddr: link.permAddr, mac: link.mac, live: link, via: 'hook', container, insideName: spec.inside, netnsInode }
-  } else if (entry !== undefined) {
-    dep = { name: entry.name, ifindex: entry.ifindex, bus: entry.bus, devPort: entry.devPort, permAddr: entry.permAddr, mac: entry.mac, via: 'hook', container, insideName: spec.inside, netnsInode }
-  } else {
+  const { departureByName } = await import('../plan/departure.js')
+  const dep = departureByName(spec.host, live, reg, { via: 'hook', container, insideName: spec.inside, netnsInode })
+  if (dep === null) {
     throw new OciError(
       `linux.netDevices names ${spec.host}, which is not in the host's network namespace and was never recorded: nicback cannot tell which NIC it is, ` +
         `so it could not give its name back; record the host's NICs before containers take them ("nicback record", done at boot by nicback-record.service)`,
@@ -99,8 +93,9 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
   // Check first, act after: every NIC to move must be here under its name.
   const { readLinks } = await import('../facts/links.js')
   const { loadRegistry } = await import('../state/registry.js')
+  const { notOnHost } = await import('../moments/leave.js')
   const links = readLinks()
-  const missing = give.filter((g) => !links.some((l) => l.name === g.host))
+  const missing = notOnHost(give, links)
   if (missing.length > 0) {
     throw new OciError(`${declared.giveFrom} of ${who} lists ${missing.map((m) => m.host).join(', ')}, not in the host's network namespace (see "nicback status")`)
   }
