@@ -1,5 +1,4 @@
-import { parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
-import { IFNAME_RULE, isValidIfname } from '../lib/facts/names.js'
+import { IFNAME_RULE, isValidIfname, parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
 import { MoveError, nicsLeave, type GiveResult } from '../lib/moments/leave.js'
 import { openTarget, type Target } from '../lib/runtimes/target.js'
 import { log } from '../lib/system/log.js'

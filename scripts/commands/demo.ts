@@ -15,9 +15,8 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'zx/core'
-import { bold, parse, useColor, type Command } from '../lib/cli/cli.js'
+import { bold, parse, selfArgv, useColor, type Command } from '../lib/cli/cli.js'
 import { onStdoutClosed } from '../lib/cli/pipes.js'
-import { distDir, nodeBin } from '../lib/system/paths.js'
 
 const help = `Usage: nicback demo
 
@@ -124,7 +123,7 @@ export default {
     try {
       sweepLeftovers()
       state = mkdtempSync(join(tmpdir(), `nicback-demo-${process.pid}-`))
-      const nicback = [nodeBin, join(distDir(), 'nicback.mjs')]
+      const nicback = selfArgv()
       const zx = $({ quiet: true, env: { ...process.env, NICBACK_STATE_DIR: state } })
       /** zx's $, not started once the demo is to stop. */
       const sh = (pieces: TemplateStringsArray, ...args: unknown[]) => {

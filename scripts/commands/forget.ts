@@ -1,6 +1,6 @@
 import { parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { nicsForgotten } from '../lib/moments/record.js'
 import { log } from '../lib/system/log.js'
-import { describeEntry, updateRegistry } from '../lib/state/registry.js'
 
 const help = `Usage: nicback forget IFACE... [--json]
 
@@ -20,12 +20,7 @@ export default {
   main(argv) {
     const { values, positionals } = parse(argv, options)
     if (positionals.length === 0) throw new UsageError('name the NIC(s) to forget')
-    const { forgotten, unknown } = updateRegistry((reg) => {
-      const forgotten = reg.nics.filter((e) => positionals.includes(e.name)).map(describeEntry)
-      reg.nics = reg.nics.filter((e) => !positionals.includes(e.name))
-      const unknown = positionals.filter((n) => !forgotten.some((f) => f.startsWith(`${n} `)))
-      return { changed: forgotten.length > 0, value: { forgotten, unknown } }
-    })
+    const { forgotten, unknown } = nicsForgotten(positionals)
     if (values.json) printJson({ forgotten, unknown })
     else say(...forgotten.map((f) => `forgot ${f}`))
     for (const n of unknown) log.error(`${n} is not a recorded NIC (see "nicback status")`)

@@ -1,9 +1,7 @@
-import { existsSync, lstatSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse, printJson, UsageError, type Command, type Options } from '../lib/cli/cli.js'
-import { readMetrics } from '../lib/moments/metrics.js'
-import { formatMetrics, metricsJson } from '../lib/plan/metrics.js'
-import { writeFileDurably } from '../lib/system/atomic.js'
+import { metricsNow, textfileProblem, writeTextfile } from '../lib/moments/metrics.js'
 
 const help = `Usage: nicback metrics [--textfile DIR] [--json]
 
@@ -43,29 +41,6 @@ refused, file not written),
 2 bad usage (DIR missing or not a directory).
 `
 
-/** Why root must not write `file` in `dir` (the textfile), or null. Root
- *  never writes through what is there (writeFileDurably), but a directory
- *  someone else can write is theirs to fill: refused unless sticky, and in a
- *  sticky one only a file root made is replaced. */
-export function textfileProblem(dir: string, file: string, uid = process.geteuid?.() ?? 0): string | null {
-  const st = statSync(dir)
-  const mode = (st.mode & 0o7777).toString(8).padStart(4, '0')
-  const others = st.uid !== uid ? `it belongs to uid ${st.uid}` : (st.mode & 0o022) !== 0 ? `others can write it (mode ${mode})` : null
-  if (others === null) return null
-  const fix = `give a directory root owns that no one else can write (e.g. "install -d -o root -m 0755 DIR" and point node_exporter's --collector.textfile.directory at it)`
-  if (st.uid !== uid || (st.mode & 0o1000) === 0) return `refusing ${dir}: ${others} and it is not sticky, so whoever can write it could put anything where nicback writes; ${fix}`
-  let at
-  try {
-    at = lstatSync(file)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
-  if (!at.isFile()) return `refusing ${file}: it is not a regular file (${at.isSymbolicLink() ? 'a symlink' : 'a special file'}) in the sticky directory ${dir}, which others can write; remove it after checking who put it there`
-  if (at.uid !== uid) return `refusing ${file}: it belongs to uid ${at.uid}, not root, in the sticky directory ${dir}, which others can write; remove it after checking who put it there`
-  return null
-}
-
 const options = { textfile: { type: 'string' }, json: { type: 'boolean' } } satisfies Options
 
 export default {
@@ -84,12 +59,10 @@ export default {
       const problem = textfileProblem(dir, target)
       if (problem !== null) throw new Error(problem)
     }
-    const { rows, counters } = readMetrics()
-    // A temporary name that does not end in .prom: the collector never reads
-    // half a file. Never through a link at the destination (atomic.ts).
-    if (target !== null) writeFileDurably(target, formatMetrics(rows, counters), 0o644)
-    if (values.json) printJson(metricsJson(rows, counters))
-    else if (target === null) process.stdout.write(formatMetrics(rows, counters))
+    const now = metricsNow()
+    if (target !== null) writeTextfile(target, now.text)
+    if (values.json) printJson(now.json())
+    else if (target === null) process.stdout.write(now.text)
     return 0
   },
 } satisfies Command

@@ -1,8 +1,6 @@
 import { parse, printJson, table, type Command, type Options } from '../lib/cli/cli.js'
-import { readLinks } from '../lib/facts/links.js'
+import { nicsRecorded } from '../lib/moments/record.js'
 import { log } from '../lib/system/log.js'
-import { recordLinks } from '../lib/plan/record.js'
-import { registryPath, updateRegistry } from '../lib/state/registry.js'
 
 const help = `Usage: nicback record [IFACE...] [--force] [--boot] [--json]
 
@@ -30,15 +28,8 @@ export default {
   root: "it writes nicback's registry",
   main(argv) {
     const { values, positionals } = parse(argv, options)
-    const links = readLinks()
-    const unknown = positionals.filter((n) => !links.some((l) => l.name === n))
-    const chosen = positionals.length > 0 ? links.filter((l) => positionals.includes(l.name)) : links.filter((l) => l.bus !== null)
-    const result = updateRegistry((reg) => {
-      const r = recordLinks(reg, chosen, { force: values.force === true, boot: values.boot === true }, new Date().toISOString())
-      return { changed: r.recorded.length > 0 || values.boot === true, value: r }
-    })
-    for (const n of unknown) result.skipped.push({ name: n, reason: `no network device named ${n} in this network namespace` })
-    if (values.json) printJson({ registry: registryPath(), ...result })
+    const result = nicsRecorded({ names: positionals, force: values.force === true, boot: values.boot === true })
+    if (values.json) printJson(result)
     else if (result.recorded.length > 0) {
       process.stdout.write(table([['RECORDED', 'IDENTITY'], ...result.recorded.map((r) => [r.name, r.identity])]))
     } else if (result.skipped.length === 0) {

@@ -1,10 +1,5 @@
 import { parse, printJson, table, type Command, type Options } from '../lib/cli/cli.js'
-import { identityKey } from '../lib/facts/identity.js'
-import { keepersOf, MAX_LISTED } from '../lib/facts/keepers.js'
-import { busPresent, readLinks } from '../lib/facts/links.js'
-import { describeKeepers } from '../lib/plan/describe.js'
-import { statusRows } from '../lib/plan/status.js'
-import { loadRegistry } from '../lib/state/registry.js'
+import { describeStatus, MAX_LISTED, readStatus } from '../lib/moments/status.js'
 import { printable } from '../lib/system/printable.js'
 
 const help = `Usage: nicback status [--json]
@@ -54,7 +49,7 @@ export default {
   root: "it reads nicback's registry, which is root's alone",
   main(argv) {
     const { values } = parse(argv, options, false)
-    const rows = statusRows(readLinks(), loadRegistry().nics, (aways) => keepersOf(aways), busPresent)
+    const rows = readStatus()
     if (values.json) {
       printJson(rows)
       return 0
@@ -63,15 +58,13 @@ export default {
       process.stdout.write('No NICs recorded and none on a bus. Record one with "nicback record IFACE".\n')
       return 0
     }
-    const lines = table([
-      ['RECORDED', 'NOW', 'STATE', 'IDENTITY', 'WHERE'],
-      ...rows.map((r) => [r.recordedName ?? '-', r.name ?? '-', r.state, identityKey({ ...r.identity }), r.detail]),
-    ]).split('\n')
+    const shown = rows.map(describeStatus)
+    const lines = table([['RECORDED', 'NOW', 'STATE', 'IDENTITY', 'WHERE'], ...shown.map((r) => r.cells)]).split('\n')
     // Under each away NIC's row: what keeps it away (escaped as table() does its cells).
     const out = [lines[0]!]
-    rows.forEach((r, i) => {
+    shown.forEach((r, i) => {
       out.push(lines[i + 1]!)
-      if (r.keepers !== null) out.push(`  ${printable(describeKeepers(r.keepers))}`)
+      if (r.keepers !== null) out.push(`  ${printable(r.keepers)}`)
     })
     process.stdout.write(`${out.join('\n')}\n`)
     return 0

@@ -2,7 +2,6 @@
 // moments/udev-event.ts.
 import { lockWaitFromEnv, UsageError, type Command } from '../lib/cli/cli.js'
 import { onUdevEvent, parseUdevEvent } from '../lib/moments/udev-event.js'
-import { leadershipFromEnv } from '../lib/system/leader.js'
 import { log, logToSyslog } from '../lib/system/log.js'
 
 /** Remove events of NICs leaving together queue on the lock, each a short
@@ -38,6 +37,6 @@ export default {
       return 0
     }
     const lockTimeoutSec = lockWaitFromEnv(UDEV_LOCK_WAIT_SEC)
-    return onUdevEvent(parsed.event, lockTimeoutSec, leadershipFromEnv())
+    return onUdevEvent(parsed.event, lockTimeoutSec)
   },
 } satisfies Command

@@ -1,11 +1,5 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
-import { $ } from 'zx/core'
 import { parse, printJson, say, type Command, type Options } from '../lib/cli/cli.js'
-import { writeFileDurably } from '../lib/system/atomic.js'
-import { reloadDockerd, removeRuntime } from '../lib/runtimes/dockerd.js'
-import { MANIFEST, readManifest } from '../lib/state/manifest.js'
-import { registryPath } from '../lib/state/registry.js'
+import { uninstall } from '../lib/runtimes/install.js'
 
 const help = `Usage: nicback uninstall [--root DIR] [--purge] [--json]
 
@@ -27,31 +21,7 @@ export default {
   async main(argv) {
     const { values } = parse(argv, options, false)
     const root = values.root ?? '/'
-    const { files, docker } = readManifest(root)
-    const removed: string[] = []
-    // daemon.json first: if it became invalid since, say so before anything goes.
-    if (docker) {
-      const path = join(root, docker.path)
-      const text = existsSync(path) ? readFileSync(path, 'utf8') : null
-      const r = text === null ? null : removeRuntime(text, { ...docker, path })
-      if (r?.changed) {
-        if (r.text === null) rmSync(path, { force: true })
-        else writeFileDurably(path, r.text)
-        removed.push(`${docker.path} (runtime "${docker.runtime}"${r.text === null ? ', and the file nicback had created' : ''})`)
-        if (root === '/') reloadDockerd()
-      }
-    }
-    for (const f of [...files, MANIFEST]) {
-      if (existsSync(join(root, f))) {
-        rmSync(join(root, f), { recursive: true, force: true })
-        removed.push(f)
-      }
-    }
-    if (values.purge) {
-      const reg = root === '/' ? registryPath() : join(root, '/var/lib/nicback/registry.json')
-      for (const f of [reg, `${reg}.lock`]) if (existsSync(f)) (rmSync(f), removed.push(f))
-    }
-    if (root === '/' && existsSync('/run/udev/control')) await $({ quiet: true })`udevadm control --reload`
+    const removed = await uninstall(root, values.purge === true)
     if (values.json) printJson({ root, removed })
     else if (removed.length > 0) say(`Removed below ${root}:`, ...removed.map((f) => `  ${f}`))
     else say('Nothing to remove: nicback is not installed there.')

@@ -2,10 +2,22 @@
 // parseArgs (no dependency, no start-up cost), usage errors, output. What
 // goes to people passes through printable() here, as it is written; JSON
 // goes out exact (system/printable.ts).
+import { join } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { IFNAME_RULE, isValidIfname } from '../facts/names.js'
 import { log, setQuiet } from '../system/log.js'
+import { distDir, nodeBin } from '../system/paths.js'
 import { jsonText, printable } from '../system/printable.js'
 import { didYouMean } from './suggest.js'
+
+/** An option or argument that names a network interface is checked as the
+ *  kernel checks it (facts/names.ts). */
+export { IFNAME_RULE, isValidIfname }
+
+/** The command line that runs this nicback again (the demo runs it). */
+export function selfArgv(): string[] {
+  return [nodeBin, join(distDir(), 'nicback.mjs')]
+}
 
 /** Bad input: exit status 2 and the command's usage hint. */
 export class UsageError extends Error {}

@@ -11,7 +11,7 @@ import { macOnly, sameNic } from '../facts/identity.js'
 import { hostUse, isWireless } from '../facts/hostuse.js'
 import { readLinks, readLinksIn } from '../facts/links.js'
 import { describeAway } from '../plan/describe.js'
-import { noteDeparture, type Departure, type DepartureNote } from '../plan/departure.js'
+import { departureFrom, noteDeparture, type Departure, type DepartureNote } from '../plan/departure.js'
 import { assignRefusals, type AssignFacts } from '../plan/refusals.js'
 import { matchNics } from '../facts/identity.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
@@ -69,6 +69,13 @@ export interface GiveResult {
   recorded: string
 }
 
+/** The NICs of `gives` that are not on the host under their name: nicsLeave
+ *  refuses each (saying why); the createRuntime hook asks first, before it
+ *  records the NICs the runtime moves. */
+export function notOnHost(gives: readonly Give[], links: readonly Link[]): Give[] {
+  return gives.filter((g) => !links.some((l) => l.name === g.host))
+}
+
 /** Why a NIC is not on the host under `name`. */
 function notHere(name: string, entries: readonly Entry[], links: readonly Link[]): string {
   const entry = entries.find((e) => e.name === name)
@@ -113,22 +120,7 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
   const results: GiveResult[] = []
   try {
     for (const { give, link, insideName } of chosen) {
-      const recorded = recordDeparture(
-        {
-          name: give.host,
-          ifindex: link.ifindex,
-          bus: link.bus,
-          devPort: link.devPort,
-          permAddr: link.permAddr,
-          mac: link.mac,
-          via: opts.via,
-          live: link,
-          container: opts.container,
-          insideName: insideName !== give.host ? insideName : undefined,
-          netnsInode: inode,
-        },
-        journal,
-      )
+      const recorded = recordDeparture(departureFrom(link, { via: opts.via, container: opts.container, insideName: insideName !== give.host ? insideName : undefined, netnsInode: inode }, link), journal)
       const ifindex = moveIn(link, ns, insideName, link.up, journal)
       if (macOnly(link) && ifindex !== link.ifindex) {
         // A MAC-only stand-in is known by the ifindex it has: the one it got inside.

@@ -11,7 +11,7 @@ import { busFromDevicePath, displayName, SYS_NET, sysfsFacts, sysfsNames } from 
 import { isFallbackName, isValidIfname, lostBytes } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
-import { hostRenameMarks, type Leadership, type Mark } from '../system/leader.js'
+import { hostRenameMarks, leadershipFromEnv, type Leadership, type Mark } from '../system/leader.js'
 import { log } from '../system/log.js'
 import { nicLeaves, nicsDepart, type Departure } from './leave.js'
 import { logReport, nicReturns } from './return.js'
@@ -82,16 +82,28 @@ export function anyNicMayBeBack(): boolean {
 }
 
 /** Handles one event; returns the exit status for udev. `lead`: this process
- *  won the udev front's leader lock (system/leader.ts): it does the work of
- *  every event the front let go, its own included, until no mark is left. */
-export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = null): number {
+ *  won the udev front's leader lock (system/leader.ts; by default as the
+ *  front says in the environment): it does the work of every event the
+ *  front let go, its own included, until no mark is left. */
+export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = leadershipFromEnv()): number {
   if (lead !== null) return leadRounds(e, lockTimeoutSec, lead)
-  if (e.action === 'remove') {
-    nicLeaves(departureOf(e, noted(), Date.now()), lockTimeoutSec)
-    return 0
-  }
-  if (needsNothing(e.name, e.ifindex)) return 0
+  if (!dispatchUdevEvent(e, lockTimeoutSec, noted)) return 0
   return restoreRun(lockTimeoutSec) ? 0 : 1
+}
+
+/** One event handed to its moment, for the udev rule and the resident agent
+ *  alike: a `remove` is recorded now as a departure (with the host renames
+ *  `renames` gives, asked only then, of the last HAND_OVER_MS before
+ *  `atMs`); an `add` or `move` wants a restore run unless its NIC needs
+ *  nothing (`pending`: one is wanted already, so nothing is read). Returns
+ *  whether a restore run is wanted; the caller runs it (at once, or shared
+ *  by the events that arrive together). */
+export function dispatchUdevEvent(e: UdevEvent, lockTimeoutSec: number, renames: () => readonly HostRename[], atMs?: number, pending = false): boolean {
+  if (e.action === 'remove') {
+    nicLeaves(departureOf(e, renames(), atMs), lockTimeoutSec)
+    return false
+  }
+  return !pending && !needsNothing(e.name, e.ifindex)
 }
 
 /** What a remove event at `atMs` says of the NIC that left, with the

@@ -33,6 +33,25 @@ export interface DepartureNote {
   message: string
 }
 
+/** Where a NIC goes and how, as a departure says it. */
+export type Destination = Pick<Departure, 'via' | 'container' | 'insideName' | 'netnsInode'>
+
+/** Pure: the departure of `nic` (a device read just before it leaves, then
+ *  also `live`, or its record) toward `to`. */
+export function departureFrom(nic: Identity & { name: string; ifindex: number | null }, to: Destination, live?: Link): Departure {
+  return { name: nic.name, ifindex: nic.ifindex, bus: nic.bus, devPort: nic.devPort, permAddr: nic.permAddr, mac: nic.mac, ...(live !== undefined ? { live } : {}), ...to }
+}
+
+/** Pure: the departure of the NIC a container takes by its host name
+ *  `name`: known by the device while it is still on the host (`links`),
+ *  else by its record (`entries`); null when neither knows that name. */
+export function departureByName(name: string, links: readonly Link[], entries: readonly Entry[], to: Destination): Departure | null {
+  const link = links.find((l) => l.name === name)
+  if (link !== undefined) return departureFrom(link, to, link)
+  const entry = entries.find((e) => e.name === name)
+  return entry === undefined ? null : departureFrom(entry, to)
+}
+
 /** Pure: what a departure does to the registry. */
 export function noteDeparture(reg: Registry, leaving: Departure, now: string): DepartureNote {
   const candidates = reg.nics.filter((e) => sameNic(e, leaving))

@@ -13,9 +13,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Server } from 'node:http'
 import { MonitorStream } from '../facts/udev-monitor.js'
-import { nicLeaves } from '../moments/leave.js'
 import { logReport, nicReturns } from '../moments/return.js'
-import { departureOf, needsNothing, parseUdevEvent } from '../moments/udev-event.js'
+import { dispatchUdevEvent, parseUdevEvent } from '../moments/udev-event.js'
 import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { isFallbackName } from '../facts/names.js'
 import { which } from '../system/exec.js'
@@ -224,9 +223,7 @@ export class Agent {
       const now = Date.now()
       this.renames = this.renames.filter((r) => now - r.atMs <= HAND_OVER_MS).slice(-MAX_RENAMES)
       if (e.action === 'move' && e.from !== null && !isFallbackName(e.name)) this.renames.push({ from: e.from, to: e.name, ifindex: e.ifindex, bus: e.bus, atMs: now })
-      if (e.action === 'remove') {
-        nicLeaves(departureOf(e, this.renames, now), this.opts.lockTimeoutSec)
-      } else if (!this.runWanted && !needsNothing(e.name, e.ifindex)) {
+      if (dispatchUdevEvent(e, this.opts.lockTimeoutSec, () => this.renames, now, this.runWanted)) {
         // Events that arrive together share one run: it starts once the
         // monitor's pending output has been read.
         this.runWanted = true

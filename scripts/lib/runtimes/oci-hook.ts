@@ -12,7 +12,6 @@
 // runs this, and most declare no NIC.
 import { readFileSync, readlinkSync } from 'node:fs'
 import { shortId } from '../plan/describe.js'
-import type { Departure } from '../plan/departure.js'
 import { log } from '../system/log.js'
 import { isNetnsFile } from '../system/netns.js'
 import { registryPath } from '../system/paths.js'
@@ -58,14 +57,9 @@ function netnsMountOf(ns: string): string | null {
  *  depending on the runtime), nicback records where it went. The identity
  *  comes from the device while it is still here, else from the registry. */
 async function recordNetDevice(spec: NicSpec, container: NonNullable<Away['container']>, netnsInode: number | undefined, reg: Entry[], live: Link[]): Promise<string> {
-  const link = live.find((l) => l.name === spec.host)
-  const entry = reg.find((e) => e.name === spec.host)
-  let dep: Departure
-  if (link !== undefined) {
-    dep = { name: link.name, ifindex: link.ifindex, bus: link.bus, devPort: link.devPort, permAddr: link.permAddr, mac: link.mac, live: link, via: 'hook', container, insideName: spec.inside, netnsInode }
-  } else if (entry !== undefined) {
-    dep = { name: entry.name, ifindex: entry.ifindex, bus: entry.bus, devPort: entry.devPort, permAddr: entry.permAddr, mac: entry.mac, via: 'hook', container, insideName: spec.inside, netnsInode }
-  } else {
+  const { departureByName } = await import('../plan/departure.js')
+  const dep = departureByName(spec.host, live, reg, { via: 'hook', container, insideName: spec.inside, netnsInode })
+  if (dep === null) {
     throw new OciError(
       `linux.netDevices names ${spec.host}, which is not in the host's network namespace and was never recorded: nicback cannot tell which NIC it is, ` +
         `so it could not give its name back; record the host's NICs before containers take them ("nicback record", done at boot by nicback-record.service)`,
@@ -99,8 +93,9 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
   // Check first, act after: every NIC to move must be here under its name.
   const { readLinks } = await import('../facts/links.js')
   const { loadRegistry } = await import('../state/registry.js')
+  const { notOnHost } = await import('../moments/leave.js')
   const links = readLinks()
-  const missing = give.filter((g) => !links.some((l) => l.name === g.host))
+  const missing = notOnHost(give, links)
   if (missing.length > 0) {
     throw new OciError(`${declared.giveFrom} of ${who} lists ${missing.map((m) => m.host).join(', ')}, not in the host's network namespace (see "nicback status")`)
   }
@@ -138,21 +133,16 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
 }
 
 /** A network namespace file the container joined (config.json
- *  linux.namespaces: podman with a network, CNI), or the bind mount found at
- *  createRuntime (Docker's libnetwork), still alive: such a netns outlives
- *  the container's processes until after the runtime's delete has returned,
- *  so a NIC in it is not coming back by itself while poststop runs. */
-function heldNetns(bundle: string, recorded: Entry[]): string | null {
-  let path: string | undefined
+ *  linux.namespaces: podman with a network, CNI): such a netns outlives the
+ *  container's processes until after the runtime's delete has returned, so
+ *  a NIC in it is not coming back by itself while poststop runs. */
+function joinedNetns(bundle: string): string | undefined {
   try {
-    path = readBundle(bundle).linux?.namespaces?.find((n) => n.type === 'network')?.path
+    return readBundle(bundle).linux?.namespaces?.find((n) => n.type === 'network')?.path
   } catch {
     // the bundle is the runtime's business at this point; the record may do
+    return undefined
   }
-  for (const p of [path, ...recorded.map((e) => e.away?.container?.netns)]) {
-    if (p && isNetnsFile(p)) return p
-  }
-  return null
 }
 
 /** poststop: every NIC recorded against the container comes home. */
@@ -168,23 +158,14 @@ export async function poststop(state: OciState, waitMs: number): Promise<number>
   if (text !== '' && !text.includes(JSON.stringify(state.id))) return 0
   const { loadRegistry } = await import('../state/registry.js')
   const { logReport, nicsComeBack } = await import('../moments/return.js')
-  const { openNetns } = await import('../system/netns.js')
-  const recorded = loadRegistry().nics.filter((e) => e.away?.container?.id === state.id)
-  const names = recorded.map((e) => e.name)
-  if (names.length === 0) return 0
+  const { containerNicsNow } = await import('./target.js')
   const who = `container ${shortId(state.id)}`
   const t0 = performance.now()
-  // A netns that outlives the container (Docker's bind mount, a netns the
-  // container joined): take the NICs out of it under their host names.
-  const held = heldNetns(state.bundle, recorded)
-  let from = null
-  if (held !== null) {
-    try {
-      from = openNetns(held, who)
-    } catch {
-      from = null // gone meanwhile: the kernel hands them back
-    }
-  }
+  // A netns that outlives the container (Docker's bind mount found at
+  // createRuntime, a netns the container joined): take the NICs out of it
+  // under their host names.
+  const { names, from } = containerNicsNow(loadRegistry().nics, (c) => c?.id === state.id, { held: () => [joinedNetns(state.bundle)], who })
+  if (names.length === 0) return 0
   let r
   try {
     r = await nicsComeBack(names, { from, timeoutMs: waitMs, who })

@@ -7,7 +7,7 @@ import { ContainerError, inspectContainer } from './engine.js'
 import { sameNic } from '../facts/identity.js'
 import { readLinks, readLinksIn } from '../facts/links.js'
 import { loadRegistry } from '../state/registry.js'
-import { isOwnNetns, NetnsError, netnsInode, openNetns, type Netns } from '../system/netns.js'
+import { isNetnsFile, isOwnNetns, NetnsError, netnsInode, openNetns, type Netns } from '../system/netns.js'
 import type { Away, Entry } from '../types.js'
 
 export interface Target {
@@ -159,4 +159,35 @@ export function openLocation(entry: Entry): Netns | null {
   ns.close()
   if (verdict === 'same' || verdict === 'elsewhere') return null
   throw new MoveError(`${entry.name}: ${verdict}`, 'refused', false, entry.name)
+}
+
+/** Where a container's NICs are now (`nicback release --from`, the poststop
+ *  hook): the recorded NICs away in it (`given` says which container a
+ *  record names is this one), and the network namespace they are in,
+ *  opened; null when it is gone (the kernel hands them back). A running
+ *  container (`pid`): its process's netns (throws MoveError when it cannot
+ *  be opened), and the recorded NICs found in it by identity are added.
+ *  Else, with `held`: the first of the netns files it gives, then those recorded
+ *  when the NICs left, that is still a netns (one that outlives the
+ *  container's processes: a netns it joined, Docker's bind mount). */
+export function containerNicsNow(
+  entries: readonly Entry[],
+  given: (c: Away['container']) => boolean,
+  at: { pid?: number | undefined; container?: Target['container']; held?: () => readonly (string | undefined)[]; who?: string },
+): { names: string[]; from: Netns | null } {
+  const recorded = entries.filter((e) => e.away !== null && given(e.away.container))
+  const names = recorded.map((e) => e.name)
+  if (at.pid !== undefined) {
+    const from = openTarget({ pid: at.pid, container: at.container }).ns
+    for (const n of recordedNicsIn(from)) if (!names.includes(n)) names.push(n)
+    return { names, from }
+  }
+  if (names.length === 0 || at.held === undefined) return { names, from: null }
+  const path = [...at.held(), ...recorded.map((e) => e.away?.container?.netns)].find((p) => p && isNetnsFile(p))
+  if (path === undefined) return { names, from: null }
+  try {
+    return { names, from: openNetns(path, at.who ?? `netns ${path}`) }
+  } catch {
+    return { names, from: null } // gone meanwhile: the kernel hands them back
+  }
 }

@@ -53,7 +53,7 @@ describe('the package\'s paths', () => {
     expect(PATHS.LIB).toBe('/usr/libexec/nicback')
     expect(PATHS.BIN).toBe('/usr/sbin/nicback')
     // nicback install knows where the package puts it (then it adds only Docker's shim)
-    expect(/const PACKAGED_LIB = '([^']+)'/.exec(read('scripts/commands/install.ts'))?.[1]).toBe(PATHS.LIB)
+    expect(/const PACKAGED_LIB = '([^']+)'/.exec(read('scripts/lib/runtimes/install.ts'))?.[1]).toBe(PATHS.LIB)
     // prerm knows a shim that runs the package's program, in its new place and its old
     const prermCheck = /grep -qsE '([^']+)' "\$SHIM"/.exec(read('deploy/debian/prerm'))?.[1] ?? ''
     for (const lib of [PATHS.LIB, '/usr/lib/nicback']) expect(`exec /usr/bin/node ${lib}/nicback-runtime.mjs "$@"`).toMatch(new RegExp(prermCheck))

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { nicLeaves } from '../../../scripts/lib/moments/leave.js'
+import { nicLeaves, notOnHost } from '../../../scripts/lib/moments/leave.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
-import { busEntry as entry, dep, reg, T0 } from '../helpers.js'
+import { busEntry as entry, dep, link, reg, T0 } from '../helpers.js'
 
 describe('nicLeaves', () => {
   const saved = process.env.NICBACK_STATE_DIR
@@ -29,5 +29,11 @@ describe('nicLeaves', () => {
     expect(e).toMatchObject({ name: 'eth2', away: { via: 'udev', leftAs: 'dev3' } })
     expect(Date.parse(e!.away!.since)).toBeGreaterThan(Date.parse(T0))
     expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain('nicback: eth2 (bus 0000:00:03.0) left the host (udev) (left as dev3, keeping the recorded name)')
+  })
+})
+
+describe('notOnHost', () => {
+  it('lists the NICs to give that are not on the host under their name', () => {
+    expect(notOnHost([{ host: 'eth1' }, { host: 'eth9', inside: 'net0' }], [link('eth1'), link('eth2')])).toEqual([{ host: 'eth9', inside: 'net0' }])
   })
 })

@@ -1,11 +1,13 @@
 // The metrics moment (moments/metrics.ts): what nicReturns counts, under its
 // lock, on the in-memory kernel (test/unit/fake-kernel.ts) with the network
-// manager and udev's database stood in for; and renderMetrics, the agent's
-// entry point.
-import { readdirSync, writeFileSync } from 'node:fs'
+// manager and udev's database stood in for; renderMetrics, the agent's entry
+// point; and the textfile's checks.
+import { chmodSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { monotonicUsec } from '../../../scripts/lib/facts/udevdb.js'
-import { renderMetrics } from '../../../scripts/lib/moments/metrics.js'
+import { renderMetrics, textfileProblem } from '../../../scripts/lib/moments/metrics.js'
 import { nicReturns, type RestoreOptions } from '../../../scripts/lib/moments/return.js'
 import { countersPath, readCounters } from '../../../scripts/lib/state/counters.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
@@ -114,5 +116,30 @@ describe('renderMetrics', () => {
     const m = parseExposition(await renderMetrics(undefined, kernel))
     expect(valueOf(m, 'nicback_nics', { state: 'away' })).toBe(0)
     expect(valueOf(m, 'nicback_nics', { state: 'gone' })).toBe(1)
+  })
+})
+
+describe('textfileProblem', () => {
+  it('accepts a directory of its own no one else can write; refuses one others can, unless sticky, and there only a file of its own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicback-textfile-'))
+    try {
+      const uid = process.getuid!()
+      const file = join(dir, 'nicback.prom')
+      chmodSync(dir, 0o755)
+      expect(textfileProblem(dir, file, uid)).toBeNull()
+      expect(textfileProblem(dir, file, uid + 1)).toMatch(/it belongs to uid .* and it is not sticky/)
+      chmodSync(dir, 0o777)
+      expect(textfileProblem(dir, file, uid)).toMatch(/others can write it \(mode 0777\) and it is not sticky/)
+      chmodSync(dir, 0o1777)
+      expect(textfileProblem(dir, file, uid)).toBeNull()
+      writeFileSync(file, '')
+      expect(textfileProblem(dir, file, uid)).toBeNull()
+      rmSync(file)
+      symlinkSync('/etc/passwd', file)
+      expect(textfileProblem(dir, file, uid)).toMatch(/not a regular file \(a symlink\)/)
+    } finally {
+      chmodSync(dir, 0o700)
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

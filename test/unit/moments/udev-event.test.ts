@@ -1,6 +1,12 @@
 import fc from 'fast-check'
-import { expect, test } from 'vitest'
-import { parseDeparture, parseRename, parseUdevEvent } from '../../../scripts/lib/moments/udev-event.js'
+import { expect, test, vi } from 'vitest'
+import { nicLeaves } from '../../../scripts/lib/moments/leave.js'
+import { dispatchUdevEvent, parseDeparture, parseRename, parseUdevEvent } from '../../../scripts/lib/moments/udev-event.js'
+
+vi.mock('../../../scripts/lib/moments/leave.js', async (original) => ({
+  ...(await original<typeof import('../../../scripts/lib/moments/leave.js')>()),
+  nicLeaves: vi.fn(() => ({ changed: true, recordedName: 'eth3', message: '' })),
+}))
 
 const at = (line: string, atMs = 1_000_000) => ({ line, atMs })
 
@@ -67,4 +73,19 @@ test('a name that is not UTF-8 (decoded to U+FFFD, maybe past 15 bytes) is resol
   // note is dropped without a warning (udevd itself renames such a name).
   expect(parseRename(at(`q\uFFFDz q___z 2 /devices/pci0000:00/0000:00:04.0/virtio0/net/q___z`))).toBeNull()
   expect(parseUdevEvent({ ACTION: 'move', INTERFACE: 'eth0', IFINDEX: '7', DEVPATH: '/devices/pci0000:00/0000:00:03.0/net/eth0', DEVPATH_OLD: '/devices/pci0000:00/0000:00:03.0/net/q\uFFFDz' })).toMatchObject({ event: { from: null } })
+})
+
+test('the dispatch the udev rule and the agent share: a remove is recorded with the renames before it, an add of a NIC gone from the host wants no run', () => {
+  const bus = '0000:00:07.0'
+  const renames = vi.fn(() => [{ from: 'eth3', to: 'tmp3', ifindex: 8, bus, atMs: 999_000 }])
+  expect(dispatchUdevEvent({ action: 'remove', name: 'tmp3', ifindex: 8, bus, from: null }, 5, renames, 1_000_000)).toBe(false)
+  expect(renames).toHaveBeenCalledTimes(1)
+  expect(vi.mocked(nicLeaves)).toHaveBeenCalledWith(expect.objectContaining({ name: 'tmp3', ifindex: 8, bus, via: 'udev', handOver: [expect.objectContaining({ from: 'eth3' })] }), 5)
+  // An add: the renames are not asked for, nothing is recorded.
+  vi.mocked(nicLeaves).mockClear()
+  const none = vi.fn(() => [])
+  expect(dispatchUdevEvent({ action: 'add', name: 'nicback-no-such-nic0', ifindex: null, bus, from: null }, 5, none)).toBe(false)
+  expect(dispatchUdevEvent({ action: 'move', name: 'nicback-no-such-nic0', ifindex: null, bus, from: null }, 5, none, undefined, true)).toBe(false)
+  expect(none).not.toHaveBeenCalled()
+  expect(vi.mocked(nicLeaves)).not.toHaveBeenCalled()
 })

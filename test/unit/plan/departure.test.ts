@@ -1,6 +1,6 @@
 // What a departure does to the registry (the seed's init_ns_name): pure.
 import { describe, expect, it } from 'vitest'
-import { noteDeparture } from '../../../scripts/lib/plan/departure.js'
+import { departureByName, noteDeparture } from '../../../scripts/lib/plan/departure.js'
 import type { Link } from '../../../scripts/lib/types.js'
 import { BUS, busEntry as entry, clone, dep, NOW, reg, T0 } from '../helpers.js'
 
@@ -196,5 +196,19 @@ describe('noteDeparture after a rename on the host (a mover hand-over, or an adm
     const n = noteDeparture(r, dep('temp_3', { handOver: [{ from: 'dev3', to: 'temp_3', msBefore: 4 }] }), NOW)
     expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
     expect(r.nics[0]).toMatchObject({ name: 'eth2', away: { leftAs: 'temp_3' } })
+  })
+})
+
+describe('departureByName', () => {
+  const to = { via: 'hook' as const, container: { id: 'c1' }, insideName: 'net0', netnsInode: 7 }
+  it('knows a NIC by the device while it is on the host, else by its record, else not', () => {
+    const live: Link = {
+      ifindex: 3, name: 'eth2', altnames: [], ifalias: null, driver: 'igb', kind: null, up: true, mtu: 9000,
+      bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03',
+    }
+    const recorded = entry('eth2', { ifindex: 9, devPort: 1 })
+    expect(departureByName('eth2', [live], [recorded], to)).toEqual({ name: 'eth2', ifindex: 3, bus: BUS, devPort: 0, permAddr: live.permAddr, mac: live.mac, live, ...to })
+    expect(departureByName('eth2', [], [recorded], to)).toEqual({ name: 'eth2', ifindex: 9, bus: BUS, devPort: 1, permAddr: null, mac: '52:54:00:00:00:03', ...to })
+    expect(departureByName('eth3', [live], [recorded], to)).toBeNull()
   })
 })

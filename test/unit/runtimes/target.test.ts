@@ -1,7 +1,8 @@
 // Where a NIC goes: a container, a PID, a netns name or path.
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { MoveError } from '../../../scripts/lib/apply/transit.js'
-import { checkLocation, describeTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
+import { checkLocation, containerNicsNow, describeTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
+import { entry } from '../helpers.js'
 
 describe('targets', () => {
   test('a PID, a netns name or a path', () => {
@@ -33,5 +34,21 @@ describe('checkLocation: the namespace found is the one the NIC went to', () => 
     expect(checkLocation(at(false, 7), 8)).toMatch(/pid 42 is in network namespace net:\[8\], not net:\[7\] the NIC was given to: that process/)
     expect(checkLocation(at(false, 7, 'netns /run/netns/x'), 8)).toMatch(/that file is not the container's/)
     expect(checkLocation(at(false, undefined), 8)).toMatch(/did not record which network namespace/)
+  })
+})
+
+describe("a container's NICs now (release --from, poststop)", () => {
+  const away = (name: string, id: string, netns?: string) => entry(name, { away: { since: 't', via: 'hook', leftAs: name, container: { id, ...(netns ? { netns } : {}) } } })
+  const entries = [away('eth1', 'c1', '/nonexistent/netns'), away('eth2', 'c2'), entry('eth3')]
+  test('the NICs recorded as away in it; no netns file alive, none opened', () => {
+    const held = vi.fn(() => ['/nonexistent/joined'])
+    expect(containerNicsNow(entries, (c) => c?.id === 'c1', { held })).toEqual({ names: ['eth1'], from: null })
+    expect(held).toHaveBeenCalledTimes(1)
+    expect(containerNicsNow(entries, (c) => c?.id === 'c1', {})).toEqual({ names: ['eth1'], from: null })
+  })
+  test('none recorded: the netns files are not even looked for', () => {
+    const held = vi.fn(() => [])
+    expect(containerNicsNow(entries, (c) => c?.id === 'c9', { held })).toEqual({ names: [], from: null })
+    expect(held).not.toHaveBeenCalled()
   })
 })
