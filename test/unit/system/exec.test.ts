@@ -57,7 +57,7 @@ describe('run', () => {
       run('nicback-no-such-command', ['a'])
       expect.unreachable()
     } catch (err) {
-      expect((err as Error).message).toMatch(/^nicback-no-such-command a: .*ENOENT/)
+      expect((err as Error).message).toMatch(/^nicback-no-such-command a: spawnSync nicback-no-such-command E[A-Z]+$/)
       expect(err).toMatchObject({ status: null })
     }
   })
