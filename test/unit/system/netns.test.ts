@@ -15,7 +15,7 @@ vi.mock('../../../scripts/lib/system/exec.js', async (importOriginal) => ({
   runBytes: vi.fn(() => Buffer.from('')),
 }))
 
-const tmp = mkdtempSync(join(tmpdir(), 'nicback-netns-'))
+const tmp = mkdtempSync(join(tmpdir(), 'nicback-unit-netns-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 const regular = join(tmp, 'net')
 writeFileSync(regular, '')
