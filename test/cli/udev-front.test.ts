@@ -1,7 +1,8 @@
 // The udev front (udev/nicback-udev-front.sh) and the leadership it hands to
 // node (scripts/lib/system/leader.ts): when many NICs come back at once one
 // process leads, the others leave a mark and exit without starting node, and
-// no mark is ever left unseen.
+// no mark is ever left unseen. (leader.ts alone, without the front:
+// test/unit/system/leader.test.ts.)
 import { spawnSync } from 'node:child_process'
 import { chmodSync, closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -152,18 +153,6 @@ test('the leader sees marks and departures left while it worked, in order, and l
   }
 })
 
-test('leadership is refused for a descriptor that is not a private regular file', () => {
-  expect(leadershipFromEnv({ NICBACK_LEADER_FD: 'x' })).toBeNull()
-  expect(leadershipFromEnv({ NICBACK_LEADER_FD: '999' })).toBeNull()
-  const fd = openSync(join(dir, 'open'), 'w', 0o666)
-  spawnSync('chmod', ['0666', join(dir, 'open')])
-  try {
-    expect(leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })).toBeNull()
-  } finally {
-    closeSync(fd)
-  }
-})
-
 // Issue 16: a rename on the host (sriov-cni v2's enp1s0v0 -> temp_27 just
 // before it takes the VF) is noted in the shell, for the departure after it.
 const VF = '/devices/pci0000:00/0000:00:10.0/0000:01:10.0/net'
@@ -237,21 +226,6 @@ test('a FIFO planted at a mark\'s name (udev-departure.SEQNUM, udev-pending.SEQN
     expect(r.status).toBe(0)
   }
   expect(callLog()).toBe('remove leader_fd=none held=no\nadd leader_fd=none held=no\n')
-})
-
-test('leadership is refused for a private regular file that is not the state dir\'s udev-leader.lock itself', () => {
-  process.env.NICBACK_STATE_DIR = state
-  const other = join(dir, 'elsewhere.lock')
-  const fd = openSync(other, 'a', 0o600)
-  try {
-    expect(leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })).toBeNull()
-    // a link at udev-leader.lock to that file: still not the lock
-    spawnSync('ln', ['-s', other, join(state, 'udev-leader.lock')])
-    expect(leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })).toBeNull()
-  } finally {
-    closeSync(fd)
-    delete process.env.NICBACK_STATE_DIR
-  }
 })
 
 test('a state dir others can write is refused as node refuses it: the front writes nothing there and hands every event to node', () => {

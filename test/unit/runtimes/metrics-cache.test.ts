@@ -1,8 +1,7 @@
 // The agent's /metrics cache (runtimes/metrics-cache.ts): reads are shared by
-// every scrape, at most one a second, stopped for a restore run; and the
-// port's pacing of /metrics answers (runtimes/agent-port.ts, Pacer).
+// every scrape, at most one a second, stopped for a restore run. (The port's
+// pacing of /metrics answers: agent-port.test.ts.)
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { Pacer } from '../../../scripts/lib/runtimes/agent-port.js'
 import { MAX_AGE_MS, MetricsCache, MIN_GAP_MS } from '../../../scripts/lib/runtimes/metrics-cache.js'
 
 beforeEach(() => vi.useFakeTimers())
@@ -99,30 +98,5 @@ describe('MetricsCache', () => {
     await cache.get().catch(() => '')
     await vi.advanceTimersByTimeAsync(MIN_GAP_MS)
     expect(await cache.get()).toBe('ok 1\n')
-  })
-})
-
-describe('Pacer', () => {
-  test('a burst at once, then perSec a second, in order of arrival', async () => {
-    const pace = new Pacer(100, 10, () => Date.now())
-    const ran: number[] = []
-    for (let i = 0; i < 60; i++) pace.run(() => (ran.push(i), true))
-    expect(ran).toHaveLength(10)
-    await vi.advanceTimersByTimeAsync(200)
-    expect(ran.length).toBeGreaterThanOrEqual(29)
-    expect(ran.length).toBeLessThanOrEqual(31)
-    await vi.advanceTimersByTimeAsync(300)
-    expect(ran).toEqual(Array.from({ length: 60 }, (_, i) => i))
-    expect(pace.waiting).toBe(0)
-  })
-
-  test('a task whose client left costs no turn', async () => {
-    const pace = new Pacer(100, 2, () => Date.now())
-    const ran: number[] = []
-    for (let i = 0; i < 6; i++) pace.run(() => (i % 2 === 0 ? false : (ran.push(i), true)))
-    expect(ran).toEqual([1, 3])
-    await vi.advanceTimersByTimeAsync(10)
-    expect(ran).toEqual([1, 3, 5])
-    expect(pace.waiting).toBe(0)
   })
 })
