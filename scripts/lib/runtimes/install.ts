@@ -79,6 +79,16 @@ export interface Installed {
   done: string[]
 }
 
+/** daemon.json with runtime "nicback" added, when that changes it: what
+ *  uninstall needs to take exactly that out again (the manifest's note). */
+function writeDaemonJson(docker: ReturnType<typeof addRuntime>, daemonJson: string, note: DockerNote | undefined, done: string[]): DockerNote | undefined {
+  if (!docker.changed) return note
+  mkdirSync(dirname(daemonJson), { recursive: true })
+  writeFileDurably(daemonJson, docker.text)
+  done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
+  return { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes, ...(docker.empty !== undefined ? { empty: docker.empty } : {}) }
+}
+
 /** Installs nicback below `opts.root`. */
 export async function install(opts: InstallOptions): Promise<Installed> {
   const root = opts.root
@@ -101,13 +111,7 @@ export async function install(opts: InstallOptions): Promise<Installed> {
     if (!docker) return { kind: 'packaged', files: [], done: [] }
     put(RUNTIME_BIN, runtimeWrapper(PACKAGED_LIB, '/usr/sbin/nicback'), 0o755)
     const done: string[] = []
-    let dockerNote = manifest.docker
-    if (docker.changed) {
-      mkdirSync(dirname(daemonJson), { recursive: true })
-      writeFileDurably(daemonJson, docker.text)
-      dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes, ...(docker.empty !== undefined ? { empty: docker.empty } : {}) }
-      done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
-    }
+    const dockerNote = writeDaemonJson(docker, daemonJson, manifest.docker, done)
     const reloaded = root === '/' ? reloadDockerd() : null
     if (reloaded) done.push(reloaded)
     put(MANIFEST, `${JSON.stringify({ files: [...wrote].sort(), ...(dockerNote ? { docker: dockerNote } : {}) }, null, 2)}\n`, 0o600)
@@ -137,12 +141,7 @@ export async function install(opts: InstallOptions): Promise<Installed> {
   let dockerNote = manifest.docker
   if (docker) {
     put(RUNTIME_BIN, runtimeWrapper(), 0o755)
-    if (docker.changed) {
-      mkdirSync(dirname(daemonJson), { recursive: true })
-      writeFileDurably(daemonJson, docker.text)
-      dockerNote = { path: DAEMON_JSON, runtime: RUNTIME_NAME, createdFile: docker.createdFile, createdRuntimes: docker.createdRuntimes, ...(docker.empty !== undefined ? { empty: docker.empty } : {}) }
-      done.push(`added runtime "${RUNTIME_NAME}" to ${DAEMON_JSON}`)
-    }
+    dockerNote = writeDaemonJson(docker, daemonJson, manifest.docker, done)
     if (root === '/') {
       const reloaded = reloadDockerd()
       if (reloaded) done.push(reloaded)

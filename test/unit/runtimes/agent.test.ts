@@ -21,10 +21,16 @@ vi.mock('../../../scripts/lib/moments/return.js', () => ({
 vi.mock('../../../scripts/lib/moments/leave.js', () => ({
   nicLeaves: vi.fn(() => ({ recordedName: 'eth3', message: '' })),
 }))
-vi.mock('../../../scripts/lib/moments/udev-event.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../../scripts/lib/moments/udev-event.js')>()),
-  needsNothing: vi.fn(() => false),
-}))
+// Every add/move needs a run here (the real check reads this machine's sysfs).
+vi.mock('../../../scripts/lib/moments/udev-event.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../scripts/lib/moments/udev-event.js')>()
+  const needsNothing = vi.fn((_name: string, _ifindex: number | null) => false)
+  return {
+    ...real,
+    needsNothing,
+    dispatchUdevEvent: vi.fn((...a: Parameters<typeof real.dispatchUdevEvent>) => (a[0].action === 'remove' ? real.dispatchUdevEvent(...a) : !a[4] && !needsNothing(a[0].name, a[0].ifindex))),
+  }
+})
 
 useTempStateDir()
 let dir = ''
@@ -117,11 +123,18 @@ describe('Agent', () => {
     expect(agent.state()).toMatchObject({ why: 'watching', runs: 2 })
   })
 
-  it('the monitor exits: the agent is no longer live, says why, and stops with 1', async () => {
-    agent = new Agent({ lockTimeoutSec: 7, monitorArgv: ['sh', '-c', `printf '%s' "$0"; echo 'lost the socket' >&2; exit 4`, BANNER] })
-    await agent.start().catch(() => {})
+  it('the monitor exits once listening: the agent is no longer live, says why, and stops with 1', async () => {
+    const go = join(dir, 'go')
+    agent = new Agent({ lockTimeoutSec: 7, monitorArgv: ['sh', '-c', `printf '%s' "$0"; while [ ! -e '${go}' ]; do sleep 0.01; done; echo 'lost the socket' >&2; exit 4`, BANNER] })
+    await agent.start()
+    writeFileSync(go, '')
     expect(await agent.finished).toBe(1)
     expect(agent.state()).toMatchObject({ live: false, ready: false, why: expect.stringMatching(/^udevadm monitor exited \(status 4\)/) })
+  })
+
+  it('a monitor that exits before it listens: start fails, saying why', async () => {
+    agent = new Agent({ lockTimeoutSec: 7, monitorArgv: ['sh', '-c', `echo 'lost the socket' >&2; exit 4`] })
+    await expect(agent.start()).rejects.toThrow(/^udevadm monitor exited \(status 4\): lost the socket$/)
   })
 
   it('a monitor that cannot be started: start fails, saying what to install', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { run, runBytes, which } from '../../../scripts/lib/system/exec.js'
-import { hostNetnsPath, ipIn, ipInBytes, isNetnsFile, isOwnNetns, netnsId, netnsInode, NSFS_MAGIC, openNetns, scratchNetns } from '../../../scripts/lib/system/netns.js'
+import { hostNetnsPath, ipInBytes, isNetnsFile, isOwnNetns, netnsId, netnsInode, NSFS_MAGIC, openNetns, scratchNetns } from '../../../scripts/lib/system/netns.js'
 
 vi.mock('../../../scripts/lib/system/exec.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/system/exec.js')>()),
@@ -77,11 +77,9 @@ describe('openNetns', () => {
   })
 })
 
-describe('ipIn, ipInBytes', () => {
-  it('run ip inside the held namespace through nsenter', () => {
+describe('ipInBytes', () => {
+  it('runs ip inside the held namespace through nsenter', () => {
     const ns = { path: '/proc/1/fd/7', where: 'x', close() {} }
-    ipIn(ns, ['link', 'show'])
-    expect(run).toHaveBeenCalledWith('nsenter', ['--net=/proc/1/fd/7', '--', which('ip'), 'link', 'show'])
     ipInBytes(ns, ['-json', 'link'])
     expect(runBytes).toHaveBeenCalledWith('nsenter', ['--net=/proc/1/fd/7', '--', which('ip'), '-json', 'link'])
   })
