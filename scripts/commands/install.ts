@@ -9,12 +9,12 @@ import { $ } from 'zx/core'
 import { parse, printJson, say, type Command, type Options } from '../lib/cli/cli.js'
 import { readLinks } from '../lib/facts/links.js'
 import { log } from '../lib/system/log.js'
-import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME, type DockerNote } from '../lib/runtimes/dockerd.js'
+import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, RUNTIME_NAME } from '../lib/runtimes/dockerd.js'
 import { writeFileDurably } from '../lib/system/atomic.js'
 import { distDir, nodeBin } from '../lib/system/paths.js'
 import { recordLinks } from '../lib/plan/record.js'
 import { updateRegistry } from '../lib/state/registry.js'
-import { BIN, HOOK_FILES, HOOKS_D, LIB, MANIFEST, readManifest, RULES, RUNTIME_BIN, UNIT, UNIT_WANTS, type Manifest } from '../lib/state/manifest.js'
+import { BIN, HOOK_FILES, HOOKS_D, LIB, MANIFEST, readManifest, RULES, RUNTIME_BIN, UNIT, UNIT_WANTS } from '../lib/state/manifest.js'
 
 const help = `Usage: nicback install [--root DIR] [--no-record] [--docker] [--netdevices] [--json]
 

@@ -49,7 +49,11 @@ export default {
     }
     if (values.purge) {
       const reg = root === '/' ? registryPath() : join(root, '/var/lib/nicback/registry.json')
-      for (const f of [reg, `${reg}.lock`]) if (existsSync(f)) (rmSync(f), removed.push(f))
+      for (const f of [reg, `${reg}.lock`])
+        if (existsSync(f)) {
+          rmSync(f)
+          removed.push(f)
+        }
     }
     if (root === '/' && existsSync('/run/udev/control')) await $({ quiet: true })`udevadm control --reload`
     if (values.json) printJson({ root, removed })
