@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process'
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cpus, loadavg, release } from 'node:os'
+import { cpus, release } from 'node:os'
 import { cleanEnv, NICBACK, NODE, REPO, sendBack, sh, tempDir, world } from './world.mjs'
 
 const LOAD = join(REPO, 'bench', 'http-load.mjs')
@@ -57,7 +57,11 @@ async function startAgent(w, port) {
       } catch {
         continue
       }
-      for (const wt of [...waiters]) if (wt.test(j)) waiters.splice(waiters.indexOf(wt), 1) && wt.resolve(performance.now())
+      for (const wt of [...waiters])
+        if (wt.test(j)) {
+          waiters.splice(waiters.indexOf(wt), 1)
+          wt.resolve(performance.now())
+        }
     }
   })
   const until = (test, ms = 60_000) =>

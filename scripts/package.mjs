@@ -136,7 +136,7 @@ function main(args) {
     die(`deploy/debian/changelog is at ${version} but package.json at ${pkg.version}: add a changelog entry`)
   }
   // Reproducible: every timestamp is the changelog entry's date.
-  const dateLine = /^ -- .+>  (.+)$/m.exec(changelog)?.[1]
+  const dateLine = /^ -- .+> {2}(.+)$/m.exec(changelog)?.[1]
   const epoch = Math.floor(new Date(dateLine ?? 0).getTime() / 1000)
   if (!Number.isFinite(epoch) || epoch <= 0) die('deploy/debian/changelog: no valid " -- NAME <MAIL>  DATE" line')
 

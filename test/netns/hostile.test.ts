@@ -639,6 +639,7 @@ describe('17.12 what a container names reaches the admin escaped, never raw', ()
   /** U+202E: reads "eth1" on a terminal that prints it raw. */
   const RLO_NAME = '\u202e1hte'
   /** What must not reach a terminal raw (the line breaks between lines aside). */
+  // eslint-disable-next-line no-control-regex -- it finds control characters
   const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
   const SHOWN = ['x\\x1b[31mx\\x07', '\\u{202e}1hte']
 

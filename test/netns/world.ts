@@ -92,7 +92,7 @@ function sh(cmd: string, args: string[], input?: string): string {
     return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
   } catch (err) {
     const e = err as { stderr?: string; message: string }
-    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`)
+    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err })
   }
 }
 

@@ -15,7 +15,7 @@ import { shortId } from '../plan/describe.js'
 import { log } from '../system/log.js'
 import { isNetnsFile } from '../system/netns.js'
 import { registryPath } from '../system/paths.js'
-import { containerName, declaredNics, MAX_STATE_BYTES, netnsMount, OciError, readBundle, type NicSpec, type OciState } from './oci.js'
+import { containerName, declaredNics, netnsMount, OciError, readBundle, type NicSpec, type OciState } from './oci.js'
 import type { Away, Entry, Link } from '../types.js'
 
 /** Reads stdin up to `max` bytes; more is an error, not a truncation. */
@@ -25,9 +25,9 @@ export async function readStdin(max: number): Promise<string> {
   let size = 0
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_STATE_BYTES) {
+    if (size > max) {
       process.stdin.destroy()
-      throw new OciError(`the container state on stdin is larger than ${MAX_STATE_BYTES} bytes: not an OCI state`)
+      throw new OciError(`the container state on stdin is larger than ${max} bytes: not an OCI state`)
     }
     chunks.push(chunk)
   }

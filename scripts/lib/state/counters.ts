@@ -11,7 +11,6 @@
 // regular file, another user's, writable by others) is refused: warned
 // about, not counted into, not replaced.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
-import { dirname } from 'node:path'
 import * as v from 'valibot'
 import { writeFileDurably } from '../system/atomic.js'
 import { log } from '../system/log.js'

@@ -15,6 +15,7 @@ import type { Entry, Registry } from '../types.js'
 
 /** Text nicback writes and reads back: no control characters (a registry
  *  is read by people too). */
+// eslint-disable-next-line no-control-regex -- it rejects control characters
 const text = v.pipe(v.string(), v.maxLength(4096, 'is longer than 4096 characters'), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'holds control characters'))
 const nullableString = v.nullable(text)
 const ifname = v.pipe(v.string(), v.check(isValidIfname, 'not a valid interface name'))

@@ -111,7 +111,11 @@ function shapeOf(dts: string): FieldType | null {
       const name = next()
       if (name === '[') {
         // [key: string]: T;
-        next(), expect(':'), next(), expect(']'), expect(':')
+        next()
+        expect(':')
+        next()
+        expect(']')
+        expect(':')
         index = type()
       } else {
         if (!name.startsWith('"')) throw new Error(`${where()}: a field name expected, got ${name}`)
@@ -142,7 +146,10 @@ function shapeOf(dts: string): FieldType | null {
   // a union: the first of its members that has fields (`number | string` is a leaf)
   const type = (): FieldType => {
     const alternatives = [primary()]
-    while (tokens[i] === '|') i++, alternatives.push(primary())
+    while (tokens[i] === '|') {
+      i++
+      alternatives.push(primary())
+    }
     return alternatives.find((a) => a.kind !== 'leaf') ?? LEAF
   }
   expect('{')

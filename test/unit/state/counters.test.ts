@@ -1,7 +1,7 @@
 // The restore counters file (state/counters.ts): schema on read and write,
 // a corrupt or foreign file warned about and read as zero (never an error),
 // atomic 0600 writes, and the histogram's bucket placement (property test).
-import { chmodSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'

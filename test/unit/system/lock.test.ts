@@ -6,7 +6,7 @@ import { registryPath } from '../../../scripts/lib/state/registry.js'
 
 import { useTempStateDir } from '../helpers.js'
 
-const state = useTempStateDir()
+useTempStateDir()
 
 describe('lock', () => {
   it('times out in the same process too (a second open file description)', () => {

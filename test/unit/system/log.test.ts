@@ -6,6 +6,7 @@ import { nodeName, stderrLine, syslogLine } from '../../../scripts/lib/system/lo
 const NAME = 'x\u001b[31mx\u0007'
 const ALIAS = '\u202e1hte'
 const MSG = `restored eth1: it was ${NAME}, alias ${ALIAS}\nnicback: forged line`
+// eslint-disable-next-line no-control-regex -- it finds control characters
 const RAW = /[\u0000-\u001f\u007f-\u009f\u202e]/
 
 describe('log lines', () => {
