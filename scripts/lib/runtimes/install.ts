@@ -12,7 +12,7 @@ import { nicsRecorded } from '../moments/record.js'
 import { writeFileDurably } from '../system/atomic.js'
 import { log } from '../system/log.js'
 import { distDir, nodeBin } from '../system/paths.js'
-import { BIN, HOOK_FILES, HOOKS_D, LIB, MANIFEST, readManifest, RULES, RUNTIME_BIN, UNIT, UNIT_WANTS, type Manifest } from '../state/manifest.js'
+import { BIN, HOOK_FILES, HOOKS_D, LIB, MANIFEST, readManifest, RULES, RUNTIME_BIN, UNIT, UNIT_WANTS } from '../state/manifest.js'
 import { registryPath } from '../state/registry.js'
 import { addRuntime, DAEMON_JSON, readIfExists, reloadDockerd, removeRuntime, RUNTIME_NAME, type DockerNote } from './dockerd.js'
 
@@ -194,7 +194,11 @@ export async function uninstall(root: string, purge: boolean): Promise<string[]>
   }
   if (purge) {
     const reg = root === '/' ? registryPath() : join(root, '/var/lib/nicback/registry.json')
-    for (const f of [reg, `${reg}.lock`]) if (existsSync(f)) (rmSync(f), removed.push(f))
+    for (const f of [reg, `${reg}.lock`]) {
+      if (!existsSync(f)) continue
+      rmSync(f)
+      removed.push(f)
+    }
   }
   if (root === '/' && existsSync('/run/udev/control')) await $({ quiet: true })`udevadm control --reload`
   return removed

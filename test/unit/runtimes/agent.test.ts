@@ -24,7 +24,7 @@ vi.mock('../../../scripts/lib/moments/leave.js', () => ({
 // Every add/move needs a run here (the real check reads this machine's sysfs).
 vi.mock('../../../scripts/lib/moments/udev-event.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../scripts/lib/moments/udev-event.js')>()
-  const needsNothing = vi.fn((_name: string, _ifindex: number | null) => false)
+  const needsNothing = vi.fn<(name: string, ifindex: number | null) => boolean>(() => false)
   return {
     ...real,
     needsNothing,
