@@ -1,4 +1,5 @@
-import { parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, printJson, say, type Command, type Options } from '../lib/cli/cli.js'
+import { nicbackError } from '../lib/system/errors.js'
 import { log } from '../lib/system/log.js'
 import { describeEntry, updateRegistry } from '../lib/state/registry.js'
 
@@ -19,7 +20,7 @@ export default {
   root: "it writes nicback's registry",
   main(argv) {
     const { values, positionals } = parse(argv, options)
-    if (positionals.length === 0) throw new UsageError('name the NIC(s) to forget')
+    if (positionals.length === 0) throw nicbackError('usage', 'forget', 'name the NIC(s) to forget')
     const { forgotten, unknown } = updateRegistry((reg) => {
       const forgotten = reg.nics.filter((e) => positionals.includes(e.name)).map(describeEntry)
       reg.nics = reg.nics.filter((e) => !positionals.includes(e.name))

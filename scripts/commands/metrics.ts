@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, statSync } from 'node:fs'
+import { nicbackError } from '../lib/system/errors.js'
 import { join, resolve } from 'node:path'
-import { parse, printJson, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, printJson, type Command, type Options } from '../lib/cli/cli.js'
 import { readMetrics } from '../lib/moments/metrics.js'
 import { formatMetrics, metricsJson } from '../lib/plan/metrics.js'
 import { writeFileDurably } from '../lib/system/atomic.js'
@@ -78,8 +79,8 @@ export default {
     let target: string | null = null
     if (values.textfile !== undefined) {
       const dir = resolve(values.textfile)
-      if (values.textfile === '' || !existsSync(dir)) throw new UsageError(`--textfile ${values.textfile}: no such directory; create it, or give node_exporter's --collector.textfile.directory`)
-      if (!statSync(dir).isDirectory()) throw new UsageError(`--textfile ${values.textfile}: not a directory`)
+      if (values.textfile === '' || !existsSync(dir)) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: no such directory; create it, or give node_exporter's --collector.textfile.directory`)
+      if (!statSync(dir).isDirectory()) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: not a directory`)
       target = join(dir, 'nicback.prom')
       const problem = textfileProblem(dir, target)
       if (problem !== null) throw new Error(problem)

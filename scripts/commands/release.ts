@@ -1,7 +1,8 @@
-import { parse, parseSeconds, printJson, say, table, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, parseSeconds, printJson, say, table, type Command, type Options } from '../lib/cli/cli.js'
+import { isNicbackError, nicbackError } from '../lib/system/errors.js'
 import { MoveError } from '../lib/apply/transit.js'
 import { nicsComeBack, type ComeBackResult } from '../lib/moments/return.js'
-import { ContainerError, inspectContainer, type ContainerInfo } from '../lib/runtimes/engine.js'
+import { inspectContainer, type ContainerInfo } from '../lib/runtimes/engine.js'
 import { openLocation, openTarget, recordedNicsIn } from '../lib/runtimes/target.js'
 import { loadRegistry } from '../lib/state/registry.js'
 import { log } from '../lib/system/log.js'
@@ -46,12 +47,12 @@ export interface ReleaseArgs {
   json: boolean
 }
 
-/** Pure: the command line of release. Throws UsageError. */
+/** Pure: the command line of release. Throws a NicbackError 'usage'. */
 export function parseRelease(argv: string[]): ReleaseArgs {
   const { values, positionals } = parse(argv, options)
-  if (values.from !== undefined && positionals.length > 0) throw new UsageError('give IFACE names or --from CONTAINER, not both')
-  if (values.from === undefined && positionals.length === 0) throw new UsageError('name the NIC(s) to release, or --from CONTAINER')
-  if (values.from === '') throw new UsageError('--from needs a container name or id')
+  if (values.from !== undefined && positionals.length > 0) throw nicbackError('usage', 'release', 'give IFACE names or --from CONTAINER, not both')
+  if (values.from === undefined && positionals.length === 0) throw nicbackError('usage', 'release', 'name the NIC(s) to release, or --from CONTAINER')
+  if (values.from === '') throw nicbackError('usage', 'release', '--from needs a container name or id')
   const timeoutMs = values.timeout === undefined ? 30_000 : Math.round(parseSeconds(values.timeout, '--timeout') * 1000)
   return { names: positionals, from: values.from, timeoutMs, json: values.json === true }
 }
@@ -114,7 +115,7 @@ export default {
         try {
           info = inspectContainer(a.from)
         } catch (err) {
-          if (!(err instanceof ContainerError)) throw err
+          if (!isNicbackError(err, 'container', 'container_not_found')) throw err
           why = err.message
         }
         names = entries.filter((e) => e.away !== null && givenTo(e.away.container, a.from!, info)).map((e) => e.name)

@@ -6,10 +6,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { log, setQuiet } from '../system/log.js'
 import { jsonText, printable } from '../system/printable.js'
 import { didYouMean } from './suggest.js'
+import { isNicbackError, nicbackError } from '../system/errors.js'
 
 /** Bad input: exit status 2 and the command's usage hint. */
-export class UsageError extends Error {}
-
 export type Options = NonNullable<ParseArgsConfig['options']>
 
 export interface Command {
@@ -55,7 +54,7 @@ export function parse<O extends Options>(argv: string[], options: O, positionals
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '')
     const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '--([^'=]+)/.exec(message) : null
-    throw new UsageError(unknown ? `${message}${didYouMean(unknown[1]!, Object.keys(all), '--')}` : message)
+    throw nicbackError('usage', 'parse the command line', unknown ? `${message}${didYouMean(unknown[1]!, Object.keys(all), '--')}` : message)
   }
 }
 
@@ -108,7 +107,7 @@ export async function runCommand(name: string, cmd: Command, argv: string[], eui
     }
     return await cmd.main(argv)
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (isNicbackError(err, 'usage')) {
       process.stderr.write(`nicback ${name}: ${printable(err.message)}\nRun "nicback ${name} --help" for usage.\n`)
       return 2
     }
@@ -119,10 +118,10 @@ export async function runCommand(name: string, cmd: Command, argv: string[], eui
 }
 
 /** A number of seconds from the command line or the environment (`what`
- *  names it in the error): 0 < n <= max. Throws UsageError. */
+ *  names it in the error): 0 < n <= max. Throws a NicbackError 'usage'. */
 export function parseSeconds(raw: string, what: string, max = 3600): number {
   const sec = Number(raw)
-  if (raw.trim() === '' || !Number.isFinite(sec) || sec <= 0 || sec > max) throw new UsageError(`${what} needs a number of seconds between 0 and ${max}, not "${raw}"`)
+  if (raw.trim() === '' || !Number.isFinite(sec) || sec <= 0 || sec > max) throw nicbackError('usage', 'parse the command line', `${what} needs a number of seconds between 0 and ${max}, not "${raw}"`)
   return sec
 }
 

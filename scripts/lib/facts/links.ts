@@ -17,6 +17,7 @@ import { ipInBytes, type Netns } from '../system/netns.js'
 import { log } from '../system/log.js'
 import type { Link } from '../types.js'
 import { escapeBytes, utf8OrNull } from './names.js'
+import { nicbackError } from '../system/errors.js'
 
 export const SYS_NET = '/sys/class/net'
 const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
@@ -229,8 +230,6 @@ export const isLoopback = (l: IpLink) => l.link_type === 'loopback'
 
 const wellFormed = (l: IpLink) => Number.isSafeInteger(l.ifindex) && l.ifindex > 0 && typeof l.ifname === 'string'
 
-export class SysfsMismatchError extends Error {}
-
 /** Every network device of the current netns except loopback. A device
  *  renamed between the netlink dump and the sysfs read (udev, another
  *  nicback) is simply read again; a device that sysfs shows with another
@@ -276,7 +275,7 @@ function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean, say: (m
       s = { ifindex: l.ifindex, bus: null, devPort: null, driver: null, mac: null, permAddr: null }
     }
     if (s.ifindex !== l.ifindex) {
-      throw new SysfsMismatchError(
+      throw nicbackError('sysfs_mismatch', 'read the links', 
         `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ` +
           `${s.ifindex} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`,
       )

@@ -20,6 +20,7 @@ import { stillWithUdev } from '../facts/udevdb.js'
 import { describeAway } from '../plan/describe.js'
 import { planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
+import type { ErrorCode } from '../system/errors.js'
 import { log } from '../system/log.js'
 import type { Netns } from '../system/netns.js'
 import type { Entry, Link } from '../types.js'
@@ -309,8 +310,9 @@ export interface ComeBackResult {
   steps: string[]
   /** Handed back by the kernel (waited for). */
   returned: string[]
-  /** Why a NIC is not home: not recorded, not back in time, a failed pull. */
-  failures: { name: string; error: string }[]
+  /** Why a NIC is not home: not recorded, not back in time, a failed pull.
+   *  `code` 'timeout': it did not come back in time. */
+  failures: { name: string; error: string; code?: ErrorCode }[]
   report: RestoreReport | null
 }
 
@@ -368,6 +370,7 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
     for (const name of missing) {
       result.failures.push({
         name,
+        code: 'timeout',
         error: `${name} did not come back${opts.who ? ` from ${opts.who}` : ''} within ${opts.timeoutMs / 1000} s: something still holds its network namespace (a process, a bind mount under /run/netns or /run/docker/netns; "nicback status" names them), or it is a virtual device, which dies with it`,
       })
     }

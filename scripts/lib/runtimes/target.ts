@@ -3,11 +3,12 @@
 // for a NIC recorded as away, the netns it is in now if that is still alive.
 import { existsSync } from 'node:fs'
 import { MoveError } from '../apply/transit.js'
-import { ContainerError, inspectContainer } from './engine.js'
+import { errorText, isNicbackError } from '../system/errors.js'
+import { inspectContainer } from './engine.js'
 import { sameNic } from '../facts/identity.js'
 import { readLinks, readLinksIn } from '../facts/links.js'
 import { loadRegistry } from '../state/registry.js'
-import { isOwnNetns, NetnsError, netnsInode, openNetns, type Netns } from '../system/netns.js'
+import { isOwnNetns, netnsInode, openNetns, type Netns } from '../system/netns.js'
 import type { Away, Entry } from '../types.js'
 
 export interface Target {
@@ -93,7 +94,7 @@ export function locate(entry: Entry): Location | null {
       const where = `container ${info.name ?? ref}`
       return info.running ? { path: `/proc/${info.pid}/ns/net`, where, byEngine: true, inode } : null
     } catch (err) {
-      if (err instanceof ContainerError && err.notFound) return null
+      if (isNicbackError(err, 'container_not_found')) return null
       // The engine cannot be asked: the PID, checked by its netns inode.
     }
   }
@@ -122,7 +123,7 @@ export function openTarget(t: Target): { ns: Netns; container: Resolved['contain
   try {
     return { ns: openNetns(r.path, r.where), container: r.container }
   } catch (err) {
-    throw new MoveError((err as Error).message, err instanceof NetnsError && /not a namespace file/.test(err.message) ? 'refused' : 'failed')
+    throw new MoveError(errorText(err), isNicbackError(err, 'not_netns') ? 'refused' : 'failed')
   }
 }
 
