@@ -109,7 +109,7 @@ export default {
       return 0
     } catch (err) {
       if (!(err instanceof MoveError)) throw err
-      log.error(err.message)
+      log.error(err.message, { nic: err.nic ?? a.iface, code: err.kind, cause: err.message, overridable: err.overridable })
       if (a.json) printJson({ error: err.message, kind: err.kind, overridable: err.overridable })
       return 1
     }

@@ -29,7 +29,7 @@ export default {
     })
     if (values.json) printJson({ forgotten, unknown })
     else say(...forgotten.map((f) => `forgot ${f}`))
-    for (const n of unknown) log.error(`${n} is not a recorded NIC (see "nicback status")`)
+    for (const n of unknown) log.error(`${n} is not a recorded NIC (see "nicback status")`, { nic: n, cause: 'not a recorded NIC', fix: 'see "nicback status"' })
     return unknown.length > 0 ? 1 : 0
   },
 } satisfies Command

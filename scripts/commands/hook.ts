@@ -6,7 +6,7 @@ import { parse, parseSeconds, type Command, type Options } from '../lib/cli/cli.
 import { createRuntime, poststop, readStdin } from '../lib/runtimes/oci-hook.js'
 import { MAX_STATE_BYTES, parseStage, parseState, STAGES, type Stage } from '../lib/runtimes/oci.js'
 import { log, logToSyslog } from '../lib/system/log.js'
-import { isNicbackError, nicbackError } from '../lib/system/errors.js'
+import { isNicbackError, nicbackError, toFields } from '../lib/system/errors.js'
 
 const help = `Usage: nicback hook --stage STAGE [--timeout SEC] [--force]
 
@@ -82,7 +82,7 @@ export default {
       return stage === 'poststop' ? await poststop(state, waitMs) : await createRuntime(state, values.force === true)
     } catch (err) {
       if (isNicbackError(err, 'oci')) {
-        log.error(`hook ${stage}: ${err.message}`)
+        log.error(`hook ${stage}: ${err.message}`, { ...toFields(err), stage })
         return 1
       }
       throw err

@@ -175,7 +175,7 @@ export default {
       if (root === '/') {
         const reloaded = reloadDockerd()
         if (reloaded) done.push(reloaded)
-        else log.warn(`dockerd is not running: it reads runtime "${RUNTIME_NAME}" from ${DAEMON_JSON} when it starts`)
+        else log.warn(`dockerd is not running: it reads runtime "${RUNTIME_NAME}" from ${DAEMON_JSON} when it starts`, { cause: 'dockerd is not running', path: DAEMON_JSON })
       }
     }
     put(MANIFEST, `${JSON.stringify({ files: [...wrote].sort(), ...(dockerNote ? { docker: dockerNote } : {}) }, null, 2)}\n`, 0o600)
@@ -185,7 +185,7 @@ export default {
       if (existsSync('/run/udev/control')) {
         await $`udevadm control --reload`
         done.push('reloaded udev rules')
-      } else log.warn('systemd-udevd is not running: the rules take effect when it starts')
+      } else log.warn('systemd-udevd is not running: the rules take effect when it starts', { cause: 'systemd-udevd is not running' })
       if (existsSync('/run/systemd/system')) {
         await $`systemctl daemon-reload`
         done.push('reloaded systemd units')
@@ -197,7 +197,7 @@ export default {
           return { changed: r.recorded.length > 0, value: r }
         })
         done.push(`recorded ${r.recorded.map((x) => x.name).join(', ') || 'no NIC'}`)
-        for (const s of r.skipped) log.warn(s.reason)
+        for (const s of r.skipped) log.warn(s.reason, { nic: s.name, cause: s.reason })
       }
     }
     if (values.json) printJson({ root, files: [...wrote].sort(), done })

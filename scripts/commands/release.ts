@@ -104,7 +104,7 @@ export default {
     // done: not also as a NIC that "is NOT home".
     const unrecorded = names.filter((n) => !entries.some((e) => e.name === n))
     if (unrecorded.length > 0) {
-      for (const n of unrecorded) log.error(`${n} is not a recorded NIC (see "nicback status")`)
+      for (const n of unrecorded) log.error(`${n} is not a recorded NIC (see "nicback status")`, { nic: n, cause: 'not a recorded NIC', fix: 'see "nicback status"' })
       if (a.json) printJson({ results: unrecorded.map((name) => ({ name, ok: false, how: 'failed', error: `${name} is not a recorded NIC` })), steps: [] })
       return 1
     }
@@ -155,7 +155,7 @@ export default {
         results.push(...outcomes(group, r, from))
         steps.push(...r.steps)
       }
-      for (const r of results) if (r.error) log.error(r.error)
+      for (const r of results) if (r.error) log.error(r.error, { nic: r.name, cause: r.error })
       if (a.json) printJson({ results, steps })
       else {
         const how = { home: 'was already home', pulled: 'is home, taken out of', returned: 'is home, handed back by the kernel', failed: 'is NOT home' }

@@ -47,7 +47,7 @@ export default {
     const r = nicReturns({ select, dryRun: values['dry-run'] === true })
     if (values.json) printJson(r)
     else print(r)
-    for (const e of r.errors) log.error(e)
+    for (const e of r.errors) log.error(e, { cause: e })
     return r.ok ? 0 : 1
   },
 } satisfies Command

@@ -35,7 +35,7 @@ export default {
     if ('ignore' in parsed) {
       if (parsed.ignore === null) return 0
       if (parsed.usage) throw nicbackError('usage', 'udev', parsed.ignore)
-      log.warn(parsed.ignore)
+      log.warn(parsed.ignore, { cause: parsed.ignore })
       return 0
     }
     const lockTimeoutSec = lockWaitFromEnv(UDEV_LOCK_WAIT_SEC)

@@ -5,7 +5,7 @@ import { lockWaitFromEnv, parse, type Command } from '../lib/cli/cli.js'
 import { renderMetrics } from '../lib/moments/metrics.js'
 import { Agent } from '../lib/runtimes/agent.js'
 import { log, logToSyslog, setJsonLogs } from '../lib/system/log.js'
-import { nicbackError } from '../lib/system/errors.js'
+import { errorText, nicbackError, toFields } from '../lib/system/errors.js'
 
 const help = `Usage: nicback watch [--metrics-addr [HOST]:PORT] [--log-format text|json]
 
@@ -73,7 +73,7 @@ export default {
     try {
       await agent.start()
     } catch (err) {
-      log.error((err as Error).message)
+      log.error(errorText(err), toFields(err))
       agent.stop(1)
       return 1
     }

@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { log, setQuiet } from '../system/log.js'
 import { jsonText, printable } from '../system/printable.js'
 import { didYouMean } from './suggest.js'
-import { isNicbackError, nicbackError } from '../system/errors.js'
+import { errorText, isNicbackError, nicbackError, toFields } from '../system/errors.js'
 
 /** Bad input: exit status 2 and the command's usage hint. */
 export type Options = NonNullable<ParseArgsConfig['options']>
@@ -111,7 +111,7 @@ export async function runCommand(name: string, cmd: Command, argv: string[], eui
       process.stderr.write(`nicback ${name}: ${printable(err.message)}\nRun "nicback ${name} --help" for usage.\n`)
       return 2
     }
-    log.error(err instanceof Error ? err.message : String(err))
+    log.error(errorText(err), toFields(err))
     if (process.env.NICBACK_DEBUG && err instanceof Error) process.stderr.write(`${(err.stack ?? '').split('\n').map(printable).join('\n')}\n`)
     return 1
   }

@@ -270,7 +270,7 @@ function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean, say: (m
     if (s.ifindex === null) {
       // Renamed or gone on every try: known by netlink alone this time (as a
       // device on no bus, which nicback never renames); its own event follows.
-      if (here?.has(l.ifindex) === false) log.debug(`${l.ifname} (ifindex ${l.ifindex}) left this network namespace while nicback read it`)
+      if (here?.has(l.ifindex) === false) log.debug(`${l.ifname} (ifindex ${l.ifindex}) left this network namespace while nicback read it`, { nic: l.ifname, ifindex: l.ifindex, cause: 'it left this network namespace while nicback read it' })
       else say(`${l.ifname} (ifindex ${l.ifindex}) changed while nicback read it; reading it as unknown this time`)
       s = { ifindex: l.ifindex, bus: null, devPort: null, driver: null, mac: null, permAddr: null }
     }

@@ -103,7 +103,7 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
       const { overridable } = assignRefusals({ ...facts, use: await hostUse(give.host) })
       if (overridable.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${overridable.join('; ')}. --force moves it anyway`, 'refused', true, give.host)
     } else if (first.overridable.length > 0) {
-      log.warn(`moving ${give.host} although ${first.overridable.join('; ')} (--force)`)
+      log.warn(`moving ${give.host} although ${first.overridable.join('; ')} (--force)`, { nic: give.host, cause: first.overridable.join('; '), forced: true })
     }
     chosen.push({ give, link, insideName })
   }
@@ -138,7 +138,7 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
           return { changed: e !== undefined, value: undefined }
         })
       }
-      log.info(`${give.host} is in ${ns.where}${insideName !== give.host ? ` as "${insideName}"` : ''}${link.up ? ', up' : ''}`)
+      log.info(`${give.host} is in ${ns.where}${insideName !== give.host ? ` as "${insideName}"` : ''}${link.up ? ', up' : ''}`, { nic: give.host, netns: ns.where, inside: insideName })
       results.push({ hostName: give.host, insideName, ifindex, where: ns.where, container: opts.container, steps: journal.done, recorded })
     }
     return results
@@ -160,7 +160,7 @@ function recordDeparture(dep: Departure, journal: Journal): string {
     const n = noteDeparture(reg, dep, new Date().toISOString())
     return { changed: n.changed, value: n }
   })
-  log.info(note.message)
+  log.info(note.message, { nic: dep.name, recorded: note.recordedName })
   journal.undoable(`record ${dep.name} as away`, () =>
     updateRegistry((reg) => {
       reg.nics = [...reg.nics.filter((e) => !touched(e)), ...before].sort((a, b) => a.name.localeCompare(b.name))

@@ -132,7 +132,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       // that left again (a new pod took it): every failed group was undone
       // cleanly, so read the facts and plan again.
       for (let n = 0; n < 2 && mayPlanAgain(failuresOf(names), links); n++) {
-        log.debug(`${names.failed!.message}: the device changed after the plan; planning again`)
+        log.debug(`${names.failed!.message}: the device changed after the plan; planning again`, { ifindex: names.failed!.step.ifindex, cause: names.failed!.message })
         again()
       }
       plan = carriedOut(attempts)
@@ -232,7 +232,7 @@ function waitForUdev(plan: Plan, deadline: number): boolean {
   const touched = [...plan.names, ...plan.settings].map((s) => s.ifindex)
   let busy = stillWithUdev(touched)
   if (busy.length === 0 || performance.now() >= deadline) {
-    if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`)
+    if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`, { ifindex: busy, ms: UDEV_WAIT_MS })
     return false
   }
   const t0 = performance.now()
@@ -241,7 +241,8 @@ function waitForUdev(plan: Plan, deadline: number): boolean {
     Atomics.wait(pause, 0, 0, 20)
     busy = stillWithUdev(busy)
   }
-  log.debug(`waited ${Math.round(performance.now() - t0)} ms for udevd to finish with ifindex ${first.join(', ')}`)
+  const ms = Math.round(performance.now() - t0)
+  log.debug(`waited ${ms} ms for udevd to finish with ifindex ${first.join(', ')}`, { ifindex: first, ms })
   return true
 }
 
@@ -284,14 +285,14 @@ function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOpt
 
 /** One log line for the steps, one per NIC that was not simply home, and one per error. */
 export function logReport(r: RestoreReport): void {
-  if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`)
+  if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`, { steps: r.steps.map((s) => s.description), ms: r.ms, dryRun: r.dryRun })
   for (const n of r.nics) {
     if (n.leftDuringRun) log.info(`${n.name} (was ${n.was ?? 'away'}) ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
     else if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
     else if (n.outcome === 'conflict' || n.outcome === 'ambiguous')
       log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`, { nic: n.name, now: n.now, cause: n.reason, fix: 'free the name (rename the device that holds it), then "nicback restore"' })
   }
-  for (const e of r.errors) log.error(e)
+  for (const e of r.errors) log.error(e, { cause: e })
 }
 
 export interface ComeBackOptions {
@@ -363,7 +364,7 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
       const a = entries.find((e) => e.name === n)?.away
       return a ? describeAway(a) : 'not recorded as away'
     }
-    log.info(`waiting up to ${opts.timeoutMs / 1000} s for the kernel to hand back ${waitFor.map((n) => `${n} (${why(n)})`).join(', ')}`)
+    log.info(`waiting up to ${opts.timeoutMs / 1000} s for the kernel to hand back ${waitFor.map((n) => `${n} (${why(n)})`).join(', ')}`, { nics: waitFor, timeoutMs: opts.timeoutMs })
     const { back, missing } = await waitForReturn(waitFor, opts.timeoutMs)
     result.returned.push(...back)
     present.push(...back)

@@ -109,7 +109,7 @@ function noted(): HostRename[] {
     const r = parseRename(m)
     if (r === null) return []
     if (typeof r === 'string') {
-      log.warn(r)
+      log.warn(r, { cause: r })
       return []
     }
     return [r]
@@ -143,7 +143,7 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
       const deps = taken.flatMap((mark) => {
         const d = parseDeparture(mark, renames)
         if (typeof d === 'string') {
-          log.warn(d)
+          log.warn(d, { cause: d })
           return []
         }
         return [d]
@@ -160,7 +160,7 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
       if (ownAdd || (marks.others && anyNicMayBeBack())) ok = restoreRun(lockTimeoutSec) && ok
     }
   } while (lead.handOver())
-  if (rounds > 1) log.debug(`led ${rounds} rounds for NICs that left or came back together`)
+  if (rounds > 1) log.debug(`led ${rounds} rounds for NICs that left or came back together`, { rounds })
   return ok ? 0 : 1
 }
 

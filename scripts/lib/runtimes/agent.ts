@@ -20,6 +20,7 @@ import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { isFallbackName } from '../facts/names.js'
 import { which } from '../system/exec.js'
 import { flushSyslog, log } from '../system/log.js'
+import { errorText, toFields } from '../system/errors.js'
 import { hostname } from 'node:os'
 import { readProcessFacts } from '../facts/process.js'
 import { formatAgentMetrics, type AgentFacts } from '../plan/metrics.js'
@@ -128,8 +129,8 @@ export class Agent {
       problem = (err as Error).message
     }
     if (problem !== this.stateProblem) {
-      if (problem !== null) log.error(`not ready: ${problem}`, { cause: problem })
-      else log.info('ready: the state directory and registry are accepted again')
+      if (problem !== null) log.error(`not ready: ${problem}`, { event: 'not_ready', cause: problem })
+      else log.info('ready: the state directory and registry are accepted again', { event: 'ready' })
     }
     this.stateProblem = problem
     // A reconcile that failed (on the state dir, say) runs again once it is fixed.
@@ -154,7 +155,7 @@ export class Agent {
     this.started = true
     this.ticker = setInterval(() => (this.lastTick = Date.now()), TICK_MS)
     this.stateTicker = setInterval(() => this.checkState(true), STATE_CHECK_MS)
-    log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`)
+    log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`, { event: 'watching', listen: this.opts.listen ? `${this.opts.listen.host}:${this.opts.listen.port}` : undefined })
     flushSyslog()
   }
 
@@ -169,7 +170,7 @@ export class Agent {
     this.monitor?.kill('SIGTERM')
     this.server?.close()
     this.server?.closeAllConnections()
-    log.info(`stopped after ${this.events} events and ${this.runs} restore runs`)
+    log.info(`stopped after ${this.events} events and ${this.runs} restore runs`, { event: 'stopped', events: this.events, runs: this.runs })
     flushSyslog()
     this.done(code)
   }
@@ -215,7 +216,7 @@ export class Agent {
     this.metrics?.invalidate()
     const parsed = parseUdevEvent(env)
     if ('ignore' in parsed) {
-      if (parsed.ignore !== null) log.warn(parsed.ignore)
+      if (parsed.ignore !== null) log.warn(parsed.ignore, { cause: parsed.ignore })
       return
     }
     const e = parsed.event
@@ -234,7 +235,7 @@ export class Agent {
         setImmediate(() => this.restoreRun(`udev ${e.action} of ${e.name}`))
       }
     } catch (err) {
-      log.error(`udev ${e.action} of ${e.name}: ${(err as Error).message}`, { nic: e.name, cause: (err as Error).message })
+      log.error(`udev ${e.action} of ${e.name}: ${errorText(err)}`, { ...toFields(err), nic: e.name, action: e.action })
     }
     flushSyslog()
   }
@@ -247,7 +248,7 @@ export class Agent {
     let ok = false
     try {
       const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec: this.opts.lockTimeoutSec })
-      if (report.steps.length > 0) log.debug(`restore run for ${why}`)
+      if (report.steps.length > 0) log.debug(`restore run for ${why}`, { cause: why })
       logReport(report)
       ok = report.ok
       // It ran to its end (a NIC left in conflict is the metrics' to say).
@@ -255,7 +256,7 @@ export class Agent {
       this.reconciled = true
       this.lastReconcileMs = Date.now()
     } catch (err) {
-      log.error(`restore run (${why}) failed: ${(err as Error).message}`, { cause: (err as Error).message, fix: 'the next event, or "nicback restore", runs it again' })
+      log.error(`restore run (${why}) failed: ${errorText(err)}`, { ...toFields(err), fix: 'the next event, or "nicback restore", runs it again', run: why })
       // A refused state dir or registry: not ready until the check finds it fixed.
       this.checkState()
     }

@@ -134,7 +134,7 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
     }
     done.push(...give.map((g) => `${g.host} ("${g.inside}" inside)`))
   }
-  log.info(`${who} created: ${done.join(', ')} left the host`)
+  log.info(`${who} created: ${done.join(', ')} left the host`, { nics: done, container: who, stage: 'createRuntime' })
   return 0
 }
 
@@ -194,9 +194,13 @@ export async function poststop(state: OciState, waitMs: number): Promise<number>
   }
   if (r.report) logReport(r.report)
   const home = r.report?.nics.filter((n) => n.home && names.includes(n.name)).map((n) => n.name) ?? []
-  if (home.length > 0) log.info(`${who} stopped: ${home.join(', ')} home again (${Math.round(performance.now() - t0)} ms)`)
+  if (home.length > 0) {
+    const ms = Math.round(performance.now() - t0)
+    log.info(`${who} stopped: ${home.join(', ')} home again (${ms} ms)`, { nics: home, container: who, stage: 'poststop', ms })
+  }
   for (const f of r.failures) {
-    log.error(`${f.error}${f.code === 'timeout' ? `; nicback's udev rule gives it its name when it returns, or run "nicback restore ${f.name}" then` : ''}`)
+    const fix = f.code === 'timeout' ? `nicback's udev rule gives it its name when it returns, or run "nicback restore ${f.name}" then` : undefined
+    log.error(fix === undefined ? f.error : `${f.error}; ${fix}`, { nic: f.name, code: f.code, cause: f.error, fix, container: who })
   }
   return r.failures.length === 0 && (r.report?.ok ?? true) ? 0 : 1
 }
