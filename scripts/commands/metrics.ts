@@ -79,7 +79,7 @@ export default {
     let target: string | null = null
     if (values.textfile !== undefined) {
       const dir = resolve(values.textfile)
-      if (values.textfile === '' || !existsSync(dir)) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: no such directory; create it, or give node_exporter's --collector.textfile.directory`)
+      if (values.textfile === '' || !existsSync(dir)) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: no such directory`, { fix: "create it, or give node_exporter's --collector.textfile.directory" })
       if (!statSync(dir).isDirectory()) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: not a directory`)
       target = join(dir, 'nicback.prom')
       const problem = textfileProblem(dir, target)

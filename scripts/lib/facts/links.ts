@@ -275,10 +275,9 @@ function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean, say: (m
       s = { ifindex: l.ifindex, bus: null, devPort: null, driver: null, mac: null, permAddr: null }
     }
     if (s.ifindex !== l.ifindex) {
-      throw nicbackError('sysfs_mismatch', 'read the links', 
-        `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ` +
-          `${s.ifindex} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`,
-      )
+      throw nicbackError('sysfs_mismatch', 'read the links', `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ${s.ifindex} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`, {
+        nic: l.ifname,
+      })
     }
     const nl = fromNetlink(l)
     return {

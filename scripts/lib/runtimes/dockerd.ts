@@ -28,7 +28,7 @@ function parseObject(text: string, path: string): Json {
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw nicbackError('daemon_json', 'edit daemon.json', `${path} is not valid JSON (${(err as Error).message}): nicback will not touch it; fix it first (dockerd refuses to start with it too)`)
+    throw nicbackError('daemon_json', 'edit daemon.json', `${path} is not valid JSON (${(err as Error).message}): nicback will not touch it`, { fix: 'fix it first (dockerd refuses to start with it too)' })
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw nicbackError('daemon_json', 'edit daemon.json', `${path} is not a JSON object: nicback will not touch it`)
   return data as Json

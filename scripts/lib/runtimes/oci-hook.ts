@@ -42,7 +42,7 @@ function netnsOf(pid: number): string {
   try {
     return readlinkSync(path)
   } catch (err) {
-    throw nicbackError('oci', 'run the OCI hook', `cannot find the container's network namespace (${path}): ${(err as Error).message}; is pid ${pid} in the state still alive?`)
+    throw nicbackError('oci', 'run the OCI hook', `cannot find the container's network namespace (${path}): ${(err as Error).message}`, { fix: `is pid ${pid} in the state still alive?` })
   }
 }
 
@@ -67,14 +67,14 @@ async function recordNetDevice(spec: NicSpec, container: NonNullable<Away['conta
   } else if (entry !== undefined) {
     dep = { name: entry.name, ifindex: entry.ifindex, bus: entry.bus, devPort: entry.devPort, permAddr: entry.permAddr, mac: entry.mac, via: 'hook', container, insideName: spec.inside, netnsInode }
   } else {
-    throw nicbackError('oci', 'run the OCI hook', 
-      `linux.netDevices names ${spec.host}, which is not in the host's network namespace and was never recorded: nicback cannot tell which NIC it is, ` +
-        `so it could not give its name back; record the host's NICs before containers take them ("nicback record", done at boot by nicback-record.service)`,
-    )
+    throw nicbackError('oci', 'run the OCI hook', `linux.netDevices names ${spec.host}, which is not in the host's network namespace and was never recorded: nicback cannot tell which NIC it is, so it could not give its name back`, {
+      nic: spec.host,
+      fix: `record the host's NICs before containers take them ("nicback record", done at boot by nicback-record.service)`,
+    })
   }
   const { nicLeaves } = await import('../moments/leave.js')
   const note = nicLeaves(dep)
-  if (note.recordedName === null) throw nicbackError('oci', 'run the OCI hook', note.message)
+  if (note.recordedName === null) throw nicbackError('oci', 'run the OCI hook', note.message, { nic: spec.host })
   return `${spec.host} (linux.netDevices, "${spec.inside}" inside)`
 }
 

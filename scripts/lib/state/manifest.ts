@@ -61,12 +61,12 @@ export function readManifest(root: string): Manifest {
   try {
     data = JSON.parse(readFileSync(path, 'utf8'))
   } catch (err) {
-    throw nicbackError('manifest', 'read the install manifest', `${path} is not valid JSON (${(err as Error).message}); nothing removed: remove nicback's files by hand (see "nicback install --help") or move it aside`)
+    throw nicbackError('manifest', 'read the install manifest', `${path} is not valid JSON (${(err as Error).message})`, { fix: 'nothing removed: remove nicback\'s files by hand (see "nicback install --help") or move it aside' })
   }
   const r = v.safeParse(ManifestSchema, data)
   if (!r.success) {
     const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
-    throw nicbackError('manifest', 'read the install manifest', `${path} is not nicback's install manifest (${where}); nothing removed: remove nicback's files by hand (see "nicback install --help") or move it aside`)
+    throw nicbackError('manifest', 'read the install manifest', `${path} is not nicback's install manifest (${where})`, { fix: 'nothing removed: remove nicback\'s files by hand (see "nicback install --help") or move it aside' })
   }
   return r.output as Manifest
 }

@@ -70,11 +70,11 @@ export function parseRegistry(text: string, path: string): Registry {
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw nicbackError('registry', 'read the registry', `${path} is not valid JSON (${(err as Error).message}); nicback will not overwrite it: move it aside and run "nicback record"`)
+    throw nicbackError('registry', 'read the registry', `${path} is not valid JSON (${(err as Error).message})`, { fix: 'nicback will not overwrite it: move it aside and run "nicback record"' })
   }
   const looksOurs = typeof data === 'object' && data !== null && (data as { format?: unknown }).format === 'nicback-registry'
   if (!looksOurs) {
-    throw nicbackError('registry', 'read the registry', `${path} is not a nicback registry (no "format": "nicback-registry"); nicback will not overwrite it: move it aside or set NICBACK_STATE_DIR`)
+    throw nicbackError('registry', 'read the registry', `${path} is not a nicback registry (no "format": "nicback-registry")`, { fix: 'nicback will not overwrite it: move it aside or set NICBACK_STATE_DIR' })
   }
   const version = (data as { version?: unknown }).version
   if (typeof version === 'number' && version > 1) {
@@ -83,7 +83,7 @@ export function parseRegistry(text: string, path: string): Registry {
   const r = v.safeParse(RegistrySchema, data)
   if (!r.success) {
     const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
-    throw nicbackError('registry', 'read the registry', `${path} fails the registry schema (${where}); nicback will not overwrite it: fix or move it aside and run "nicback record"`)
+    throw nicbackError('registry', 'read the registry', `${path} fails the registry schema (${where})`, { fix: 'nicback will not overwrite it: fix or move it aside and run "nicback record"' })
   }
   return r.output as Registry
 }
@@ -105,11 +105,11 @@ export function loadRegistry(path = registryPath()): Registry {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return emptyRegistry()
-    throw nicbackError('registry', 'read the registry', code === 'ELOOP' ? `${path} is a symlink; nicback reads only a regular file there: remove the link` : `cannot read ${path}: ${(err as Error).message}${code === 'EACCES' ? '; run nicback as root, or set NICBACK_STATE_DIR to a directory you own' : ''}`)
+    throw nicbackError('registry', 'read the registry', code === 'ELOOP' ? `${path} is a symlink` : `cannot read ${path}: ${(err as Error).message}`, { fix: code === 'ELOOP' ? 'nicback reads only a regular file there: remove the link' : code === 'EACCES' ? 'run nicback as root, or set NICBACK_STATE_DIR to a directory you own' : undefined })
   }
   try {
     const problem = privateProblem(fstatSync(fd), 'file')
-    if (problem !== null) throw nicbackError('registry', 'read the registry', `refusing ${path}: ${problem}; make it root's and private ("chown root: ${path} && chmod 0600 ${path}") after checking its contents, or move it aside`)
+    if (problem !== null) throw nicbackError('registry', 'read the registry', `refusing ${path}: ${problem}`, { fix: `make it root's and private ("chown root: ${path} && chmod 0600 ${path}") after checking its contents, or move it aside` })
     content = readFileSync(fd, 'utf8')
   } finally {
     closeSync(fd)
@@ -123,7 +123,7 @@ export function saveRegistry(reg: Registry, path = registryPath()): void {
   const r = v.safeParse(RegistrySchema, reg)
   if (!r.success) {
     const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
-    throw nicbackError('registry', 'read the registry', `nicback refused to write a registry it would not read back (${where}); ${path} is unchanged`)
+    throw nicbackError('registry', 'write the registry', `nicback refused to write a registry it would not read back (${where}); ${path} is unchanged`)
   }
   ensurePrivateDir(dirname(path))
   writeFileDurably(path, `${JSON.stringify(reg, null, 2)}\n`, 0o600)
