@@ -83,7 +83,7 @@ export default {
       if (!statSync(dir).isDirectory()) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: not a directory`)
       target = join(dir, 'nicback.prom')
       const problem = textfileProblem(dir, target)
-      if (problem !== null) throw new Error(problem)
+      if (problem !== null) throw nicbackError('refused', 'write the textfile', problem)
     }
     const { rows, counters } = readMetrics()
     // A temporary name that does not end in .prom: the collector never reads

@@ -166,7 +166,7 @@ export function parseIpJson(out: Buffer): IpLink[] {
     odd = true
     return new NotUtf8(bytes)
   }) as unknown
-  if (!Array.isArray(data)) throw new Error('ip -json did not print an array')
+  if (!Array.isArray(data)) throw nicbackError('command_failed', 'read the links', 'ip -json did not print an array')
   if (!odd) return data as IpLink[]
   return (data as WithRaw[]).map((l) => {
     const fixed = unwrap(l)

@@ -20,7 +20,7 @@ import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { isFallbackName } from '../facts/names.js'
 import { which } from '../system/exec.js'
 import { flushSyslog, log } from '../system/log.js'
-import { errorText, toFields } from '../system/errors.js'
+import { errorText, nicbackError, toFields } from '../system/errors.js'
 import { hostname } from 'node:os'
 import { readProcessFacts } from '../facts/process.js'
 import { formatAgentMetrics, type AgentFacts } from '../plan/metrics.js'
@@ -199,12 +199,12 @@ export class Agent {
           else this.onEvent(item.event)
         }
       })
-      child.on('error', (err) => reject(new Error(`cannot start ${argv[0]}: ${err.message}; install udev (udevadm), or run the agent where /run/udev is mounted`)))
+      child.on('error', (err) => reject(nicbackError('failed', 'watch udev events', `cannot start ${argv[0]}: ${err.message}`, { fix: 'install udev (udevadm), or run the agent where /run/udev is mounted' })))
       child.on('exit', (code, signal) => {
         if (this.stopping) return
         this.monitorExit = `udevadm monitor exited (${signal ?? `status ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`
         log.error(`${this.monitorExit}; nicback watch stops so that its supervisor restarts it`, { cause: this.monitorExit, fix: 'check that /run/udev is mounted and systemd-udevd runs on the host' })
-        if (!listening) reject(new Error(this.monitorExit))
+        if (!listening) reject(nicbackError('failed', 'watch udev events', this.monitorExit, { fix: 'check that /run/udev is mounted and systemd-udevd runs on the host' }))
         else this.stop(1)
       })
     })

@@ -22,16 +22,6 @@ export interface ContainerInfo {
   networkMode: string | null
 }
 
-export class ContainerError extends Error {
-  constructor(
-    message: string,
-    /** Every engine installed answered that it has no such container. */
-    readonly notFound = false,
-  ) {
-    super(message)
-  }
-}
-
 interface InspectState {
   Pid?: unknown
   Running?: unknown

@@ -15,7 +15,7 @@ import { dirname } from 'node:path'
 import * as v from 'valibot'
 import { writeFileDurably } from '../system/atomic.js'
 import { log } from '../system/log.js'
-import { errorText, toFields } from '../system/errors.js'
+import { errorText, nicbackError, toFields } from '../system/errors.js'
 import { countersPath, privateProblem } from '../system/paths.js'
 
 export { countersPath }
@@ -171,7 +171,7 @@ export function loadCounters(path = countersPath()): Counters {
 /** Writes the counters; never a file that would not be read back. */
 export function saveCounters(c: Counters, path = countersPath()): void {
   const r = v.safeParse(CountersSchema, c)
-  if (!r.success) throw new Error(`nicback refused to write metrics counters it would not read back (${issues(r)}); ${path} is unchanged`)
+  if (!r.success) throw nicbackError('refused', 'write the metrics counters', `nicback refused to write metrics counters it would not read back (${issues(r)}); ${path} is unchanged`)
   writeFileDurably(path, `${JSON.stringify(c)}\n`, 0o600)
 }
 

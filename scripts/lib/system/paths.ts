@@ -7,7 +7,7 @@ import { nicbackError } from './errors.js'
 
 export function distDir(): string {
   const main = process.argv[1]
-  if (main === undefined) throw new Error('cannot tell where nicback is installed (no script path in argv)')
+  if (main === undefined) throw nicbackError('failed', 'find where nicback is installed', 'cannot tell where nicback is installed (no script path in argv)')
   return dirname(realpathSync(main))
 }
 
