@@ -68,3 +68,8 @@ test('a name that is not UTF-8 (decoded to U+FFFD, maybe past 15 bytes) is resol
   expect(parseRename(at(`q\uFFFDz q___z 2 /devices/pci0000:00/0000:00:04.0/virtio0/net/q___z`))).toBeNull()
   expect(parseUdevEvent({ ACTION: 'move', INTERFACE: 'eth0', IFINDEX: '7', DEVPATH: '/devices/pci0000:00/0000:00:03.0/net/eth0', DEVPATH_OLD: '/devices/pci0000:00/0000:00:03.0/net/q\uFFFDz' })).toMatchObject({ event: { from: null } })
 })
+
+test('not run by udev (no ACTION, INTERFACE or DEVPATH) is said by a flag, which the udev command turns into bad usage; an event to ignore has none', () => {
+  expect(parseUdevEvent({})).toEqual({ ignore: 'meant to be run by udev: ACTION, INTERFACE and DEVPATH must be set', usage: true })
+  expect(parseUdevEvent({ ACTION: 'change', INTERFACE: 'eth0', DEVPATH: '/devices/pci0000:00/0000:00:03.0/net/eth0' })).toEqual({ ignore: null })
+})

@@ -39,7 +39,7 @@ describe('parseState', () => {
     ['annotations an array', state({ annotations: ['a'] }), /annotations: must be an object of strings/],
   ]
   for (const [what, text, msg] of bad) {
-    it(`refuses ${what} with a clear OciError`, () => {
+    it(`refuses ${what} with a clear oci error`, () => {
       let err: unknown
       try {
         parseState(text)

@@ -1,7 +1,10 @@
 // Where a NIC goes: a container, a PID, a netns name or path.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { MoveError } from '../../../scripts/lib/apply/transit.js'
-import { checkLocation, describeTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
+import { checkLocation, describeTarget, openTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
 
 describe('targets', () => {
   test('a PID, a netns name or a path', () => {
@@ -33,5 +36,19 @@ describe('checkLocation: the namespace found is the one the NIC went to', () => 
     expect(checkLocation(at(false, 7), 8)).toMatch(/pid 42 is in network namespace net:\[8\], not net:\[7\] the NIC was given to: that process/)
     expect(checkLocation(at(false, 7, 'netns /run/netns/x'), 8)).toMatch(/that file is not the container's/)
     expect(checkLocation(at(false, undefined), 8)).toMatch(/did not record which network namespace/)
+  })
+})
+
+describe('openTarget: a target that is no network namespace is refused, one that cannot be opened failed (by the error code, not its text)', () => {
+  test('a regular file: refused (not_netns); a missing file: failed (netns)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicback-target-'))
+    try {
+      const file = join(dir, 'plain')
+      writeFileSync(file, '')
+      expect(() => openTarget({ netns: file })).toThrow(expect.objectContaining({ kind: 'refused', message: expect.stringMatching(/is not a namespace file/) }))
+      expect(() => openTarget({ netns: join(dir, 'missing') })).toThrow(expect.objectContaining({ kind: 'failed', message: expect.stringMatching(/cannot open the network namespace of .*: no such file/) }))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
