@@ -127,7 +127,7 @@ export default {
           // Idempotent, like restore: a NIC given to a container that is gone
           // may already be home (udev's rule restored it).
           const about = why ? ` (${why})` : info ? ` (${info.engine} ${info.name ?? info.id}, ${info.status ?? 'no status'})` : ''
-          ;(why ? log.warn : log.info)(`nothing to release: no recorded NIC is away in container "${a.from}"${about}; see "nicback status"`)
+          ;(why ? log.warn : log.info)(`nothing to release: no recorded NIC is away in container "${a.from}"${about}; see "nicback status"`, { container: a.from, cause: why || undefined, fix: 'see "nicback status"' })
           if (a.json) printJson({ results: [] })
           return 0
         }

@@ -38,7 +38,7 @@ export function nicsDepart(deps: readonly Departure[], lockTimeoutSec?: number):
     },
     { lockTimeoutSec },
   )
-  for (const note of notes) (note.recordedName === null ? log.warn : log.info)(note.message)
+  for (const note of notes) (note.recordedName === null ? log.warn : log.info)(note.message, { nic: note.recordedName ?? undefined, cause: note.recordedName === null ? note.message : undefined })
   return notes
 }
 
