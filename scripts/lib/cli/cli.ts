@@ -8,7 +8,6 @@ import { jsonText, printable } from '../system/printable.js'
 import { didYouMean } from './suggest.js'
 import { errorText, isNicbackError, nicbackError, toFields } from '../system/errors.js'
 
-/** Bad input: exit status 2 and the command's usage hint. */
 export type Options = NonNullable<ParseArgsConfig['options']>
 
 export interface Command {
@@ -107,6 +106,7 @@ export async function runCommand(name: string, cmd: Command, argv: string[], eui
     }
     return await cmd.main(argv)
   } catch (err) {
+    // Bad input (code 'usage'): exit status 2 and the command's usage hint.
     if (isNicbackError(err, 'usage')) {
       process.stderr.write(`nicback ${name}: ${printable(err.message)}\nRun "nicback ${name} --help" for usage.\n`)
       return 2

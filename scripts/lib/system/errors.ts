@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'usage'
   /** nicback will not do it (a safety rule, or a target that is not one). */
   | 'refused'
+  /** The kernel's ENODEV/ENOENT, EBUSY, EEXIST of a link change (for the
+   *  engine in apply/), and a wait that ran out (a NIC that did not come back). */
   | 'not_found'
   | 'busy'
   | 'exists'
