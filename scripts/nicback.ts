@@ -3,7 +3,7 @@
 // loaded only when asked for, so the udev hot path loads no more than it uses.
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parse, runCommand, UsageError, type Command } from './lib/cli/cli.js'
+import { parse, runCommand, type Command } from './lib/cli/cli.js'
 import { bashCompletion } from './lib/cli/completion.js'
 import { quietPipes } from './lib/cli/pipes.js'
 import { didYouMean } from './lib/cli/suggest.js'
@@ -11,6 +11,7 @@ import { printable } from './lib/system/printable.js'
 
 export { VERSION } from './lib/system/version.js'
 import { VERSION } from './lib/system/version.js'
+import { nicbackError } from './lib/system/errors.js'
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   status: () => import('./commands/status.js'),
@@ -60,8 +61,8 @@ writes it to dist/nicback.bash-completion).
   root: null,
   async main(argv) {
     const { positionals } = parse(argv, {})
-    if (positionals.length !== 1) throw new UsageError('name the shell: bash')
-    if (positionals[0] !== 'bash') throw new UsageError(`no completion for "${positionals[0]}": only bash`)
+    if (positionals.length !== 1) throw nicbackError('usage', 'parse the command line', 'name the shell: bash')
+    if (positionals[0] !== 'bash') throw nicbackError('usage', 'parse the command line', `no completion for "${positionals[0]}": only bash`)
     process.stdout.write(await completionScript())
     return 0
   },

@@ -1,5 +1,6 @@
-import { IFNAME_RULE, isValidIfname, parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
-import { MoveError, nicsLeave, type GiveResult } from '../lib/moments/leave.js'
+import { IFNAME_RULE, isValidIfname, parse, printJson, say, type Command, type Options } from '../lib/cli/cli.js'
+import { nicbackError } from '../lib/system/errors.js'
+import { isMoveError, nicsLeave, type GiveResult } from '../lib/moments/leave.js'
 import { openTarget, type Target } from '../lib/runtimes/target.js'
 import { log } from '../lib/system/log.js'
 
@@ -53,28 +54,28 @@ export interface AssignArgs {
   json: boolean
 }
 
-/** Pure: the command line of assign. Throws UsageError. */
+/** Pure: the command line of assign. Throws a NicbackError 'usage'. */
 export function parseAssign(argv: string[]): AssignArgs {
   const { values, positionals } = parse(argv, options)
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name the NIC to assign' : `assign moves one NIC at a time (got ${positionals.join(', ')})`)
+  if (positionals.length !== 1) throw nicbackError('usage', 'assign', positionals.length === 0 ? 'name the NIC to assign' : `assign moves one NIC at a time (got ${positionals.join(', ')})`)
   const iface = positionals[0]!
   const given = (['to', 'pid', 'netns'] as const).filter((k) => values[k] !== undefined)
   if (given.length !== 1) {
-    throw new UsageError(given.length === 0 ? 'say where it goes: --to CONTAINER, --pid PID or --netns PATH|NAME' : `give one of --to, --pid, --netns (got ${given.map((k) => `--${k}`).join(', ')})`)
+    throw nicbackError('usage', 'assign', given.length === 0 ? 'say where it goes: --to CONTAINER, --pid PID or --netns PATH|NAME' : `give one of --to, --pid, --netns (got ${given.map((k) => `--${k}`).join(', ')})`)
   }
   let target: Target
   if (values.to !== undefined) {
-    if (values.to === '') throw new UsageError('--to needs a container name or id')
+    if (values.to === '') throw nicbackError('usage', 'assign', '--to needs a container name or id')
     target = { container: { name: values.to } }
   } else if (values.pid !== undefined) {
-    if (!/^[1-9]\d*$/.test(values.pid) || !Number.isSafeInteger(Number(values.pid))) throw new UsageError(`--pid needs a process id, not "${values.pid}"`)
+    if (!/^[1-9]\d*$/.test(values.pid) || !Number.isSafeInteger(Number(values.pid))) throw nicbackError('usage', 'assign', `--pid needs a process id, not "${values.pid}"`)
     target = { pid: Number(values.pid) }
   } else {
-    if (values.netns === '') throw new UsageError('--netns needs a path or a name')
+    if (values.netns === '') throw nicbackError('usage', 'assign', '--netns needs a path or a name')
     target = { netns: values.netns! }
   }
-  if (values.as !== undefined && !isValidIfname(values.as)) throw new UsageError(`--as "${values.as}" is not a valid interface name (${IFNAME_RULE})`)
-  if (!isValidIfname(iface)) throw new UsageError(`"${iface}" is not a valid interface name`)
+  if (values.as !== undefined && !isValidIfname(values.as)) throw nicbackError('usage', 'assign', `--as "${values.as}" is not a valid interface name (${IFNAME_RULE})`)
+  if (!isValidIfname(iface)) throw nicbackError('usage', 'assign', `"${iface}" is not a valid interface name`)
   return { iface, target, insideName: values.as, force: values.force === true, json: values.json === true }
 }
 
@@ -106,9 +107,10 @@ export default {
       }
       return 0
     } catch (err) {
-      if (!(err instanceof MoveError)) throw err
-      log.error(err.message)
-      if (a.json) printJson({ error: err.message, kind: err.kind, overridable: err.overridable })
+      if (!isMoveError(err)) throw err
+      const kind = err.code === 'move_refused' ? 'refused' : 'failed'
+      log.error(err.message, { nic: err.nic ?? a.iface, code: err.code, cause: err.message, overridable: err.overridable === true })
+      if (a.json) printJson({ error: err.message, kind, overridable: err.overridable === true })
       return 1
     }
   },

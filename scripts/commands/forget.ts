@@ -1,4 +1,5 @@
-import { parse, printJson, say, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, printJson, say, type Command, type Options } from '../lib/cli/cli.js'
+import { nicbackError } from '../lib/system/errors.js'
 import { nicsForgotten } from '../lib/moments/record.js'
 import { log } from '../lib/system/log.js'
 
@@ -19,11 +20,11 @@ export default {
   root: "it writes nicback's registry",
   main(argv) {
     const { values, positionals } = parse(argv, options)
-    if (positionals.length === 0) throw new UsageError('name the NIC(s) to forget')
+    if (positionals.length === 0) throw nicbackError('usage', 'forget', 'name the NIC(s) to forget')
     const { forgotten, unknown } = nicsForgotten(positionals)
     if (values.json) printJson({ forgotten, unknown })
     else say(...forgotten.map((f) => `forgot ${f}`))
-    for (const n of unknown) log.error(`${n} is not a recorded NIC (see "nicback status")`)
+    for (const n of unknown) log.error(`${n} is not a recorded NIC (see "nicback status")`, { nic: n, cause: 'not a recorded NIC', fix: 'see "nicback status"' })
     return unknown.length > 0 ? 1 : 0
   },
 } satisfies Command

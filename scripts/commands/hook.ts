@@ -2,10 +2,11 @@
 // state on stdin, then runs the stage (runtimes/oci-hook.ts). Everything is
 // checked before anything is done; a failure says why on stderr (which the
 // runtime reports) and in syslog, never with a stack trace.
-import { parse, parseSeconds, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, parseSeconds, type Command, type Options } from '../lib/cli/cli.js'
 import { createRuntime, poststop, readStdin } from '../lib/runtimes/oci-hook.js'
-import { MAX_STATE_BYTES, OciError, parseStage, parseState, STAGES, type Stage } from '../lib/runtimes/oci.js'
+import { MAX_STATE_BYTES, parseStage, parseState, STAGES, type Stage } from '../lib/runtimes/oci.js'
 import { log, logToSyslog } from '../lib/system/log.js'
+import { isNicbackError, nicbackError, toFields } from '../lib/system/errors.js'
 
 const help = `Usage: nicback hook --stage STAGE [--timeout SEC] [--force]
 
@@ -57,7 +58,7 @@ function stageOf(value: string | undefined): Stage {
   try {
     return parseStage(value)
   } catch (err) {
-    throw err instanceof OciError ? new UsageError(err.message) : err
+    throw isNicbackError(err, 'oci') ? nicbackError('usage', 'hook', err.message) : err
   }
 }
 
@@ -80,8 +81,8 @@ export default {
     try {
       return stage === 'poststop' ? await poststop(state, waitMs) : await createRuntime(state, values.force === true)
     } catch (err) {
-      if (err instanceof OciError) {
-        log.error(`hook ${stage}: ${err.message}`)
+      if (isNicbackError(err, 'oci')) {
+        log.error(`hook ${stage}: ${err.message}`, { ...toFields(err), stage })
         return 1
       }
       throw err

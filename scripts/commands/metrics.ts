@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parse, printJson, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, printJson, type Command, type Options } from '../lib/cli/cli.js'
+import { nicbackError } from '../lib/system/errors.js'
 import { metricsNow, textfileProblem, writeTextfile } from '../lib/moments/metrics.js'
 
 const help = `Usage: nicback metrics [--textfile DIR] [--json]
@@ -53,11 +54,11 @@ export default {
     let target: string | null = null
     if (values.textfile !== undefined) {
       const dir = resolve(values.textfile)
-      if (values.textfile === '' || !existsSync(dir)) throw new UsageError(`--textfile ${values.textfile}: no such directory; create it, or give node_exporter's --collector.textfile.directory`)
-      if (!statSync(dir).isDirectory()) throw new UsageError(`--textfile ${values.textfile}: not a directory`)
+      if (values.textfile === '' || !existsSync(dir)) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: no such directory`, { fix: "create it, or give node_exporter's --collector.textfile.directory" })
+      if (!statSync(dir).isDirectory()) throw nicbackError('usage', 'metrics', `--textfile ${values.textfile}: not a directory`)
       target = join(dir, 'nicback.prom')
       const problem = textfileProblem(dir, target)
-      if (problem !== null) throw new Error(problem)
+      if (problem !== null) throw nicbackError('refused', 'write the textfile', problem)
     }
     const now = metricsNow()
     if (target !== null) writeTextfile(target, now.text)

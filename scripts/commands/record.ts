@@ -35,8 +35,8 @@ export default {
     } else if (result.skipped.length === 0) {
       process.stdout.write('No NIC on a bus here; name the devices to record.\n')
     }
-    for (const r of result.recorded) for (const d of r.replaced) log.warn(`${r.name} now names ${r.identity}; forgot ${d}`)
-    for (const s of result.skipped) log.error(s.reason)
+    for (const r of result.recorded) for (const d of r.replaced) log.warn(`${r.name} now names ${r.identity}; forgot ${d}`, { nic: r.name, identity: r.identity, forgot: d })
+    for (const s of result.skipped) log.error(s.reason, { nic: s.name, cause: s.reason })
     return result.skipped.length > 0 ? 1 : 0
   },
 } satisfies Command

@@ -1,4 +1,5 @@
-import { parse, parseSeconds, printJson, say, table, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, parseSeconds, printJson, say, table, type Command, type Options } from '../lib/cli/cli.js'
+import { nicbackError } from '../lib/system/errors.js'
 import { release } from '../lib/runtimes/release.js'
 import { log } from '../lib/system/log.js'
 
@@ -40,12 +41,12 @@ export interface ReleaseArgs {
   json: boolean
 }
 
-/** Pure: the command line of release. Throws UsageError. */
+/** Pure: the command line of release. Throws a NicbackError 'usage'. */
 export function parseRelease(argv: string[]): ReleaseArgs {
   const { values, positionals } = parse(argv, options)
-  if (values.from !== undefined && positionals.length > 0) throw new UsageError('give IFACE names or --from CONTAINER, not both')
-  if (values.from === undefined && positionals.length === 0) throw new UsageError('name the NIC(s) to release, or --from CONTAINER')
-  if (values.from === '') throw new UsageError('--from needs a container name or id')
+  if (values.from !== undefined && positionals.length > 0) throw nicbackError('usage', 'release', 'give IFACE names or --from CONTAINER, not both')
+  if (values.from === undefined && positionals.length === 0) throw nicbackError('usage', 'release', 'name the NIC(s) to release, or --from CONTAINER')
+  if (values.from === '') throw nicbackError('usage', 'release', '--from needs a container name or id')
   const timeoutMs = values.timeout === undefined ? 30_000 : Math.round(parseSeconds(values.timeout, '--timeout') * 1000)
   return { names: positionals, from: values.from, timeoutMs, json: values.json === true }
 }
@@ -60,17 +61,17 @@ export default {
     const a = parseRelease(argv)
     const r = await release(a)
     if ('unrecorded' in r) {
-      for (const n of r.unrecorded) log.error(`${n} is not a recorded NIC (see "nicback status")`)
+      for (const n of r.unrecorded) log.error(`${n} is not a recorded NIC (see "nicback status")`, { nic: n, cause: 'not a recorded NIC', fix: 'see "nicback status"' })
       if (a.json) printJson({ results: r.unrecorded.map((name) => ({ name, ok: false, how: 'failed', error: `${name} is not a recorded NIC` })), steps: [] })
       return 1
     }
     if ('nothing' in r) {
-      ;(r.warn ? log.warn : log.info)(r.nothing)
+      ;(r.warn ? log.warn : log.info)(r.nothing, { container: a.from, fix: 'see "nicback status"' })
       if (a.json) printJson({ results: [] })
       return 0
     }
     const { results, steps } = r
-    for (const r of results) if (r.error) log.error(r.error)
+    for (const r of results) if (r.error) log.error(r.error, { nic: r.name, cause: r.error })
     if (a.json) printJson({ results, steps })
     else {
       const how = { home: 'was already home', pulled: 'is home, taken out of', returned: 'is home, handed back by the kernel', failed: 'is NOT home' }

@@ -1,4 +1,5 @@
-import { parse, printJson, say, table, UsageError, type Command, type Options } from '../lib/cli/cli.js'
+import { parse, printJson, say, table, type Command, type Options } from '../lib/cli/cli.js'
+import { nicbackError } from '../lib/system/errors.js'
 import { log } from '../lib/system/log.js'
 import { nicReturns, type RestoreReport, type Selection } from '../lib/moments/return.js'
 
@@ -41,12 +42,12 @@ export default {
   root: "it reads nicback's registry, root's alone, and renames NICs",
   main(argv) {
     const { values, positionals } = parse(argv, options)
-    if (values.all && positionals.length > 0) throw new UsageError('give IFACE names or --all, not both')
+    if (values.all && positionals.length > 0) throw nicbackError('usage', 'restore', 'give IFACE names or --all, not both')
     const select: Selection = values.all ? { kind: 'all' } : positionals.length > 0 ? { kind: 'names', names: positionals } : { kind: 'returned' }
     const r = nicReturns({ select, dryRun: values['dry-run'] === true })
     if (values.json) printJson(r)
     else print(r)
-    for (const e of r.errors) log.error(e)
+    for (const e of r.errors) log.error(e, { cause: e })
     return r.ok ? 0 : 1
   },
 } satisfies Command

@@ -1,8 +1,9 @@
 // Run by udev (udev/81-nicback.rules) for NICs on a bus; the work is in
 // moments/udev-event.ts.
-import { lockWaitFromEnv, UsageError, type Command } from '../lib/cli/cli.js'
+import { lockWaitFromEnv, type Command } from '../lib/cli/cli.js'
 import { onUdevEvent, parseUdevEvent } from '../lib/moments/udev-event.js'
 import { log, logToSyslog } from '../lib/system/log.js'
+import { nicbackError } from '../lib/system/errors.js'
 
 /** Remove events of NICs leaving together queue on the lock, each a short
  *  write; under software emulation 21 of them took more than 10 s. */
@@ -32,8 +33,8 @@ export default {
     const parsed = parseUdevEvent(process.env)
     if ('ignore' in parsed) {
       if (parsed.ignore === null) return 0
-      if (parsed.ignore.startsWith('meant to be run by udev')) throw new UsageError(parsed.ignore)
-      log.warn(parsed.ignore)
+      if (parsed.usage) throw nicbackError('usage', 'udev', parsed.ignore)
+      log.warn(parsed.ignore, { cause: parsed.ignore })
       return 0
     }
     const lockTimeoutSec = lockWaitFromEnv(UDEV_LOCK_WAIT_SEC)

@@ -1,10 +1,11 @@
 // `nicback watch`: the resident agent (runtimes/agent.ts), for Kubernetes
 // nodes (deploy/kubernetes/) and hosts that would rather not start node for
 // every udev event.
-import { lockWaitFromEnv, parse, UsageError, type Command } from '../lib/cli/cli.js'
+import { lockWaitFromEnv, parse, type Command } from '../lib/cli/cli.js'
 import { renderMetrics } from '../lib/moments/metrics.js'
 import { Agent } from '../lib/runtimes/agent.js'
 import { log, logToSyslog, setJsonLogs } from '../lib/system/log.js'
+import { errorText, nicbackError, toFields } from '../lib/system/errors.js'
 
 const help = `Usage: nicback watch [--metrics-addr [HOST]:PORT] [--log-format text|json]
 
@@ -45,7 +46,7 @@ Waits at most NICBACK_LOCK_WAIT seconds (default 10) for the lock.
 export function parseListen(raw: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(raw)
   const port = Number(m?.[3])
-  if (!m || port < 1 || port > 65535) throw new UsageError(`--metrics-addr needs [HOST]:PORT (e.g. :9465 or 127.0.0.1:9465), not "${raw}"`)
+  if (!m || port < 1 || port > 65535) throw nicbackError('usage', 'watch', `--metrics-addr needs [HOST]:PORT (e.g. :9465 or 127.0.0.1:9465), not "${raw}"`)
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port }
 }
 
@@ -59,7 +60,7 @@ export default {
   async main(argv) {
     const { values } = parse(argv, options, false)
     const format = values['log-format'] ?? (values.json ? 'json' : 'text')
-    if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format is text or json, not "${format}"`)
+    if (format !== 'text' && format !== 'json') throw nicbackError('usage', 'watch', `--log-format is text or json, not "${format}"`)
     const listen = values['metrics-addr'] === undefined ? undefined : parseListen(values['metrics-addr'])
     const lockTimeoutSec = lockWaitFromEnv(10)
     setJsonLogs(format === 'json')
@@ -72,7 +73,7 @@ export default {
     try {
       await agent.start()
     } catch (err) {
-      log.error((err as Error).message)
+      log.error(errorText(err), toFields(err))
       agent.stop(1)
       return 1
     }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { acquireLock, LockTimeoutError } from '../../scripts/lib/system/lock.js'
+import { acquireLock } from '../../scripts/lib/system/lock.js'
 import { emptyRegistry, loadRegistry, registryPath, saveRegistry } from '../../scripts/lib/state/registry.js'
 import { registryEntry as entry, useTempStateDir } from '../unit/helpers.js'
 
@@ -101,13 +101,13 @@ describe('lock', () => {
     expect(readdirSync(state.dir).sort()).toEqual(['registry.json', 'registry.json.lock', 'udev-leader.lock'])
   }, 60_000)
 
-  it('times out with LockTimeoutError while another process holds it, and succeeds once released', async () => {
+  it('times out with a NicbackError lock_held while another process holds it, and succeeds once released', async () => {
     const lockPath = `${registryPath()}.lock`
     const held = acquireLock(lockPath, 5)
     const probe = `
       const t0 = Date.now()
       try { nb.acquireLock(${JSON.stringify(lockPath)}, 1).release(); console.log('acquired') }
-      catch (e) { console.log(JSON.stringify({ timeout: e instanceof nb.LockTimeoutError, message: e.message, ms: Date.now() - t0 })) }
+      catch (e) { console.log(JSON.stringify({ timeout: e.code === 'lock_held', message: e.message, ms: Date.now() - t0 })) }
     `
     try {
       const r = await finished(child(probe))
@@ -128,7 +128,7 @@ describe('lock', () => {
     const lockPath = `${registryPath()}.lock`
     const holder = child(`nb.acquireLock(${JSON.stringify(lockPath)}, 5); console.log('locked'); setInterval(() => {}, 1000)`)
     await waitFor(holder, 'locked')
-    expect(() => acquireLock(lockPath, 0)).toThrow(LockTimeoutError)
+    expect(() => acquireLock(lockPath, 0)).toThrow(expect.objectContaining({ code: 'lock_held' }))
     const gone = finished(holder)
     holder.kill('SIGKILL')
     await gone

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import { hostRenameMarks, leadershipFromEnv } from '../../scripts/lib/system/leader.js'
-import { checkPrivateDir, ensurePrivateDir, StateDirError } from '../../scripts/lib/system/paths.js'
+import { checkPrivateDir, ensurePrivateDir } from '../../scripts/lib/system/paths.js'
 import { REPO } from './bundle.js'
 
 const FRONT = join(REPO, 'udev/nicback-udev-front.sh')
@@ -247,7 +247,7 @@ test('nicback vouches for a private state dir (the lock, sticky) and takes it ba
   expect(front('add', addOf(5)).status).toBe(0)
   expect(callLog()).toBe('add leader_fd=9 held=yes\n')
   chmodSync(state, 0o777)
-  expect(() => checkPrivateDir(state)).toThrow(StateDirError)
+  expect(() => checkPrivateDir(state)).toThrow(expect.objectContaining({ code: 'state_dir' }))
   expect(existsSync(join(state, 'udev-leader.lock'))).toBe(false)
   expect(front('add', addOf(6)).status).toBe(0)
   expect(callLog()).toBe('add leader_fd=9 held=yes\nadd leader_fd=none held=no\n')

@@ -4,7 +4,8 @@
 // command. Commands parse, call one moment, print (issue 19): below their own
 // layer they reach only the moments and the runtimes (the runtime-facing
 // entry points, above the moments), cli/ (options, printing), and for output
-// system/log.ts and system/printable.ts; never state/, facts/, plan/ or
+// system/log.ts and system/printable.ts, and the one error type
+// (system/errors.ts) to throw a usage error; never state/, facts/, plan/ or
 // apply/, nor the rest of system/. Read from the sources' import lines.
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -31,7 +32,7 @@ function imports(file: string): string[] {
 
 /** What a command may import from below its own layer: whole layers (a
  *  folder of scripts/lib) and single modules. */
-const COMMANDS_MAY_IMPORT = ['lib/moments/', 'lib/runtimes/', 'lib/cli/', 'lib/system/log.ts', 'lib/system/printable.ts']
+const COMMANDS_MAY_IMPORT = ['lib/moments/', 'lib/runtimes/', 'lib/cli/', 'lib/system/log.ts', 'lib/system/printable.ts', 'lib/system/errors.ts']
 
 /** The import cycles among `nodes` (edges only between them): one per
  *  strongly connected component of more than one module, or a module that
@@ -73,7 +74,7 @@ describe('scripts/lib layering', () => {
     const found = LAYERS.flatMap((_, layer) => cycles(all.filter((f) => layerOf(f) === layer), imports))
     expect(found.map((c) => c.map((f) => relative(ROOT, f)).join(' -> '))).toEqual([])
   })
-  it('commands import only the moments, the runtimes, cli/ and system/{log,printable} from below', () => {
+  it('commands import only the moments, the runtimes, cli/ and system/{log,printable,errors} from below', () => {
     const below = files(join(ROOT, 'commands')).flatMap((f) =>
       imports(f)
         .filter((i) => layerOf(i) < LAYERS.indexOf('commands') && !COMMANDS_MAY_IMPORT.some((ok) => relative(ROOT, i) === ok || relative(ROOT, i).startsWith(ok)))

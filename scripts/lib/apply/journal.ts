@@ -7,17 +7,14 @@
 import type { Step } from '../plan/planner.js'
 import type { Netns } from '../system/netns.js'
 import { describeStep } from '../plan/describe.js'
+import { isNicbackError, nicbackError, type NicbackError } from '../system/errors.js'
 import { type Kernel, type LineFailure, hostKernel } from './kernel.js'
 import { ipArgs } from './ip.js'
 
-/** A step failed; `what` says which, in the words of the journal. */
-export class StepFailed extends Error {
-  constructor(
-    readonly what: string,
-    readonly why: string,
-  ) {
-    super(`failed to ${what}: ${why}`)
-  }
+/** A step failed: `what` says which, in the words of the journal, and
+ *  `why` is the kernel's answer. */
+export function stepFailed(what: string, why: string): NicbackError {
+  return nicbackError('step_failed', what, `failed to ${what}: ${why}`)
 }
 
 /** A failed line of a batch, and the step it ran. */
@@ -65,10 +62,10 @@ export class Journal {
     return r.ok ? null : { ...r.failed[0]!, step: steps[at]! }
   }
 
-  /** Runs `steps`, throwing StepFailed at the first failure. */
+  /** Runs `steps`, throwing stepFailed at the first failure. */
   must(steps: readonly Step[], ns?: Netns, undo?: () => void): void {
     const f = this.run(steps, ns, undo)
-    if (f !== null) throw new StepFailed(describeStep(f.step), f.text)
+    if (f !== null) throw stepFailed(describeStep(f.step), f.text)
   }
 
   /** Journals a step done in a batch shared with other journals. */
@@ -81,12 +78,12 @@ export class Journal {
   }
 
   /** Does `fn`, a change that is no link step; on success remembers `undo`.
-   *  Throws StepFailed. */
+   *  Throws stepFailed. */
   do(what: string, fn: () => void, undo?: () => void): void {
     try {
       fn()
     } catch (err) {
-      throw err instanceof StepFailed ? err : new StepFailed(what, (err as Error).message.trim())
+      throw isNicbackError(err, 'step_failed') ? err : stepFailed(what, (err as Error).message.trim())
     }
     this.done.push(what)
     if (undo) this.undos.push({ what, action: undo })

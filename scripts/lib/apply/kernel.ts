@@ -6,7 +6,7 @@
 // implementation: unit tests run the engine on it, the netns and vm tiers run
 // it on this one.
 import { altnamesOf, busPresent, busPresentAsync, readLinks, readLinksAsync, refreshLinks, sysfsNames } from '../facts/links.js'
-import { CommandError, run, which } from '../system/exec.js'
+import { isCommandFailure, run, which } from '../system/exec.js'
 import type { Netns } from '../system/netns.js'
 import type { Link } from '../types.js'
 
@@ -90,7 +90,7 @@ function ipBatch(cmds: string[][], force: boolean, ns?: Netns): BatchResult {
     run(...ipCommand(ns, [...(force ? ['-force'] : []), '-batch', '-']), `${cmds.map((c) => c.join(' ')).join('\n')}\n`)
     return { ok: true, failed: [] }
   } catch (err) {
-    if (!(err instanceof CommandError)) throw err
+    if (!isCommandFailure(err)) throw err
     const lines = [...err.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]))
     // No line named: ip did not run at all (missing, killed), so nothing was done.
     const named = lines.length > 0 ? lines : [1]
@@ -104,7 +104,7 @@ function oneByOne(cmds: string[][], force: boolean, ns?: Netns): BatchResult {
     try {
       run(...ipCommand(ns, c))
     } catch (err) {
-      const text = err instanceof CommandError ? wordsFor(err.stderr, i + 1, true) : (err as Error).message.trim()
+      const text = isCommandFailure(err) ? wordsFor(err.stderr, i + 1, true) : (err as Error).message.trim()
       failed.push({ line: i + 1, errno: errnoOf(text), text })
       if (!force) break
     }

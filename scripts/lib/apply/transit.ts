@@ -22,28 +22,27 @@ import { hostNetnsPath, scratchNetns, type Netns } from '../system/netns.js'
 import type { Away, Identity, Link, Step } from '../types.js'
 import { setMac } from './executor.js'
 import type { Kernel } from './kernel.js'
-import { fault, Journal, StepFailed } from './journal.js'
+import { fault, Journal, stepFailed } from './journal.js'
+import { isNicbackError, nicbackError, type NicbackError } from '../system/errors.js'
 
 /** NICBACK_FAIL_AT (tests): the step fails as the kernel's refusal would. */
 function injected(at: string, step: Step): void {
   const why = fault(at)
-  if (why !== null) throw new StepFailed(describeStep(step), why)
+  if (why !== null) throw stepFailed(describeStep(step), why)
 }
 
-/** A refusal (nothing was touched) or a failure (undone as far as the
- *  message says). `overridable`: --force would move it anyway. */
-export class MoveError extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'refused' | 'failed',
-    readonly overridable = false,
-    /** The NIC it is about, when several were asked for. */
-    readonly nic?: string,
-    /** Not in the namespace asked about: on its way back, or never there. */
-    readonly notThere = false,
-  ) {
-    super(message)
-  }
+/** The error of a move between namespaces: a refusal (nothing was touched;
+ *  `overridable`: --force would move it anyway), a failure (undone as far as
+ *  the message says), or the NIC not in the namespace asked about (its netns
+ *  died: it is on its way back). One type for all errors (system/errors.ts),
+ *  told apart by code. */
+export function moveError(message: string, code: 'move_refused' | 'move_failed' | 'not_there', more: { nic?: string; overridable?: boolean } = {}): NicbackError {
+  return nicbackError(code, 'move', message, more)
+}
+
+/** Whether `err` is a move's refusal, failure or not-there. */
+export function isMoveError(err: unknown): err is NicbackError {
+  return isNicbackError(err, 'move_refused', 'move_failed', 'not_there')
 }
 
 /** What a NIC is known by, to find it again in another namespace. */
@@ -88,7 +87,7 @@ export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, j
   // had, else (taken there) by the only device with its MAC.
   const links = readLinksIn(ns)
   const there = findNic(link, links, [insideName]) ?? findNic({ ...link, ifindex: null }, links, [insideName])
-  if (there === undefined) throw new MoveError(`${link.name} is not in ${ns.where} after the move (looked for it by identity)`, 'failed')
+  if (there === undefined) throw moveError(`${link.name} is not in ${ns.where} after the move (looked for it by identity)`, 'move_failed', { nic: link.name })
   inside = there.ifindex
   if (up) {
     const up: Step = { op: 'up', ifindex: there.ifindex, dev: insideName }
@@ -106,7 +105,7 @@ function sendBack(scratch: Netns, ns: Netns, dev: Link, journal: Journal): void 
   const back: Step = { op: 'netns', ifindex: dev.ifindex, dev: dev.name, to: ns.path, where: ns.where }
   if (journal.run([back], scratch) === null) return
   const f = journal.run([{ ...back, name: tempName(dev.ifindex, new Set()) }], scratch)
-  if (f !== null) log.warn(`${dev.name} (ifindex ${dev.ifindex}), which ${ns.where} slipped in instead of the NIC, could not be sent back (${f.text}): it is left to the kernel`)
+  if (f !== null) log.warn(`${dev.name} (ifindex ${dev.ifindex}), which ${ns.where} slipped in instead of the NIC, could not be sent back (${f.text}): it is left to the kernel`, { ifindex: dev.ifindex, cause: f.text })
 }
 
 /** Takes NIC `nic` out of `ns` to the host as `hostName` (or, if that name
@@ -114,7 +113,7 @@ function sendBack(scratch: Netns, ns: Netns, dev: Link, journal: Journal): void 
  *  then resolves): so the host never sees devN or its container-side name.
  *  `hints`: names it may have inside, to tell apart ports that share a bus
  *  identity. Returns the name it arrived under, and adds what it did to
- *  `steps`. Throws MoveError (`notThere` when no device in `ns` is the NIC:
+ *  `steps`. Throws a move error (not_there when no device in `ns` is the NIC:
  *  its netns died, it is on its way); what was done in the scratch netns is
  *  undone then, and the kernel hands the NIC to the host as it left. */
 export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (string | undefined)[] | null, kernel: Kernel, steps: string[]): string {
@@ -132,28 +131,29 @@ export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (
 function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (string | undefined)[] | null, journal: Journal): string {
   const inside = readLinksIn(ns)
   const dev = findNic(nic, inside, hints ?? [])
-  if (dev === undefined) throw new MoveError(`${hostName} is not in ${ns.where} (looked for it by identity)`, 'failed', false, hostName, true)
+  if (dev === undefined) throw moveError(`${hostName} is not in ${ns.where} (looked for it by identity)`, 'not_there', { nic: hostName })
   const scratch = scratchNetns()
   try {
     const out: Step = { op: 'netns', ifindex: dev.ifindex, dev: dev.name, to: scratch.path, where: scratch.where, from: ns.where }
     const failed = fault('move-out') ?? journal.run([out], ns)?.text
-    if (failed != null) throw new MoveError(`failed to ${describeStep(out)}: ${failed}; ${hostName} is still in ${ns.where} as "${dev.name}"`, 'failed')
+    if (failed != null) throw moveError(`failed to ${describeStep(out)}: ${failed}; ${hostName} is still in ${ns.where} as "${dev.name}"`, 'move_failed', { nic: hostName })
     // Whatever arrived is checked here, where only nicback acts.
     const arrived = readLinksIn(scratch)
     const it = findNic({ ...nic, ifindex: macOnly(nic) ? dev.ifindex : nic.ifindex }, arrived, [])
     for (const other of arrived.filter((l) => l !== it)) sendBack(scratch, ns, other, journal)
     if (it === undefined) {
       const what = arrived.map((l) => `${l.name} (ifindex ${l.ifindex})`).join(', ') || 'nothing'
-      throw new MoveError(
+      throw moveError(
         `${ns.where} renamed its devices while nicback was taking ${hostName} out: ${what} arrived instead of ${hostName}, and was sent back; nothing reached the host. Try again once the container stops racing (or stop it)`,
-        'failed',
+        'move_failed',
+        { nic: hostName },
       )
     }
     if (nic.mac !== null && it.mac !== null && it.mac !== nic.mac) {
       // Its own MAC back while nothing else can touch it (a MAC-only NIC is
       // known on the host by it).
       const f = setMac(journal, { op: 'mac', ifindex: it.ifindex, dev: it.name, mac: nic.mac, was: it.mac }, scratch)
-      if (f !== null) throw new MoveError(`failed to set the MAC of "${it.name}" back to ${nic.mac}: ${f.text}; it goes back to the host with the kernel`, 'failed')
+      if (f !== null) throw moveError(`failed to set the MAC of "${it.name}" back to ${nic.mac}: ${f.text}; it goes back to the host with the kernel`, 'move_failed', { nic: hostName })
     }
     // Named here first, where nobody else acts, then moved: the host sees it
     // arrive under its host name and no other.
@@ -168,7 +168,7 @@ function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (str
       as = tempName(it.ifindex, new Set([...sysfsNames().values()].map(displayName)))
       f = journal.run(home(as).map((s) => (s.op === 'rename' ? { ...s, from: hostName } : s)), scratch)
     }
-    if (f !== null) throw new MoveError(`failed to ${describeStep(f.step)}: ${f.text}; it goes back to the host with the kernel`, 'failed')
+    if (f !== null) throw moveError(`failed to ${describeStep(f.step)}: ${f.text}; it goes back to the host with the kernel`, 'move_failed', { nic: hostName })
     return as
   } finally {
     // A NIC still in here when it closes is handed to the host by the kernel.

@@ -18,9 +18,7 @@ export { IFNAME_RULE, isValidIfname }
 export function selfArgv(): string[] {
   return [nodeBin, join(distDir(), 'nicback.mjs')]
 }
-
-/** Bad input: exit status 2 and the command's usage hint. */
-export class UsageError extends Error {}
+import { errorText, isNicbackError, nicbackError, toFields } from '../system/errors.js'
 
 export type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -67,7 +65,7 @@ export function parse<O extends Options>(argv: string[], options: O, positionals
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '')
     const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '--([^'=]+)/.exec(message) : null
-    throw new UsageError(unknown ? `${message}${didYouMean(unknown[1]!, Object.keys(all), '--')}` : message)
+    throw nicbackError('usage', 'parse the command line', unknown ? `${message}${didYouMean(unknown[1]!, Object.keys(all), '--')}` : message)
   }
 }
 
@@ -120,21 +118,22 @@ export async function runCommand(name: string, cmd: Command, argv: string[], eui
     }
     return await cmd.main(argv)
   } catch (err) {
-    if (err instanceof UsageError) {
+    // Bad input (code 'usage'): exit status 2 and the command's usage hint.
+    if (isNicbackError(err, 'usage')) {
       process.stderr.write(`nicback ${name}: ${printable(err.message)}\nRun "nicback ${name} --help" for usage.\n`)
       return 2
     }
-    log.error(err instanceof Error ? err.message : String(err))
+    log.error(errorText(err), toFields(err))
     if (process.env.NICBACK_DEBUG && err instanceof Error) process.stderr.write(`${(err.stack ?? '').split('\n').map(printable).join('\n')}\n`)
     return 1
   }
 }
 
 /** A number of seconds from the command line or the environment (`what`
- *  names it in the error): 0 < n <= max. Throws UsageError. */
+ *  names it in the error): 0 < n <= max. Throws a NicbackError 'usage'. */
 export function parseSeconds(raw: string, what: string, max = 3600): number {
   const sec = Number(raw)
-  if (raw.trim() === '' || !Number.isFinite(sec) || sec <= 0 || sec > max) throw new UsageError(`${what} needs a number of seconds between 0 and ${max}, not "${raw}"`)
+  if (raw.trim() === '' || !Number.isFinite(sec) || sec <= 0 || sec > max) throw nicbackError('usage', 'parse the command line', `${what} needs a number of seconds between 0 and ${max}, not "${raw}"`)
   return sec
 }
 

@@ -3,6 +3,7 @@
 // ones parse() accepts (cli.ts, Command.options). "nicback completion bash"
 // prints it; the build writes it to dist/nicback.bash-completion, for
 // /usr/share/bash-completion/completions/nicback.
+import { nicbackError } from '../system/errors.js'
 
 /** One command as the completion needs it. */
 export interface CompletedCommand {
@@ -28,7 +29,7 @@ const WORD = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
  *  inside (the table is nicback's own, but a slip must not make a script
  *  that runs something). */
 function words(list: readonly string[]): string {
-  for (const w of list) if (!WORD.test(w.replace(/^--?/, ''))) throw new Error(`completion: "${w}" is not a plain word`)
+  for (const w of list) if (!WORD.test(w.replace(/^--?/, ''))) throw nicbackError('failed', 'write the completion', `completion: "${w}" is not a plain word`)
   return `'${list.join(' ')}'`
 }
 

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs'
 import { run } from '../system/exec.js'
 import { log } from '../system/log.js'
+import { errorText } from '../system/errors.js'
 
 export interface HostUse {
   defaultRoute: boolean
@@ -29,7 +30,7 @@ export async function hostUse(name: string): Promise<HostUse> {
     const me = (Array.isArray(all) ? all : [all]).find((i) => i.iface === name)
     for (const a of me ? [me.ip4, me.ip6] : []) if (a && !isLinkLocal(a)) addresses.add(a)
   } catch (err) {
-    log.warn(`systeminformation could not list the host's interfaces (${(err as Error).message}); using ip alone`)
+    log.warn(`systeminformation could not list the host's interfaces (${errorText(err)}); using ip alone`, { cause: errorText(err) })
   }
   type Route = { dev?: string; nexthops?: { dev?: string }[] }
   let defaultRoute = false

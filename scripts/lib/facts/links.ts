@@ -17,6 +17,7 @@ import { ipInBytes, type Netns } from '../system/netns.js'
 import { log } from '../system/log.js'
 import type { Link } from '../types.js'
 import { escapeBytes, utf8OrNull } from './names.js'
+import { nicbackError } from '../system/errors.js'
 
 export const SYS_NET = '/sys/class/net'
 const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
@@ -165,7 +166,7 @@ export function parseIpJson(out: Buffer): IpLink[] {
     odd = true
     return new NotUtf8(bytes)
   }) as unknown
-  if (!Array.isArray(data)) throw new Error('ip -json did not print an array')
+  if (!Array.isArray(data)) throw nicbackError('command_failed', 'read the links', 'ip -json did not print an array')
   if (!odd) return data as IpLink[]
   return (data as WithRaw[]).map((l) => {
     const fixed = unwrap(l)
@@ -229,8 +230,6 @@ export const isLoopback = (l: IpLink) => l.link_type === 'loopback'
 
 const wellFormed = (l: IpLink) => Number.isSafeInteger(l.ifindex) && l.ifindex > 0 && typeof l.ifname === 'string'
 
-export class SysfsMismatchError extends Error {}
-
 /** Every network device of the current netns except loopback. A device
  *  renamed between the netlink dump and the sysfs read (udev, another
  *  nicback) is simply read again; a device that sysfs shows with another
@@ -271,15 +270,14 @@ function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean, say: (m
     if (s.ifindex === null) {
       // Renamed or gone on every try: known by netlink alone this time (as a
       // device on no bus, which nicback never renames); its own event follows.
-      if (here?.has(l.ifindex) === false) log.debug(`${l.ifname} (ifindex ${l.ifindex}) left this network namespace while nicback read it`)
+      if (here?.has(l.ifindex) === false) log.debug(`${l.ifname} (ifindex ${l.ifindex}) left this network namespace while nicback read it`, { nic: l.ifname, ifindex: l.ifindex, cause: 'it left this network namespace while nicback read it' })
       else say(`${l.ifname} (ifindex ${l.ifindex}) changed while nicback read it; reading it as unknown this time`)
       s = { ifindex: l.ifindex, bus: null, devPort: null, driver: null, mac: null, permAddr: null }
     }
     if (s.ifindex !== l.ifindex) {
-      throw new SysfsMismatchError(
-        `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ` +
-          `${s.ifindex} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`,
-      )
+      throw nicbackError('sysfs_mismatch', 'read the links', `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ${s.ifindex} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`, {
+        nic: l.ifname,
+      })
     }
     const nl = fromNetlink(l)
     return {

@@ -5,8 +5,9 @@
 //               the createRuntime hook): every refusal checked for all of
 //               them first, each recorded before it moves, then moved in and
 //               set up; all or nothing, registry included (one Journal).
-import { moveIn, MoveError } from '../apply/transit.js'
-import { Journal, StepFailed } from '../apply/journal.js'
+import { isMoveError, moveError, moveIn } from '../apply/transit.js'
+import { Journal } from '../apply/journal.js'
+import { isNicbackError } from '../system/errors.js'
 import { macOnly, sameNic } from '../facts/identity.js'
 import { hostUse, isWireless } from '../facts/hostuse.js'
 import { readLinks, readLinksIn } from '../facts/links.js'
@@ -20,7 +21,7 @@ import { isOwnNetns, netnsInode, type Netns } from '../system/netns.js'
 import type { Away, Entry, Link } from '../types.js'
 
 export type { Departure, DepartureNote }
-export { MoveError }
+export { isMoveError }
 
 /** Records a departure in the registry, under the lock, and logs it. */
 export function nicLeaves(dep: Departure, lockTimeoutSec?: number): DepartureNote {
@@ -38,7 +39,7 @@ export function nicsDepart(deps: readonly Departure[], lockTimeoutSec?: number):
     },
     { lockTimeoutSec },
   )
-  for (const note of notes) (note.recordedName === null ? log.warn : log.info)(note.message)
+  for (const note of notes) (note.recordedName === null ? log.warn : log.info)(note.message, { nic: note.recordedName ?? undefined, cause: note.recordedName === null ? note.message : undefined })
   return notes
 }
 
@@ -86,12 +87,12 @@ function notHere(name: string, entries: readonly Entry[], links: readonly Link[]
 }
 
 /** Gives the host NICs `gives` to the network namespace `ns`. Throws
- *  MoveError: refused (nothing touched) or failed (everything undone, or
+ *  a move error (system/errors.ts codes move_refused, move_failed): refused (nothing touched) or failed (everything undone, or
  *  the message says what could not be). */
 export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOptions): Promise<GiveResult[]> {
   const names = gives.map((g) => g.host).join(', ')
   if (isOwnNetns(ns.path)) {
-    throw new MoveError(`refusing to move ${names} to ${ns.where}: that is this host's own network namespace (a container run with --network host?)`, 'refused')
+    throw moveError(`refusing to move ${names} to ${ns.where}: that is this host's own network namespace (a container run with --network host?)`, 'move_refused')
   }
   // Check first, act after.
   const links = readLinks()
@@ -100,17 +101,17 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
   const chosen: { give: Give; link: Link; insideName: string }[] = []
   for (const give of gives) {
     const link = links.find((l) => l.name === give.host)
-    if (link === undefined) throw new MoveError(notHere(give.host, entries, links), 'refused', false, give.host)
+    if (link === undefined) throw moveError(notHere(give.host, entries, links), 'move_refused', { nic: give.host })
     const recorded = entries.filter((e) => sameNic(e, link)).sort((a, b) => Number(b.name === give.host) - Number(a.name === give.host))[0]
     const insideName = give.inside ?? give.host
     const facts: AssignFacts = { hostName: give.host, link, recorded, wireless: isWireless(give.host), insideName, inside, where: ns.where }
     const first = assignRefusals(facts)
-    if (first.fatal.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${first.fatal.join('; ')}`, 'refused', false, give.host)
+    if (first.fatal.length > 0) throw moveError(`refusing to move ${give.host} to ${ns.where}: ${first.fatal.join('; ')}`, 'move_refused', { nic: give.host })
     if (!opts.force) {
       const { overridable } = assignRefusals({ ...facts, use: await hostUse(give.host) })
-      if (overridable.length > 0) throw new MoveError(`refusing to move ${give.host} to ${ns.where}: ${overridable.join('; ')}. --force moves it anyway`, 'refused', true, give.host)
+      if (overridable.length > 0) throw moveError(`refusing to move ${give.host} to ${ns.where}: ${overridable.join('; ')}. --force moves it anyway`, 'move_refused', { overridable: true, nic: give.host })
     } else if (first.overridable.length > 0) {
-      log.warn(`moving ${give.host} although ${first.overridable.join('; ')} (--force)`)
+      log.warn(`moving ${give.host} although ${first.overridable.join('; ')} (--force)`, { nic: give.host, cause: first.overridable.join('; '), forced: true })
     }
     chosen.push({ give, link, insideName })
   }
@@ -130,15 +131,15 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
           return { changed: e !== undefined, value: undefined }
         })
       }
-      log.info(`${give.host} is in ${ns.where}${insideName !== give.host ? ` as "${insideName}"` : ''}${link.up ? ', up' : ''}`)
+      log.info(`${give.host} is in ${ns.where}${insideName !== give.host ? ` as "${insideName}"` : ''}${link.up ? ', up' : ''}`, { nic: give.host, netns: ns.where, inside: insideName })
       results.push({ hostName: give.host, insideName, ifindex, where: ns.where, container: opts.container, steps: journal.done, recorded })
     }
     return results
   } catch (err) {
     const undoErrors = journal.rollback()
-    const what = err instanceof StepFailed || err instanceof MoveError ? err.message : `failed to move ${names}: ${(err as Error).message}`
+    const what = isNicbackError(err, 'step_failed') || isMoveError(err) ? err.message : `failed to move ${names}: ${(err as Error).message}`
     const after = undoErrors.length === 0 ? `undone: ${names} ${gives.length > 1 ? 'are' : 'is'} on the host as before and the registry as it was` : `and undoing it failed: ${undoErrors.join('; ')}`
-    throw new MoveError(`${what}; ${after}`, 'failed')
+    throw moveError(`${what}; ${after}`, 'move_failed')
   }
 }
 
@@ -152,7 +153,7 @@ function recordDeparture(dep: Departure, journal: Journal): string {
     const n = noteDeparture(reg, dep, new Date().toISOString())
     return { changed: n.changed, value: n }
   })
-  log.info(note.message)
+  log.info(note.message, { nic: dep.name, recorded: note.recordedName })
   journal.undoable(`record ${dep.name} as away`, () =>
     updateRegistry((reg) => {
       reg.nics = [...reg.nics.filter((e) => !touched(e)), ...before].sort((a, b) => a.name.localeCompare(b.name))

@@ -12,6 +12,7 @@ import { loadCounters, noteRun, type Counters } from '../state/counters.js'
 import { loadRegistry } from '../state/registry.js'
 import { writeFileDurably } from '../system/atomic.js'
 import { log } from '../system/log.js'
+import { errorText, toFields } from '../system/errors.js'
 
 /** Adds one restore run to the counters; the caller holds the registry's
  *  lock. A NIC's return time is udev's database entry for its ifindex, else
@@ -28,7 +29,7 @@ export function countRun(nics: readonly RunNic[], applyFailed: boolean, eventUse
       }),
     )
   } catch (err) {
-    log.warn(`the metrics counters were not updated: ${(err as Error).message}; the restore itself is not affected`)
+    log.warn(`the metrics counters were not updated: ${errorText(err)}; the restore itself is not affected`, toFields(err))
   }
 }
 

@@ -10,7 +10,7 @@
 import { applyPlan, type ApplyResult } from '../apply/executor.js'
 import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { notifyNetworkManagers } from '../apply/notify.js'
-import { MoveError, pullOut } from '../apply/transit.js'
+import { isMoveError, pullOut } from '../apply/transit.js'
 import { matchNics } from '../facts/identity.js'
 import { isFallbackName } from '../facts/names.js'
 import { policyName } from '../facts/policy.js'
@@ -19,6 +19,7 @@ import { stillWithUdev } from '../facts/udevdb.js'
 import { describeAway, describeStep } from '../plan/describe.js'
 import { heldOnHost, planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
+import type { ErrorCode } from '../system/errors.js'
 import { log } from '../system/log.js'
 import type { Netns } from '../system/netns.js'
 import type { Entry, Link } from '../types.js'
@@ -129,7 +130,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       // that left again (a new pod took it): every failed group was undone
       // cleanly, so read the facts and plan again.
       for (let n = 0; n < 2 && mayPlanAgain(failuresOf(names), links, kernel); n++) {
-        log.debug(`${names.failed!.message}: the device changed after the plan; planning again`)
+        log.debug(`${names.failed!.message}: the device changed after the plan; planning again`, { ifindex: names.failed!.step.ifindex, cause: names.failed!.message })
         again()
       }
       plan = carriedOut(attempts)
@@ -229,7 +230,7 @@ function waitForUdev(plan: Plan, deadline: number): boolean {
   const touched = [...plan.names, ...plan.settings].map((s) => s.ifindex)
   let busy = stillWithUdev(touched)
   if (busy.length === 0 || performance.now() >= deadline) {
-    if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`)
+    if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`, { ifindex: busy, ms: UDEV_WAIT_MS })
     return false
   }
   const t0 = performance.now()
@@ -238,7 +239,8 @@ function waitForUdev(plan: Plan, deadline: number): boolean {
     Atomics.wait(pause, 0, 0, 20)
     busy = stillWithUdev(busy)
   }
-  log.debug(`waited ${Math.round(performance.now() - t0)} ms for udevd to finish with ifindex ${first.join(', ')}`)
+  const ms = Math.round(performance.now() - t0)
+  log.debug(`waited ${ms} ms for udevd to finish with ifindex ${first.join(', ')}`, { ifindex: first, ms })
   return true
 }
 
@@ -281,14 +283,14 @@ function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOpt
 
 /** One log line for the steps, one per NIC that was not simply home, and one per error. */
 export function logReport(r: RestoreReport): void {
-  if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`)
+  if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`, { steps: r.steps.map((s) => s.description), ms: r.ms, dryRun: r.dryRun })
   for (const n of r.nics) {
     if (n.leftDuringRun) log.info(`${n.name} (was ${n.was ?? 'away'}) ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
     else if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
     else if (n.outcome === 'conflict' || n.outcome === 'ambiguous')
       log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`, { nic: n.name, now: n.now, cause: n.reason, fix: 'free the name (rename the device that holds it), then "nicback restore"' })
   }
-  for (const e of r.errors) log.error(e)
+  for (const e of r.errors) log.error(e, { cause: e })
 }
 
 export interface ComeBackOptions {
@@ -309,8 +311,9 @@ export interface ComeBackResult {
   steps: string[]
   /** Handed back by the kernel (waited for). */
   returned: string[]
-  /** Why a NIC is not home: not recorded, not back in time, a failed pull. */
-  failures: { name: string; error: string }[]
+  /** Why a NIC is not home: not recorded, not back in time, a failed pull.
+   *  `code` 'timeout': it did not come back in time. */
+  failures: { name: string; error: string; code?: ErrorCode }[]
   report: RestoreReport | null
 }
 
@@ -346,9 +349,9 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
       result.pulled.push(name)
       present.push(name)
     } catch (err) {
-      if (!(err instanceof MoveError)) throw err
+      if (!isMoveError(err)) throw err
       // Not in there: on its way back already (its netns died), wait for it.
-      if (err.notThere) waitFor.push(name)
+      if (err.code === 'not_there') waitFor.push(name)
       else result.failures.push({ name, error: err.message })
     }
   }
@@ -357,13 +360,14 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
       const a = entries.find((e) => e.name === n)?.away
       return a ? describeAway(a) : 'not recorded as away'
     }
-    log.info(`waiting up to ${opts.timeoutMs / 1000} s for the kernel to hand back ${waitFor.map((n) => `${n} (${why(n)})`).join(', ')}`)
+    log.info(`waiting up to ${opts.timeoutMs / 1000} s for the kernel to hand back ${waitFor.map((n) => `${n} (${why(n)})`).join(', ')}`, { nics: waitFor, timeoutMs: opts.timeoutMs })
     const { back, missing } = await waitForReturn(waitFor, opts.timeoutMs)
     result.returned.push(...back)
     present.push(...back)
     for (const name of missing) {
       result.failures.push({
         name,
+        code: 'timeout',
         error: `${name} did not come back${opts.who ? ` from ${opts.who}` : ''} within ${opts.timeoutMs / 1000} s: something still holds its network namespace (a process, a bind mount under /run/netns or /run/docker/netns; "nicback status" names them), or it is a virtual device, which dies with it`,
       })
     }

@@ -27,10 +27,11 @@ export interface UdevEvent {
 }
 
 /** Pure: the event in `env`, or why it is not one nicback acts on (null
- *  reason: an event to ignore quietly, e.g. a virtual device or `change`). */
-export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | { ignore: string | null } {
+ *  reason: an event to ignore quietly, e.g. a virtual device or `change`;
+ *  `usage`: not run by udev at all, which a person is told as bad usage). */
+export function parseUdevEvent(env: NodeJS.ProcessEnv): { event: UdevEvent } | { ignore: string | null; usage?: true } {
   const { ACTION: action, INTERFACE: name, DEVPATH: devpath, IFINDEX: ifindex, DEVPATH_OLD: devpathOld } = env
-  if (!action || !name || !devpath) return { ignore: 'meant to be run by udev: ACTION, INTERFACE and DEVPATH must be set' }
+  if (!action || !name || !devpath) return { ignore: 'meant to be run by udev: ACTION, INTERFACE and DEVPATH must be set', usage: true }
   if (action !== 'add' && action !== 'move' && action !== 'remove') return { ignore: null }
   const bus = busFromDevicePath(devpath)
   if (bus === null || devpath.includes('/../') || devpath.length > 4096) return { ignore: null }
@@ -120,7 +121,7 @@ function noted(): HostRename[] {
     const r = parseRename(m)
     if (r === null) return []
     if (typeof r === 'string') {
-      log.warn(r)
+      log.warn(r, { cause: r })
       return []
     }
     return [r]
@@ -154,7 +155,7 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
       const deps = taken.flatMap((mark) => {
         const d = parseDeparture(mark, renames)
         if (typeof d === 'string') {
-          log.warn(d)
+          log.warn(d, { cause: d })
           return []
         }
         return [d]
@@ -171,7 +172,7 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
       if (ownAdd || (marks.others && anyNicMayBeBack())) ok = restoreRun(lockTimeoutSec) && ok
     }
   } while (lead.handOver())
-  if (rounds > 1) log.debug(`led ${rounds} rounds for NICs that left or came back together`)
+  if (rounds > 1) log.debug(`led ${rounds} rounds for NICs that left or came back together`, { rounds })
   return ok ? 0 : 1
 }
 

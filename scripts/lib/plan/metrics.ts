@@ -13,24 +13,20 @@ import type { State, StatusRow } from './status.js'
 /** The states of `nicback status`, each a value of the gauge's state label. */
 export const STATES: readonly State[] = ['home', 'away', 'gone', 'returned_misnamed', 'conflict', 'unrecorded']
 
-/** Pure: the cause label of a NIC left misnamed. Reasons are the planner's
- *  sentences; they hold names (never white space: the kernel refuses it in a
- *  name), so each pattern is anchored on the words after the quoted name.
- *  Whatever the reason says, the label is one of CAUSES. */
-export function conflictCause(outcome: Outcome, reason: string): Cause {
+/** Pure: the cause label of a NIC left misnamed: the planner's cause of a
+ *  conflict (plan/planner.ts Decision.cause), never read from its reason, a
+ *  sentence holding names a container chose. Always one of CAUSES. */
+export function conflictCause(outcome: Outcome, cause: Cause | undefined): Cause {
   if (outcome === 'ambiguous') return 'ambiguous'
-  if (/^recorded name "\S*" is not a valid interface name$/.test(reason)) return 'invalid_name'
-  if (/^"\S*" is recorded for \d+ NICs /.test(reason)) return 'duplicate_record'
-  if (/^"\S*" is held by .*, which cannot move: /s.test(reason)) return 'chain_blocked'
-  if (/^"\S*" is held by .*; nicback never takes a name from a device it is not restoring$/s.test(reason)) return 'name_held'
-  if (/^"\S*" is an altname of /.test(reason)) return 'altname_held'
-  return 'other'
+  return cause !== undefined && (CAUSES as readonly string[]).includes(cause) ? cause : 'other'
 }
 
 /** One NIC of a run's report (moments/return.ts NicResult). */
 export interface RunNic {
   outcome: Outcome
   reason: string
+  /** The planner's cause of a conflict. */
+  cause?: Cause
   home: boolean
   ifindex: number | null
 }
@@ -47,7 +43,7 @@ export function runDelta(nics: readonly RunNic[], applyFailed: boolean, seconds:
         if (s !== null) d.seconds.push(s)
       } else d.failed += 1
     } else if (n.outcome === 'conflict' || n.outcome === 'ambiguous') {
-      const c = conflictCause(n.outcome, n.reason)
+      const c = conflictCause(n.outcome, n.cause)
       d.conflicts[c] = (d.conflicts[c] ?? 0) + 1
     }
   }

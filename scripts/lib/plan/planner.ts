@@ -10,6 +10,7 @@
 // rename an UP device, and temporary names left by a run that died.
 import { identityKey, matchNics } from '../facts/identity.js'
 import { isValidIfname, tempName } from '../facts/names.js'
+import type { Cause } from '../state/counters.js'
 import type { Entry, Link, Step } from '../types.js'
 import { describeAway } from './describe.js'
 
@@ -31,6 +32,9 @@ export interface Decision {
   now: string | null
   outcome: Outcome
   reason: string
+  /** Why a conflict is one, as data (the metrics' cause label): the reason
+   *  says it to a person. Set on every conflict. */
+  cause?: Cause
   /** MAC / MTU / admin state restored too (it is coming back from a container). */
   settings: boolean
   /** Away because it left the host again while the run brought it home
@@ -103,7 +107,7 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
       const settings = entry.away !== null && opts.want(entry, link)
       decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'home', reason: 'already under its recorded name' }, settings)
     } else if (!isValidIfname(entry.name)) {
-      decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'conflict', reason: `recorded name "${entry.name}" is not a valid interface name` })
+      decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'conflict', reason: `recorded name "${entry.name}" is not a valid interface name`, cause: 'invalid_name' })
     } else if (opts.want(entry, link)) {
       moves.set(link, { entry, link, at: link.name })
     } else {
@@ -128,19 +132,24 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
   // 2. Names nobody may take: two NICs recorded under one name, a name held
   //    by a device that will not move, or by another device's altname.
   const blocked = new Map<Link, string>()
+  const blockedCause = new Map<Link, Cause>()
+  const block = (link: Link, reason: string, cause: Cause) => {
+    blocked.set(link, reason)
+    blockedCause.set(link, cause)
+  }
   const byTarget = new Map<string, Move[]>()
   for (const m of moves.values()) byTarget.set(m.entry.name, [...(byTarget.get(m.entry.name) ?? []), m])
   for (const [name, ms] of byTarget) {
-    if (ms.length > 1) for (const m of ms) blocked.set(m.link, `"${name}" is recorded for ${ms.length} NICs (${ms.map((x) => identityKey(x.entry)).join('; ')})`)
+    if (ms.length > 1) for (const m of ms) block(m.link, `"${name}" is recorded for ${ms.length} NICs (${ms.map((x) => identityKey(x.entry)).join('; ')})`, 'duplicate_record')
   }
   for (const m of moves.values()) {
     if (blocked.has(m.link)) continue
     const h = holder.get(m.entry.name)
     const alt = altHolder.get(m.entry.name)
     if (h !== undefined && !moves.has(h)) {
-      blocked.set(m.link, `"${m.entry.name}" is held by ${describe(h, managed.get(h))}; nicback never takes a name from a device it is not restoring`)
+      block(m.link, `"${m.entry.name}" is held by ${describe(h, managed.get(h))}; nicback never takes a name from a device it is not restoring`, 'name_held')
     } else if (alt !== undefined && alt !== m.link && !managed.has(alt)) {
-      blocked.set(m.link, `"${m.entry.name}" is an altname of ${describe(alt, undefined)}`)
+      block(m.link, `"${m.entry.name}" is an altname of ${describe(alt, undefined)}`, 'altname_held')
     }
   }
   for (const l of blocked.keys()) moves.delete(l)
@@ -194,7 +203,7 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
     const h = holder.get(m.entry.name)!
     const hMove = [...moves.values()].find((x) => x.link === h)
     const cause = blocked.get(h) ?? (hMove ? `it waits for "${hMove.entry.name}"` : 'it cannot move')
-    blocked.set(m.link, `"${m.entry.name}" is held by ${describe(h, managed.get(h))}, which cannot move: ${cause}`)
+    block(m.link, `"${m.entry.name}" is held by ${describe(h, managed.get(h))}, which cannot move: ${cause}`, 'chain_blocked')
     moves.delete(m.link)
   }
 
@@ -205,7 +214,7 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
   }
   for (const [link, reason] of blocked) {
     const entry = managed.get(link)!
-    decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'conflict', reason })
+    decide(entry, { ifindex: link.ifindex, now: link.name, outcome: 'conflict', reason, cause: blockedCause.get(link)! })
   }
   const settle: Step[] = []
   for (const [entry, d] of decisions) {

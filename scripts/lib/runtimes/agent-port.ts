@@ -13,6 +13,7 @@
 // The kubelet's probes and Prometheus send a small request at once, on a
 // connection of their own, and read the answer at once.
 import type { Server, ServerResponse } from 'node:http'
+import { nicbackError } from '../system/errors.js'
 import { createRequire } from 'node:module'
 import type { Socket } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
@@ -156,7 +157,7 @@ export function listenPort(at: { host: string; port: number }, routes: PortRoute
   // with no 'timeout' listener, node destroys the idle socket
   server.setTimeout(L.idleTimeoutMs)
   return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`cannot listen on ${at.host}:${at.port}: ${err.message}`)))
+    server.once('error', (err) => reject(nicbackError('failed', 'listen for /metrics', `cannot listen on ${at.host}:${at.port}: ${err.message}`)))
     server.listen(at.port, at.host, () => resolve(server))
   })
 }

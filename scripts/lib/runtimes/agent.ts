@@ -19,6 +19,7 @@ import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
 import { isFallbackName } from '../facts/names.js'
 import { which } from '../system/exec.js'
 import { flushSyslog, log } from '../system/log.js'
+import { errorText, nicbackError, toFields } from '../system/errors.js'
 import { hostname } from 'node:os'
 import { readProcessFacts } from '../facts/process.js'
 import { formatAgentMetrics, type AgentFacts } from '../plan/metrics.js'
@@ -127,8 +128,8 @@ export class Agent {
       problem = (err as Error).message
     }
     if (problem !== this.stateProblem) {
-      if (problem !== null) log.error(`not ready: ${problem}`, { cause: problem })
-      else log.info('ready: the state directory and registry are accepted again')
+      if (problem !== null) log.error(`not ready: ${problem}`, { event: 'not_ready', cause: problem })
+      else log.info('ready: the state directory and registry are accepted again', { event: 'ready' })
     }
     this.stateProblem = problem
     // A reconcile that failed (on the state dir, say) runs again once it is fixed.
@@ -153,7 +154,7 @@ export class Agent {
     this.started = true
     this.ticker = setInterval(() => (this.lastTick = Date.now()), TICK_MS)
     this.stateTicker = setInterval(() => this.checkState(true), STATE_CHECK_MS)
-    log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`)
+    log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`, { event: 'watching', listen: this.opts.listen ? `${this.opts.listen.host}:${this.opts.listen.port}` : undefined })
     flushSyslog()
   }
 
@@ -168,7 +169,7 @@ export class Agent {
     this.monitor?.kill('SIGTERM')
     this.server?.close()
     this.server?.closeAllConnections()
-    log.info(`stopped after ${this.events} events and ${this.runs} restore runs`)
+    log.info(`stopped after ${this.events} events and ${this.runs} restore runs`, { event: 'stopped', events: this.events, runs: this.runs })
     flushSyslog()
     this.done(code)
   }
@@ -197,12 +198,12 @@ export class Agent {
           else this.onEvent(item.event)
         }
       })
-      child.on('error', (err) => reject(new Error(`cannot start ${argv[0]}: ${err.message}; install udev (udevadm), or run the agent where /run/udev is mounted`)))
+      child.on('error', (err) => reject(nicbackError('failed', 'watch udev events', `cannot start ${argv[0]}: ${err.message}`, { fix: 'install udev (udevadm), or run the agent where /run/udev is mounted' })))
       child.on('exit', (code, signal) => {
         if (this.stopping) return
         this.monitorExit = `udevadm monitor exited (${signal ?? `status ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`
         log.error(`${this.monitorExit}; nicback watch stops so that its supervisor restarts it`, { cause: this.monitorExit, fix: 'check that /run/udev is mounted and systemd-udevd runs on the host' })
-        if (!listening) reject(new Error(this.monitorExit))
+        if (!listening) reject(nicbackError('failed', 'watch udev events', this.monitorExit, { fix: 'check that /run/udev is mounted and systemd-udevd runs on the host' }))
         else this.stop(1)
       })
     })
@@ -214,7 +215,7 @@ export class Agent {
     this.metrics?.invalidate()
     const parsed = parseUdevEvent(env)
     if ('ignore' in parsed) {
-      if (parsed.ignore !== null) log.warn(parsed.ignore)
+      if (parsed.ignore !== null) log.warn(parsed.ignore, { cause: parsed.ignore })
       return
     }
     const e = parsed.event
@@ -231,7 +232,7 @@ export class Agent {
         setImmediate(() => this.restoreRun(`udev ${e.action} of ${e.name}`))
       }
     } catch (err) {
-      log.error(`udev ${e.action} of ${e.name}: ${(err as Error).message}`, { nic: e.name, cause: (err as Error).message })
+      log.error(`udev ${e.action} of ${e.name}: ${errorText(err)}`, { ...toFields(err), nic: e.name, action: e.action })
     }
     flushSyslog()
   }
@@ -244,7 +245,7 @@ export class Agent {
     let ok = false
     try {
       const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec: this.opts.lockTimeoutSec })
-      if (report.steps.length > 0) log.debug(`restore run for ${why}`)
+      if (report.steps.length > 0) log.debug(`restore run for ${why}`, { cause: why })
       logReport(report)
       ok = report.ok
       // It ran to its end (a NIC left in conflict is the metrics' to say).
@@ -252,7 +253,7 @@ export class Agent {
       this.reconciled = true
       this.lastReconcileMs = Date.now()
     } catch (err) {
-      log.error(`restore run (${why}) failed: ${(err as Error).message}`, { cause: (err as Error).message, fix: 'the next event, or "nicback restore", runs it again' })
+      log.error(`restore run (${why}) failed: ${errorText(err)}`, { ...toFields(err), fix: 'the next event, or "nicback restore", runs it again', run: why })
       // A refused state dir or registry: not ready until the check finds it fixed.
       this.checkState()
     }

@@ -5,14 +5,13 @@
 // manifest keeps a note of what was added, so uninstall takes out exactly
 // that key (and the file or the "runtimes" object only if nicback made them).
 import { existsSync, readFileSync } from 'node:fs'
-import { add, emptyInside, JsonEditError, nodeAt, remove, tree } from '../system/json-edit.js'
+import { add, emptyInside, nodeAt, remove, tree } from '../system/json-edit.js'
 
 export const DAEMON_JSON = '/etc/docker/daemon.json'
 export const RUNTIME_NAME = 'nicback'
 
 import type { DockerNote } from '../state/manifest.js'
-
-export class DaemonJsonError extends Error {}
+import { isNicbackError, nicbackError } from '../system/errors.js'
 
 /** What `nicback install --docker` added, kept in the install manifest. */
 export type { DockerNote }
@@ -29,9 +28,9 @@ function parseObject(text: string, path: string): Json {
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw new DaemonJsonError(`${path} is not valid JSON (${(err as Error).message}): nicback will not touch it; fix it first (dockerd refuses to start with it too)`)
+    throw nicbackError('daemon_json', 'edit daemon.json', `${path} is not valid JSON (${(err as Error).message}): nicback will not touch it`, { fix: 'fix it first (dockerd refuses to start with it too)' })
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new DaemonJsonError(`${path} is not a JSON object: nicback will not touch it`)
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw nicbackError('daemon_json', 'edit daemon.json', `${path} is not a JSON object: nicback will not touch it`)
   return data as Json
 }
 
@@ -46,7 +45,7 @@ function edit<T>(path: string, f: () => T): T {
   try {
     return f()
   } catch (err) {
-    if (err instanceof JsonEditError) throw new DaemonJsonError(`${path}: ${err.message}: nicback will not touch it`)
+    if (isNicbackError(err, 'json_edit')) throw nicbackError('daemon_json', 'edit daemon.json', `${path}: ${err.message}: nicback will not touch it`)
     throw err
   }
 }
@@ -60,13 +59,13 @@ export function addRuntime(text: string | null, path: string, name: string, valu
   if (createdFile) return { text: `${JSON.stringify({ runtimes: { [name]: value } }, null, 2)}\n`, changed: true, createdFile, createdRuntimes: true, ...(text !== null ? { empty: text } : {}) }
   // JSON.parse checks the file and reads nicback's part; never written back.
   const obj = parseObject(text!, path)
-  if (obj.runtimes !== undefined && !isObject(obj.runtimes)) throw new DaemonJsonError(`${path} has "runtimes" that is not an object: nicback will not touch it`)
+  if (obj.runtimes !== undefined && !isObject(obj.runtimes)) throw nicbackError('daemon_json', 'edit daemon.json', `${path} has "runtimes" that is not an object: nicback will not touch it`)
   const createdRuntimes = obj.runtimes === undefined
   const existing = (obj.runtimes as Json | undefined)?.[name]
   if (existing !== undefined) {
     edit(path, () => nodeAt(tree(text!), ['runtimes', name]))
     if (canonical(existing) === canonical(value)) return { text: text!, changed: false, createdFile: false, createdRuntimes: false }
-    throw new DaemonJsonError(`${path} already has a runtime named "${name}" (${JSON.stringify(existing)}) that nicback did not write: remove it, then run "nicback install --docker" again`)
+    throw nicbackError('daemon_json', 'edit daemon.json', `${path} already has a runtime named "${name}" (${JSON.stringify(existing)}) that nicback did not write: remove it, then run "nicback install --docker" again`)
   }
   const inside = edit(path, () => emptyInside(text!, createdRuntimes ? [] : ['runtimes']))
   return { text: edit(path, () => add(text!, ['runtimes', name], value)), changed: true, createdFile, createdRuntimes, ...(inside ? { empty: inside } : {}) }

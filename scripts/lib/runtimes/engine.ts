@@ -4,7 +4,8 @@
 // inode rather than trusting the engine's NetworkMode string.
 import { existsSync, statSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { CommandError, run, which } from '../system/exec.js'
+import { isCommandFailure, run, which } from '../system/exec.js'
+import { nicbackError } from '../system/errors.js'
 
 export type Engine = 'docker' | 'podman'
 export const ENGINES: readonly Engine[] = ['docker', 'podman']
@@ -19,16 +20,6 @@ export interface ContainerInfo {
   status: string | null
   /** HostConfig.NetworkMode as the engine reports it ("host", "none", "bridge"...). */
   networkMode: string | null
-}
-
-export class ContainerError extends Error {
-  constructor(
-    message: string,
-    /** Every engine installed answered that it has no such container. */
-    readonly notFound = false,
-  ) {
-    super(message)
-  }
 }
 
 interface InspectState {
@@ -55,17 +46,17 @@ export function parseInspect(text: string, engine: Engine | null, ref: string): 
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw new ContainerError(`cannot read ${engine ?? 'the engine'}'s inspect output for "${ref}": ${(err as Error).message}`)
+    throw nicbackError('container', 'inspect a container', `cannot read ${engine ?? 'the engine'}'s inspect output for "${ref}": ${(err as Error).message}`)
   }
   if (Array.isArray(data)) {
-    if (data.length !== 1) throw new ContainerError(`${engine ?? 'the engine'} returned ${data.length} objects for "${ref}", expected one container`)
+    if (data.length !== 1) throw nicbackError('container', 'inspect a container', `${engine ?? 'the engine'} returned ${data.length} objects for "${ref}", expected one container`)
     data = data[0]
   }
-  if (typeof data !== 'object' || data === null) throw new ContainerError(`${engine ?? 'the engine'}'s inspect output for "${ref}" is not an object`)
+  if (typeof data !== 'object' || data === null) throw nicbackError('container', 'inspect a container', `${engine ?? 'the engine'}'s inspect output for "${ref}" is not an object`)
   const obj = data as InspectObject & InspectState
   const bare = obj.State === undefined && 'Pid' in obj
   const state: InspectState | undefined = bare ? obj : obj.State
-  if (state === undefined || typeof state !== 'object') throw new ContainerError(`${engine ?? 'the engine'}'s inspect output for "${ref}" has no State: is it a container?`)
+  if (state === undefined || typeof state !== 'object') throw nicbackError('container', 'inspect a container', `${engine ?? 'the engine'}'s inspect output for "${ref}" has no State: is it a container?`)
   const pid = typeof state.Pid === 'number' && Number.isSafeInteger(state.Pid) && state.Pid > 0 ? state.Pid : 0
   const name = bare ? ref : (str(obj.Name)?.replace(/^\//, '') ?? null)
   return {
@@ -101,7 +92,8 @@ export function isNoSuchContainer(stderr: string): boolean {
 }
 
 /** Looks `ref` (a name or an id, a unique id prefix too) up with Docker, then
- *  podman. Throws ContainerError saying what each engine answered. */
+ *  podman. Throws a NicbackError ('container', or 'container_not_found' when every
+ *  engine installed has no such container) saying what each engine answered. */
 export function inspectContainer(ref: string, engines: readonly Engine[] = ENGINES): ContainerInfo {
   const answers: string[] = []
   let asked = 0
@@ -117,7 +109,7 @@ export function inspectContainer(ref: string, engines: readonly Engine[] = ENGIN
     try {
       out = run(bin, ['container', 'inspect', ref])
     } catch (err) {
-      const stderr = err instanceof CommandError ? err.stderr : (err as Error).message
+      const stderr = isCommandFailure(err) ? err.stderr : (err as Error).message
       const none = isNoSuchContainer(stderr)
       if (none) noSuch++
       answers.push(`${engine}: ${none ? 'no such container' : stderr.trim().split('\n')[0]}`)
@@ -125,5 +117,6 @@ export function inspectContainer(ref: string, engines: readonly Engine[] = ENGIN
     }
     return parseInspect(out, engine, ref)
   }
-  throw new ContainerError(`no container "${ref}" (${answers.join('; ')})`, asked > 0 && noSuch === asked)
+  // container_not_found: every engine installed has no such container.
+  throw nicbackError(asked > 0 && noSuch === asked ? 'container_not_found' : 'container', 'inspect a container', `no container "${ref}" (${answers.join('; ')})`)
 }

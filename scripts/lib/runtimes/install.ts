@@ -145,7 +145,7 @@ export async function install(opts: InstallOptions): Promise<Installed> {
     if (root === '/') {
       const reloaded = reloadDockerd()
       if (reloaded) done.push(reloaded)
-      else log.warn(`dockerd is not running: it reads runtime "${RUNTIME_NAME}" from ${DAEMON_JSON} when it starts`)
+      else log.warn(`dockerd is not running: it reads runtime "${RUNTIME_NAME}" from ${DAEMON_JSON} when it starts`, { cause: 'dockerd is not running', path: DAEMON_JSON })
     }
   }
   put(MANIFEST, `${JSON.stringify({ files: [...wrote].sort(), ...(dockerNote ? { docker: dockerNote } : {}) }, null, 2)}\n`, 0o600)
@@ -155,7 +155,7 @@ export async function install(opts: InstallOptions): Promise<Installed> {
     if (existsSync('/run/udev/control')) {
       await $`udevadm control --reload`
       done.push('reloaded udev rules')
-    } else log.warn('systemd-udevd is not running: the rules take effect when it starts')
+    } else log.warn('systemd-udevd is not running: the rules take effect when it starts', { cause: 'systemd-udevd is not running' })
     if (existsSync('/run/systemd/system')) {
       await $`systemctl daemon-reload`
       done.push('reloaded systemd units')
@@ -163,7 +163,7 @@ export async function install(opts: InstallOptions): Promise<Installed> {
     if (opts.record) {
       const r = nicsRecorded({ names: [], force: false, boot: false })
       done.push(`recorded ${r.recorded.map((x) => x.name).join(', ') || 'no NIC'}`)
-      for (const s of r.skipped) log.warn(s.reason)
+      for (const s of r.skipped) log.warn(s.reason, { nic: s.name, cause: s.reason })
     }
   }
   return { kind: 'installed', files: [...wrote].sort(), done }

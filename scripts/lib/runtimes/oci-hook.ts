@@ -15,19 +15,20 @@ import { shortId } from '../plan/describe.js'
 import { log } from '../system/log.js'
 import { isNetnsFile } from '../system/netns.js'
 import { registryPath } from '../system/paths.js'
-import { containerName, declaredNics, netnsMount, OciError, readBundle, type NicSpec, type OciState } from './oci.js'
+import { containerName, declaredNics, netnsMount, readBundle, type NicSpec, type OciState } from './oci.js'
 import type { Away, Entry, Link } from '../types.js'
+import { nicbackError } from '../system/errors.js'
 
 /** Reads stdin up to `max` bytes; more is an error, not a truncation. */
 export async function readStdin(max: number): Promise<string> {
-  if (process.stdin.isTTY) throw new OciError('no container state on stdin (it is a terminal): "nicback hook" is meant to be run by an OCI runtime, which writes the state there')
+  if (process.stdin.isTTY) throw nicbackError('oci', 'run the OCI hook', 'no container state on stdin (it is a terminal): "nicback hook" is meant to be run by an OCI runtime, which writes the state there')
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     size += chunk.length
     if (size > max) {
       process.stdin.destroy()
-      throw new OciError(`the container state on stdin is larger than ${max} bytes: not an OCI state`)
+      throw nicbackError('oci', 'run the OCI hook', `the container state on stdin is larger than ${max} bytes: not an OCI state`)
     }
     chunks.push(chunk)
   }
@@ -40,7 +41,7 @@ function netnsOf(pid: number): string {
   try {
     return readlinkSync(path)
   } catch (err) {
-    throw new OciError(`cannot find the container's network namespace (${path}): ${(err as Error).message}; is pid ${pid} in the state still alive?`)
+    throw nicbackError('oci', 'run the OCI hook', `cannot find the container's network namespace (${path}): ${(err as Error).message}`, { fix: `is pid ${pid} in the state still alive?` })
   }
 }
 
@@ -60,14 +61,14 @@ async function recordNetDevice(spec: NicSpec, container: NonNullable<Away['conta
   const { departureByName } = await import('../plan/departure.js')
   const dep = departureByName(spec.host, live, reg, { via: 'hook', container, insideName: spec.inside, netnsInode })
   if (dep === null) {
-    throw new OciError(
-      `linux.netDevices names ${spec.host}, which is not in the host's network namespace and was never recorded: nicback cannot tell which NIC it is, ` +
-        `so it could not give its name back; record the host's NICs before containers take them ("nicback record", done at boot by nicback-record.service)`,
-    )
+    throw nicbackError('oci', 'run the OCI hook', `linux.netDevices names ${spec.host}, which is not in the host's network namespace and was never recorded: nicback cannot tell which NIC it is, so it could not give its name back`, {
+      nic: spec.host,
+      fix: `record the host's NICs before containers take them ("nicback record", done at boot by nicback-record.service)`,
+    })
   }
   const { nicLeaves } = await import('../moments/leave.js')
   const note = nicLeaves(dep)
-  if (note.recordedName === null) throw new OciError(note.message)
+  if (note.recordedName === null) throw nicbackError('oci', 'run the OCI hook', note.message, { nic: spec.host })
   return `${spec.host} (linux.netDevices, "${spec.inside}" inside)`
 }
 
@@ -79,7 +80,7 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
   if (give.length === 0 && netDevices.length === 0) return 0
 
   const pid = state.pid ?? 0
-  if (give.length > 0 && pid <= 0) throw new OciError(`the container state has no pid: cannot find the network namespace to move ${give.map((g) => g.host).join(', ')} into`)
+  if (give.length > 0 && pid <= 0) throw nicbackError('oci', 'run the OCI hook', `the container state has no pid: cannot find the network namespace to move ${give.map((g) => g.host).join(', ')} into`)
   const ns = pid > 0 ? netnsOf(pid) : null
   const mount = ns === null ? null : netnsMountOf(ns)
   const container: NonNullable<Away['container']> = {
@@ -97,7 +98,7 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
   const links = readLinks()
   const missing = notOnHost(give, links)
   if (missing.length > 0) {
-    throw new OciError(`${declared.giveFrom} of ${who} lists ${missing.map((m) => m.host).join(', ')}, not in the host's network namespace (see "nicback status")`)
+    throw nicbackError('oci', 'run the OCI hook', `${declared.giveFrom} of ${who} lists ${missing.map((m) => m.host).join(', ')}, not in the host's network namespace (see "nicback status")`)
   }
 
   const done: string[] = []
@@ -109,26 +110,26 @@ export async function createRuntime(state: OciState, force: boolean): Promise<nu
   }
 
   if (give.length > 0) {
-    const { nicsLeave, MoveError } = await import('../moments/leave.js')
+    const { nicsLeave, isMoveError } = await import('../moments/leave.js')
     const { openNetns } = await import('../system/netns.js')
     // By its bind mount when it has one: recorded, it finds the NIC again at poststop.
     let target
     try {
       target = openNetns(mount ?? `/proc/${pid}/ns/net`, who)
     } catch (err) {
-      throw new OciError(`cannot give ${give.map((g) => g.host).join(', ')} to ${who}: ${(err as Error).message}`)
+      throw nicbackError('oci', 'run the OCI hook', `cannot give ${give.map((g) => g.host).join(', ')} to ${who}: ${(err as Error).message}`)
     }
     try {
       await nicsLeave(give, target, { via: 'hook', force, container })
     } catch (err) {
-      if (err instanceof MoveError) throw new OciError(`cannot give ${err.nic ?? give.map((g) => g.host).join(', ')} to ${who}: ${err.message}`)
+      if (isMoveError(err)) throw nicbackError('oci', 'run the OCI hook', `cannot give ${err.nic ?? give.map((g) => g.host).join(', ')} to ${who}: ${err.message}`)
       throw err
     } finally {
       target.close()
     }
     done.push(...give.map((g) => `${g.host} ("${g.inside}" inside)`))
   }
-  log.info(`${who} created: ${done.join(', ')} left the host`)
+  log.info(`${who} created: ${done.join(', ')} left the host`, { nics: done, container: who, stage: 'createRuntime' })
   return 0
 }
 
@@ -174,9 +175,13 @@ export async function poststop(state: OciState, waitMs: number): Promise<number>
   }
   if (r.report) logReport(r.report)
   const home = r.report?.nics.filter((n) => n.home && names.includes(n.name)).map((n) => n.name) ?? []
-  if (home.length > 0) log.info(`${who} stopped: ${home.join(', ')} home again (${Math.round(performance.now() - t0)} ms)`)
+  if (home.length > 0) {
+    const ms = Math.round(performance.now() - t0)
+    log.info(`${who} stopped: ${home.join(', ')} home again (${ms} ms)`, { nics: home, container: who, stage: 'poststop', ms })
+  }
   for (const f of r.failures) {
-    log.error(`${f.error}${/did not come back/.test(f.error) ? `; nicback's udev rule gives it its name when it returns, or run "nicback restore ${f.name}" then` : ''}`)
+    const fix = f.code === 'timeout' ? `nicback's udev rule gives it its name when it returns, or run "nicback restore ${f.name}" then` : undefined
+    log.error(fix === undefined ? f.error : `${f.error}; ${fix}`, { nic: f.name, code: f.code, cause: f.error, fix, container: who })
   }
   return r.failures.length === 0 && (r.report?.ok ?? true) ? 0 : 1
 }

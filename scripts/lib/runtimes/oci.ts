@@ -10,15 +10,14 @@ import { isAbsolute, join } from 'node:path'
 import * as v from 'valibot'
 import { IFNAME_RULE, isValidIfname } from '../facts/names.js'
 import { envValue, NICS_ANNOTATION, NICS_ENV } from './declare.js'
-import { BoundedReadError, readBounded as readRegularBounded } from '../system/bounded.js'
+import { readBounded as readRegularBounded } from '../system/bounded.js'
+import { isNicbackError, nicbackError } from '../system/errors.js'
 /** runtime-spec hook stages nicback acts on; prestart is createRuntime's deprecated twin. */
 export const STAGES = ['createRuntime', 'prestart', 'poststop'] as const
 export type Stage = (typeof STAGES)[number]
 /** The most nicback reads from stdin or a config.json: a runtime's state is ~1 KiB. */
 export const MAX_STATE_BYTES = 1 << 20
 export const MAX_CONFIG_BYTES = 16 << 20
-
-export class OciError extends Error {}
 
 /** valibot's record() takes an array for an object; runtime-spec maps are objects. */
 const stringMap = v.pipe(
@@ -46,17 +45,17 @@ function issues(r: { issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]] }
 
 /** Parses and checks the state a runtime writes on a hook's stdin. */
 export function parseState(text: string): OciState {
-  if (Buffer.byteLength(text) > MAX_STATE_BYTES) throw new OciError(`the container state on stdin is larger than ${MAX_STATE_BYTES} bytes: not an OCI state`)
-  if (text.trim() === '') throw new OciError('no container state on stdin: "nicback hook" is meant to be run by an OCI runtime (runc, crun), which writes the state there')
+  if (Buffer.byteLength(text) > MAX_STATE_BYTES) throw nicbackError('oci', 'read the OCI state', `the container state on stdin is larger than ${MAX_STATE_BYTES} bytes: not an OCI state`)
+  if (text.trim() === '') throw nicbackError('oci', 'read the OCI state', 'no container state on stdin: "nicback hook" is meant to be run by an OCI runtime (runc, crun), which writes the state there')
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw new OciError(`the container state on stdin is not valid JSON (${(err as Error).message})`)
+    throw nicbackError('oci', 'read the OCI state', `the container state on stdin is not valid JSON (${(err as Error).message})`)
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new OciError('the container state on stdin is not a JSON object')
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw nicbackError('oci', 'read the OCI state', 'the container state on stdin is not a JSON object')
   const r = v.safeParse(StateSchema, data)
-  if (!r.success) throw new OciError(`the container state on stdin is not an OCI state (${issues(r)})`)
+  if (!r.success) throw nicbackError('oci', 'read the OCI state', `the container state on stdin is not an OCI state (${issues(r)})`)
   return r.output
 }
 
@@ -69,22 +68,22 @@ export interface NicSpec {
 /** Parses `eth2:eth0,eth3` (host name, optional name inside; spaces around
  *  names are ignored). `where` names the source in error messages. */
 export function parseNicList(text: string, where: string): NicSpec[] {
-  if (text.trim() === '') throw new OciError(`${where} is empty: list NICs as HOST[:INSIDE],... (e.g. "eth2:eth0,eth3")`)
+  if (text.trim() === '') throw nicbackError('oci', 'read the OCI state', `${where} is empty: list NICs as HOST[:INSIDE],... (e.g. "eth2:eth0,eth3")`)
   const specs: NicSpec[] = []
   for (const [i, raw] of text.split(',').entries()) {
     const item = raw.trim()
-    if (item === '') throw new OciError(`${where} "${text}": entry ${i + 1} is empty (stray comma?)`)
+    if (item === '') throw nicbackError('oci', 'read the OCI state', `${where} "${text}": entry ${i + 1} is empty (stray comma?)`)
     const parts = item.split(':').map((p) => p.trim())
-    if (parts.length > 2) throw new OciError(`${where} "${text}": "${item}" has more than one ":" (HOST[:INSIDE])`)
+    if (parts.length > 2) throw nicbackError('oci', 'read the OCI state', `${where} "${text}": "${item}" has more than one ":" (HOST[:INSIDE])`)
     const host = parts[0]!
     const inside = parts[1] ?? host
     for (const [what, name] of [['host', host], ['inside', inside]] as const) {
-      if (!isValidIfname(name)) throw new OciError(`${where} "${text}": ${what} name "${name}" is not a valid interface name (${IFNAME_RULE})`)
+      if (!isValidIfname(name)) throw nicbackError('oci', 'read the OCI state', `${where} "${text}": ${what} name "${name}" is not a valid interface name (${IFNAME_RULE})`)
     }
     const dupHost = specs.find((s) => s.host === host)
-    if (dupHost) throw new OciError(`${where} "${text}": ${host} is listed twice`)
+    if (dupHost) throw nicbackError('oci', 'read the OCI state', `${where} "${text}": ${host} is listed twice`)
     const dupInside = specs.find((s) => s.inside === inside)
-    if (dupInside) throw new OciError(`${where} "${text}": ${dupInside.host} and ${host} would both be "${inside}" inside`)
+    if (dupInside) throw nicbackError('oci', 'read the OCI state', `${where} "${text}": ${dupInside.host} and ${host} would both be "${inside}" inside`)
     specs.push({ host, inside })
   }
   return specs
@@ -113,11 +112,11 @@ export function parseConfig(text: string, path: string): BundleConfig {
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw new OciError(`${path} is not valid JSON (${(err as Error).message})`)
+    throw nicbackError('oci', 'read the OCI state', `${path} is not valid JSON (${(err as Error).message})`)
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new OciError(`${path} is not a JSON object`)
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw nicbackError('oci', 'read the OCI state', `${path} is not a JSON object`)
   const r = v.safeParse(ConfigSchema, data)
-  if (!r.success) throw new OciError(`${path} is not an OCI runtime config (${issues(r)})`)
+  if (!r.success) throw nicbackError('oci', 'read the OCI state', `${path} is not an OCI runtime config (${issues(r)})`)
   return r.output as BundleConfig
 }
 
@@ -127,7 +126,7 @@ export function readBounded(path: string, max: number): string {
   try {
     return readRegularBounded(path, max)
   } catch (err) {
-    throw err instanceof BoundedReadError ? new OciError(err.message) : err
+    throw isNicbackError(err, 'bounded_read') ? nicbackError('oci', 'read the OCI state', err.message) : err
   }
 }
 
@@ -138,8 +137,8 @@ export function readBundle(bundle: string): BundleConfig {
   try {
     text = readBounded(path, MAX_CONFIG_BYTES)
   } catch (err) {
-    if (err instanceof OciError) throw err
-    throw new OciError(`cannot read the bundle's ${path}: ${(err as Error).message}`)
+    if (isNicbackError(err, 'oci')) throw err
+    throw nicbackError('oci', 'read the OCI state', `cannot read the bundle's ${path}: ${(err as Error).message}`)
   }
   return parseConfig(text, path)
 }
@@ -173,10 +172,10 @@ export function declaredNics(state: Pick<OciState, 'annotations'>, config: Bundl
   for (const [host, dev] of Object.entries(config?.linux?.netDevices ?? {})) {
     const inside = dev.name === undefined || dev.name === '' ? host : dev.name
     for (const name of [host, inside]) {
-      if (!isValidIfname(name)) throw new OciError(`linux.netDevices: "${name}" is not a valid interface name`)
+      if (!isValidIfname(name)) throw nicbackError('oci', 'read the OCI state', `linux.netDevices: "${name}" is not a valid interface name`)
     }
     if (give.some((g) => g.host === host)) {
-      throw new OciError(`${host} is both in ${giveFrom} (nicback moves it) and in linux.netDevices (the runtime moves it): list it in one of them`)
+      throw nicbackError('oci', 'read the OCI state', `${host} is both in ${giveFrom} (nicback moves it) and in linux.netDevices (the runtime moves it): list it in one of them`)
     }
     netDevices.push({ host, inside })
   }
@@ -198,10 +197,10 @@ export function containerName(annotations: Record<string, string> | undefined): 
 /** The stage from --stage or NICBACK_HOOK_STAGE. */
 export function parseStage(value: string | undefined): Stage {
   if (value === undefined || value === '') {
-    throw new OciError(`no stage: give --stage ${STAGES.join('|')} (runtime-spec hooks are not told their stage), or set NICBACK_HOOK_STAGE`)
+    throw nicbackError('oci', 'read the OCI state', `no stage: give --stage ${STAGES.join('|')} (runtime-spec hooks are not told their stage), or set NICBACK_HOOK_STAGE`)
   }
   const stage = STAGES.find((s) => s.toLowerCase() === value.toLowerCase())
-  if (stage === undefined) throw new OciError(`unknown stage "${value}": nicback acts on ${STAGES.join(', ')}`)
+  if (stage === undefined) throw nicbackError('oci', 'read the OCI state', `unknown stage "${value}": nicback acts on ${STAGES.join(', ')}`)
   return stage
 }
 

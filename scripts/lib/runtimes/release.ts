@@ -2,12 +2,13 @@
 // (moments/return.ts nicsComeBack), by recorded name, each from the netns it
 // was recorded going to, or all of a container's together (target.ts
 // containerNicsNow, shared with the poststop hook).
-import { MoveError } from '../apply/transit.js'
+import { isMoveError } from '../apply/transit.js'
 import { nicsComeBack, type ComeBackResult } from '../moments/return.js'
 import { loadRegistry } from '../state/registry.js'
+import { isNicbackError } from '../system/errors.js'
 import type { Netns } from '../system/netns.js'
 import type { Away } from '../types.js'
-import { ContainerError, inspectContainer, type ContainerInfo } from './engine.js'
+import { inspectContainer, type ContainerInfo } from './engine.js'
 import { containerNicsNow, openLocation } from './target.js'
 
 /** Pure: whether a NIC was recorded as given to this container (`ref` as
@@ -68,7 +69,7 @@ export async function release(a: { names: string[]; from: string | undefined; ti
       try {
         info = inspectContainer(a.from)
       } catch (err) {
-        if (!(err instanceof ContainerError)) throw err
+        if (!isNicbackError(err, 'container', 'container_not_found')) throw err
         why = err.message
       }
       const running = info?.running ? { pid: info.pid, container: { id: info.id ?? undefined, name: info.name ?? undefined } } : {}
@@ -94,7 +95,7 @@ export async function release(a: { names: string[]; from: string | undefined; ti
           from = entry?.away ? openLocation(entry) : null
         } catch (err) {
           // A recorded PID or file that is not the container's netns any more.
-          if (!(err instanceof MoveError)) throw err
+          if (!isMoveError(err)) throw err
           results.push({ name: group[0]!, ok: false, how: 'failed', error: err.message })
           continue
         }

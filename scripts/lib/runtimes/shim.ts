@@ -7,9 +7,10 @@
 // editing config.json in place: no schema library, no zx.
 import { chmodSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { BoundedReadError, readBounded } from '../system/bounded.js'
-import { add as addJson, JsonEditError } from '../system/json-edit.js'
+import { readBounded } from '../system/bounded.js'
+import { add as addJson } from '../system/json-edit.js'
 import { envValue, NICS_ANNOTATION, NICS_ENV } from './declare.js'
+import { isNicbackError, nicbackError } from '../system/errors.js'
 
 /** The most of config.json the shim reads (as the OCI hook: oci.ts). */
 export const MAX_CONFIG_BYTES = 16 << 20
@@ -18,8 +19,6 @@ export const MAX_CONFIG_BYTES = 16 << 20
 export const HOOK_BIN = '/usr/local/sbin/nicback'
 /** The stages nicback's hooks run at, in config.json's spelling. */
 export const HOOK_STAGES = ['createRuntime', 'poststop'] as const
-
-export class ShimError extends Error {}
 
 export interface RuntimeArgv {
   /** From `--nicback-runtime PATH` (daemon.json runtimeArgs), else null. */
@@ -61,9 +60,9 @@ export function parseRuntimeArgv(argv: readonly string[]): RuntimeArgv {
     const ours = f.name === 'nicback-runtime'
     const takesValue = f.value === null && (ours || GLOBAL_VALUE_FLAGS.has(f.name))
     const value = takesValue ? argv[++i] : f.value
-    if (takesValue && value === undefined) throw new ShimError(`${arg} needs a value`)
+    if (takesValue && value === undefined) throw nicbackError('shim', 'run the runtime shim', `${arg} needs a value`)
     if (ours) {
-      if (!value) throw new ShimError('--nicback-runtime needs the path of the runtime to run')
+      if (!value) throw nicbackError('shim', 'run the runtime shim', '--nicback-runtime needs the path of the runtime to run')
       out.runtime = value
       continue
     }
@@ -84,7 +83,7 @@ export function parseRuntimeArgv(argv: readonly string[]): RuntimeArgv {
     if ((f.name === 'bundle' || f.name === 'b') && value !== null) out.bundle = value
     if (f.name === 'preserve-fds' && value !== null) {
       const n = Number(value)
-      if (!Number.isSafeInteger(n) || n < 0) throw new ShimError(`--preserve-fds ${value} is not a count of file descriptors`)
+      if (!Number.isSafeInteger(n) || n < 0) throw nicbackError('shim', 'run the runtime shim', `--preserve-fds ${value} is not a count of file descriptors`)
       out.preserveFds = n
     }
   }
@@ -119,11 +118,11 @@ const sameHook = (a: Hook, b: Hook) => a.path === b.path && JSON.stringify(a.arg
 export function missingHooks(config: Record<string, unknown>, hookBin = HOOK_BIN): (typeof HOOK_STAGES)[number][] {
   const hooks = config.hooks
   if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks))) {
-    throw new ShimError('config.json has "hooks" that is not an object')
+    throw nicbackError('shim', 'run the runtime shim', 'config.json has "hooks" that is not an object')
   }
   return HOOK_STAGES.filter((stage) => {
     const list = (hooks as Record<string, unknown> | undefined)?.[stage] ?? []
-    if (!Array.isArray(list)) throw new ShimError(`config.json has "hooks.${stage}" that is not an array`)
+    if (!Array.isArray(list)) throw nicbackError('shim', 'run the runtime shim', `config.json has "hooks.${stage}" that is not an array`)
     const hook = nicbackHook(stage, hookBin)
     return !list.some((h) => typeof h === 'object' && h !== null && sameHook(h as Hook, hook))
   })
@@ -139,7 +138,7 @@ export function addHooksToText(text: string, config: Record<string, unknown>, ho
   try {
     for (const stage of missing) text = addJson(text, ['hooks', stage, -1], nicbackHook(stage, hookBin))
   } catch (err) {
-    if (err instanceof JsonEditError) throw new ShimError(`config.json: ${err.message}`)
+    if (isNicbackError(err, 'json_edit')) throw nicbackError('shim', 'run the runtime shim', `config.json: ${err.message}`)
     throw err
   }
   return missing.length > 0 ? text : null
@@ -163,7 +162,7 @@ export function editBundle(bundle: string, hookBin = HOOK_BIN): BundleEdit {
   try {
     text = readBounded(path, MAX_CONFIG_BYTES)
   } catch (err) {
-    if (err instanceof BoundedReadError) throw new ShimError(err.message)
+    if (isNicbackError(err, 'bounded_read')) throw nicbackError('shim', 'run the runtime shim', err.message)
     return { declares: false, changed: false }
   }
   let config: unknown
@@ -182,7 +181,7 @@ export function editBundle(bundle: string, hookBin = HOOK_BIN): BundleEdit {
     chmodSync(tmp, statSync(path).mode & 0o7777)
     renameSync(tmp, path)
   } catch (err) {
-    throw new ShimError(`cannot add nicback's hooks to ${path}: ${(err as Error).message}`)
+    throw nicbackError('shim', 'run the runtime shim', `cannot add nicback's hooks to ${path}: ${(err as Error).message}`)
   }
   return { declares: true, changed: true }
 }

@@ -2,12 +2,13 @@
 // podman), a PID or a netns file to a path nicback can open and pin, and,
 // for a NIC recorded as away, the netns it is in now if that is still alive.
 import { existsSync } from 'node:fs'
-import { MoveError } from '../apply/transit.js'
-import { ContainerError, inspectContainer } from './engine.js'
+import { moveError } from '../apply/transit.js'
+import { errorText, isNicbackError } from '../system/errors.js'
+import { inspectContainer } from './engine.js'
 import { sameNic } from '../facts/identity.js'
 import { readLinks, readLinksIn } from '../facts/links.js'
 import { loadRegistry } from '../state/registry.js'
-import { isNetnsFile, isOwnNetns, NetnsError, netnsInode, openNetns, type Netns } from '../system/netns.js'
+import { isNetnsFile, isOwnNetns, netnsInode, openNetns, type Netns } from '../system/netns.js'
 import type { Away, Entry } from '../types.js'
 
 export interface Target {
@@ -21,16 +22,16 @@ export interface Target {
 /** Pure: the netns file a target names. */
 export function targetPath(t: Target): string {
   const given = [t.pid !== undefined, t.netns !== undefined].filter(Boolean).length
-  if (given > 1) throw new MoveError('give the target as a PID or a netns, not both', 'refused')
+  if (given > 1) throw moveError('give the target as a PID or a netns, not both', 'move_refused')
   if (t.pid !== undefined) {
-    if (!Number.isSafeInteger(t.pid) || t.pid <= 0) throw new MoveError(`"${t.pid}" is not a process id`, 'refused')
+    if (!Number.isSafeInteger(t.pid) || t.pid <= 0) throw moveError(`"${t.pid}" is not a process id`, 'move_refused')
     return `/proc/${t.pid}/ns/net`
   }
   if (t.netns !== undefined) {
-    if (t.netns === '') throw new MoveError('empty netns name', 'refused')
+    if (t.netns === '') throw moveError('empty netns name', 'move_refused')
     return t.netns.includes('/') ? t.netns : `/run/netns/${t.netns}`
   }
-  throw new MoveError('no target: give a container, a PID or a netns', 'refused')
+  throw moveError('no target: give a container, a PID or a netns', 'move_refused')
 }
 
 /** Pure: a target for people. */
@@ -49,14 +50,14 @@ export interface Resolved {
 export function resolveTarget(t: Target): Resolved {
   if (t.pid === undefined && t.netns === undefined && t.container !== undefined) {
     const ref = t.container.id ?? t.container.name
-    if (!ref) throw new MoveError('no target: the container has neither a name nor an id', 'refused')
+    if (!ref) throw moveError('no target: the container has neither a name nor an id', 'move_refused')
     let info
     try {
       info = inspectContainer(ref)
     } catch (err) {
-      throw new MoveError((err as Error).message, 'failed')
+      throw moveError((err as Error).message, 'move_failed')
     }
-    if (!info.running) throw new MoveError(`container ${info.name ?? ref} is not running (${info.status ?? 'no process'}): start it first`, 'refused')
+    if (!info.running) throw moveError(`container ${info.name ?? ref} is not running (${info.status ?? 'no process'}): start it first`, 'move_refused')
     t = { pid: info.pid, container: { id: info.id ?? undefined, name: info.name ?? undefined } }
   }
   const path = targetPath(t)
@@ -93,7 +94,7 @@ export function locate(entry: Entry): Location | null {
       const where = `container ${info.name ?? ref}`
       return info.running ? { path: `/proc/${info.pid}/ns/net`, where, byEngine: true, inode } : null
     } catch (err) {
-      if (err instanceof ContainerError && err.notFound) return null
+      if (isNicbackError(err, 'container_not_found')) return null
       // The engine cannot be asked: the PID, checked by its netns inode.
     }
   }
@@ -116,13 +117,13 @@ export function checkLocation(loc: Location, actual: number): 'same' | 'elsewher
   return `${loc.where} is in network namespace net:[${actual}], not net:[${loc.inode}] the NIC was given to: that ${loc.where.startsWith('pid') ? 'process' : 'file'} is not the container's any more (a PID is reused), so nicback takes nothing from it; the NIC comes back when its own namespace dies`
 }
 
-/** Opens (pins) the network namespace a target names. Throws MoveError. */
+/** Opens (pins) the network namespace a target names. Throws a move error. */
 export function openTarget(t: Target): { ns: Netns; container: Resolved['container'] } {
   const r = resolveTarget(t)
   try {
     return { ns: openNetns(r.path, r.where), container: r.container }
   } catch (err) {
-    throw new MoveError((err as Error).message, err instanceof NetnsError && /not a namespace file/.test(err.message) ? 'refused' : 'failed')
+    throw moveError(errorText(err), isNicbackError(err, 'not_netns') ? 'move_refused' : 'move_failed')
   }
 }
 
@@ -139,7 +140,7 @@ export function recordedNicsIn(ns: Netns): string[] {
 }
 
 /** The live netns of an away NIC, opened; null when it is gone (or the
- *  engine's container has another netns now). Throws MoveError (refused)
+ *  engine's container has another netns now). Throws a move error (move_refused)
  *  when a recorded PID or file names a namespace that is not the recorded
  *  one. */
 export function openLocation(entry: Entry): Netns | null {
@@ -158,14 +159,14 @@ export function openLocation(entry: Entry): Netns | null {
   if (verdict === 'same' && !isOwnNetns(ns.path)) return ns
   ns.close()
   if (verdict === 'same' || verdict === 'elsewhere') return null
-  throw new MoveError(`${entry.name}: ${verdict}`, 'refused', false, entry.name)
+  throw moveError(`${entry.name}: ${verdict}`, 'move_refused', { nic: entry.name })
 }
 
 /** Where a container's NICs are now (`nicback release --from`, the poststop
  *  hook): the recorded NICs away in it (`given` says which container a
  *  record names is this one), and the network namespace they are in,
  *  opened; null when it is gone (the kernel hands them back). A running
- *  container (`pid`): its process's netns (throws MoveError when it cannot
+ *  container (`pid`): its process's netns (throws a move error when it cannot
  *  be opened), and the recorded NICs found in it by identity are added.
  *  Else, with `held`: the first of the netns files it gives, then those recorded
  *  when the NICs left, that is still a netns (one that outlives the

@@ -14,6 +14,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import * as v from 'valibot'
 import { writeFileDurably } from '../system/atomic.js'
 import { log } from '../system/log.js'
+import { errorText, nicbackError, toFields } from '../system/errors.js'
 import { countersPath, privateProblem } from '../system/paths.js'
 
 export { countersPath }
@@ -162,14 +163,14 @@ export function countersRefusal(path: string, problem: string): string {
 /** Reads the counters, warning (once a call) about a file that cannot be used. */
 export function loadCounters(path = countersPath()): Counters {
   const { counters, problem, refused } = readCounters(path)
-  if (problem !== null) log.warn(refused ? countersRefusal(path, problem) : countersWarning(path, problem))
+  if (problem !== null) log.warn(refused ? countersRefusal(path, problem) : countersWarning(path, problem), { path, cause: problem })
   return counters
 }
 
 /** Writes the counters; never a file that would not be read back. */
 export function saveCounters(c: Counters, path = countersPath()): void {
   const r = v.safeParse(CountersSchema, c)
-  if (!r.success) throw new Error(`nicback refused to write metrics counters it would not read back (${issues(r)}); ${path} is unchanged`)
+  if (!r.success) throw nicbackError('refused', 'write the metrics counters', `nicback refused to write metrics counters it would not read back (${issues(r)}); ${path} is unchanged`)
   writeFileDurably(path, `${JSON.stringify(c)}\n`, 0o600)
 }
 
@@ -207,12 +208,12 @@ export function noteRun(d: RunDelta, path = countersPath()): void {
     if (refused) {
       // Another user's file, a link, a file others can write: never
       // written through, never replaced by one that keeps its owner.
-      log.warn(countersRefusal(path, problem!))
+      log.warn(countersRefusal(path, problem!), { path, cause: problem! })
       return
     }
-    if (problem !== null) log.warn(countersWarning(path, problem))
+    if (problem !== null) log.warn(countersWarning(path, problem), { path, cause: problem })
     saveCounters(addRun(counters, d), path)
   } catch (err) {
-    log.warn(`the metrics counters in ${path} were not updated: ${(err as Error).message}; the restore itself is not affected`)
+    log.warn(`the metrics counters in ${path} were not updated: ${errorText(err)}; the restore itself is not affected`, { ...toFields(err), path })
   }
 }

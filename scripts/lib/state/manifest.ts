@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
+import { nicbackError } from '../system/errors.js'
 
 export const LIB = '/usr/local/lib/nicback'
 export const BIN = '/usr/local/sbin/nicback'
@@ -43,8 +44,6 @@ export interface Manifest {
   docker?: DockerNote | undefined
 }
 
-export class ManifestError extends Error {}
-
 /** Every path install may write; nothing else is removed. */
 export function installedPaths(): string[] {
   return [LIB, BIN, RULES, UNIT, UNIT_WANTS, RUNTIME_BIN, ...[...HOOK_FILES.annotation, ...HOOK_FILES.always].map((f) => `${HOOKS_D}/${f}`)]
@@ -62,12 +61,12 @@ export function readManifest(root: string): Manifest {
   try {
     data = JSON.parse(readFileSync(path, 'utf8'))
   } catch (err) {
-    throw new ManifestError(`${path} is not valid JSON (${(err as Error).message}); nothing removed: remove nicback's files by hand (see "nicback install --help") or move it aside`)
+    throw nicbackError('manifest', 'read the install manifest', `${path} is not valid JSON (${(err as Error).message})`, { fix: 'nothing removed: remove nicback\'s files by hand (see "nicback install --help") or move it aside' })
   }
   const r = v.safeParse(ManifestSchema, data)
   if (!r.success) {
     const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
-    throw new ManifestError(`${path} is not nicback's install manifest (${where}); nothing removed: remove nicback's files by hand (see "nicback install --help") or move it aside`)
+    throw nicbackError('manifest', 'read the install manifest', `${path} is not nicback's install manifest (${where})`, { fix: 'nothing removed: remove nicback\'s files by hand (see "nicback install --help") or move it aside' })
   }
   return r.output as Manifest
 }

@@ -8,10 +8,11 @@ import * as v from 'valibot'
 import { writeFileDurably } from '../system/atomic.js'
 import { sameNic, identityKey } from '../facts/identity.js'
 import { withLock } from '../system/lock.js'
-import { checkPrivateDir, ensurePrivateDir, privateProblem, registryPath, stateDir, StateDirError } from '../system/paths.js'
+import { checkPrivateDir, ensurePrivateDir, privateProblem, registryPath, stateDir } from '../system/paths.js'
 import { dirname } from 'node:path'
 import { isValidIfname } from '../facts/names.js'
 import type { Entry, Registry } from '../types.js'
+import { nicbackError } from '../system/errors.js'
 
 /** Text nicback writes and reads back: no control characters (a registry
  *  is read by people too). */
@@ -58,9 +59,7 @@ const RegistrySchema = v.object({
   nics: v.array(EntrySchema),
 })
 
-export class RegistryError extends Error {}
-
-export { registryPath, stateDir, StateDirError }
+export { registryPath, stateDir }
 
 export function emptyRegistry(): Registry {
   return { format: 'nicback-registry', version: 1, nics: [] }
@@ -72,20 +71,20 @@ export function parseRegistry(text: string, path: string): Registry {
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw new RegistryError(`${path} is not valid JSON (${(err as Error).message}); nicback will not overwrite it: move it aside and run "nicback record"`)
+    throw nicbackError('registry', 'read the registry', `${path} is not valid JSON (${(err as Error).message})`, { fix: 'nicback will not overwrite it: move it aside and run "nicback record"' })
   }
   const looksOurs = typeof data === 'object' && data !== null && (data as { format?: unknown }).format === 'nicback-registry'
   if (!looksOurs) {
-    throw new RegistryError(`${path} is not a nicback registry (no "format": "nicback-registry"); nicback will not overwrite it: move it aside or set NICBACK_STATE_DIR`)
+    throw nicbackError('registry', 'read the registry', `${path} is not a nicback registry (no "format": "nicback-registry")`, { fix: 'nicback will not overwrite it: move it aside or set NICBACK_STATE_DIR' })
   }
   const version = (data as { version?: unknown }).version
   if (typeof version === 'number' && version > 1) {
-    throw new RegistryError(`${path} was written by a newer nicback (registry version ${version}, this one reads 1): upgrade nicback`)
+    throw nicbackError('registry', 'read the registry', `${path} was written by a newer nicback (registry version ${version}, this one reads 1): upgrade nicback`)
   }
   const r = v.safeParse(RegistrySchema, data)
   if (!r.success) {
     const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
-    throw new RegistryError(`${path} fails the registry schema (${where}); nicback will not overwrite it: fix or move it aside and run "nicback record"`)
+    throw nicbackError('registry', 'read the registry', `${path} fails the registry schema (${where})`, { fix: 'nicback will not overwrite it: fix or move it aside and run "nicback record"' })
   }
   return r.output as Registry
 }
@@ -107,11 +106,11 @@ export function loadRegistry(path = registryPath()): Registry {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return emptyRegistry()
-    throw new RegistryError(code === 'ELOOP' ? `${path} is a symlink; nicback reads only a regular file there: remove the link` : `cannot read ${path}: ${(err as Error).message}${code === 'EACCES' ? '; run nicback as root, or set NICBACK_STATE_DIR to a directory you own' : ''}`)
+    throw nicbackError('registry', 'read the registry', code === 'ELOOP' ? `${path} is a symlink` : `cannot read ${path}: ${(err as Error).message}`, { fix: code === 'ELOOP' ? 'nicback reads only a regular file there: remove the link' : code === 'EACCES' ? 'run nicback as root, or set NICBACK_STATE_DIR to a directory you own' : undefined })
   }
   try {
     const problem = privateProblem(fstatSync(fd), 'file')
-    if (problem !== null) throw new RegistryError(`refusing ${path}: ${problem}; make it root's and private ("chown root: ${path} && chmod 0600 ${path}") after checking its contents, or move it aside`)
+    if (problem !== null) throw nicbackError('registry', 'read the registry', `refusing ${path}: ${problem}`, { fix: `make it root's and private ("chown root: ${path} && chmod 0600 ${path}") after checking its contents, or move it aside` })
     content = readFileSync(fd, 'utf8')
   } finally {
     closeSync(fd)
@@ -125,7 +124,7 @@ export function saveRegistry(reg: Registry, path = registryPath()): void {
   const r = v.safeParse(RegistrySchema, reg)
   if (!r.success) {
     const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
-    throw new RegistryError(`nicback refused to write a registry it would not read back (${where}); ${path} is unchanged`)
+    throw nicbackError('registry', 'write the registry', `nicback refused to write a registry it would not read back (${where}); ${path} is unchanged`)
   }
   ensurePrivateDir(dirname(path))
   writeFileDurably(path, `${JSON.stringify(reg, null, 2)}\n`, 0o600)

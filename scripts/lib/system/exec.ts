@@ -5,6 +5,7 @@
 // leaves its event loop free (restores and probes go on meanwhile).
 import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { NicbackError } from './errors.js'
 
 /** udev and OCI runtimes start us with a minimal PATH: look in the usual places. */
 const SEARCH = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin']
@@ -19,17 +20,17 @@ export function which(cmd: string): string {
   return path
 }
 
-export class CommandError extends Error {
-  constructor(
-    readonly argv: string[],
-    readonly stderr: string,
-    readonly status: number | null,
-  ) {
-    super(`${argv.join(' ')}: ${stderr.trim() || `exit status ${status}`}`)
-  }
+/** A command that failed: a NicbackError with code 'command_failed', its
+ *  argv, stderr and exit status. */
+export type CommandFailure = NicbackError & { code: 'command_failed'; argv: string[]; stderr: string; status: number | null }
+
+/** Pure: `err` is a command that failed. */
+export function isCommandFailure(err: unknown): err is CommandFailure {
+  return err instanceof NicbackError && err.code === 'command_failed'
 }
 
-/** Runs `cmd args...`, returns stdout; throws CommandError with stderr. */
+
+/** Runs `cmd args...`, returns stdout; throws a CommandFailure with stderr. */
 export function run(cmd: string, args: string[], input?: string | Buffer): string {
   try {
     return execFileSync(which(cmd), args, {
@@ -53,7 +54,7 @@ export function runBytes(cmd: string, args: string[], input?: string | Buffer): 
   }
 }
 
-/** runBytes without blocking: the same output, or a CommandError; `signal`
+/** runBytes without blocking: the same output, or a CommandFailure; `signal`
  *  kills the command (an AbortError then). */
 export function runBytesAsync(cmd: string, args: string[], signal?: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -65,8 +66,10 @@ export function runBytesAsync(cmd: string, args: string[], signal?: AbortSignal)
   })
 }
 
-function commandError(cmd: string, args: string[], err: unknown): CommandError {
+function commandError(cmd: string, args: string[], err: unknown): CommandFailure {
   const e = err as { stderr?: string | Buffer; status?: number | null; message: string }
   const stderr = e.stderr ? String(e.stderr) : e.message
-  return new CommandError([cmd, ...args], stderr, e.status ?? null)
+  const argv = [cmd, ...args]
+  const status = e.status ?? null
+  return new NicbackError({ code: 'command_failed', verb: `run ${cmd}`, cause: `${argv.join(' ')}: ${stderr.trim() || `exit status ${status}`}`, argv, stderr, status }) as CommandFailure
 }

@@ -6,15 +6,14 @@
 // rest. jsonc-parser (Microsoft's) finds the nodes and makes the edits; the
 // text nicback inserts follows the layout around it (one line, or indented).
 import { applyEdits, findNodeAtLocation, modify, parseTree, type Edit, type JSONPath, type Node } from 'jsonc-parser'
+import { nicbackError } from './errors.js'
 
 export type { Node }
-
-export class JsonEditError extends Error {}
 
 /** The parse tree of a text JSON.parse accepts (the caller checks that first). */
 export function tree(text: string): Node {
   const root = parseTree(text, [], { disallowComments: true, allowTrailingComma: false })
-  if (root === undefined) throw new JsonEditError('empty JSON text')
+  if (root === undefined) throw nicbackError('json_edit', 'edit JSON text', 'empty JSON text')
   return root
 }
 
@@ -26,7 +25,7 @@ export function nodeAt(root: Node, path: JSONPath): Node | undefined {
     const key = path[i]!
     if (typeof key === 'string' && node.type === 'object') {
       const props = (node.children ?? []).filter((p) => p.children?.[0]?.value === key)
-      if (props.length > 1) throw new JsonEditError(`"${path.slice(0, i + 1).join('.')}" is given ${props.length} times`)
+      if (props.length > 1) throw nicbackError('json_edit', 'edit JSON text', `"${path.slice(0, i + 1).join('.')}" is given ${props.length} times`)
     }
     node = findNodeAtLocation(node, [key])
   }
@@ -109,11 +108,11 @@ export function add(text: string, path: JSONPath, value: unknown): string {
   }
   const seg = path[i]!
   if (seg === -1) {
-    if (parent.type !== 'array') throw new JsonEditError(`"${path.slice(0, i).join('.')}" is not an array`)
+    if (parent.type !== 'array') throw nicbackError('json_edit', 'edit JSON text', `"${path.slice(0, i).join('.')}" is not an array`)
     return applyEdits(text, [appendEdit(text, parent, null, value)])
   }
-  if (parent.type !== 'object' || typeof seg !== 'string') throw new JsonEditError(`"${path.slice(0, i).join('.')}" is not an object`)
-  if (nodeAt(parent, [seg]) !== undefined) throw new JsonEditError(`"${path.slice(0, i + 1).join('.')}" is there already`)
+  if (parent.type !== 'object' || typeof seg !== 'string') throw nicbackError('json_edit', 'edit JSON text', `"${path.slice(0, i).join('.')}" is not an object`)
+  if (nodeAt(parent, [seg]) !== undefined) throw nicbackError('json_edit', 'edit JSON text', `"${path.slice(0, i + 1).join('.')}" is there already`)
   return applyEdits(text, [appendEdit(text, parent, seg, value)])
 }
 

@@ -8,6 +8,7 @@
 // left by a process whose try of the lock comes later, and leads.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { nicbackError } from './errors.js'
 import { tryLock, type Lock } from './lock.js'
 import { FRONT_LOCK, privateProblem, stateDir } from './paths.js'
 
@@ -62,7 +63,7 @@ function marksOf(dir: string, kind: RegExp): (Mark & { path: string })[] {
       const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
       try {
         const st = fstatSync(fd)
-        if (!st.isFile() || privateProblem(st, 'file') !== null) throw new Error('not a private file')
+        if (!st.isFile() || privateProblem(st, 'file') !== null) throw nicbackError('refused', 'read a mark', 'not a private file')
         atMs = st.mtimeMs
         text = readFileSync(fd, 'utf8').slice(0, 8192)
       } finally {

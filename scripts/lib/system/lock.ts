@@ -6,16 +6,16 @@
 import { spawnSync } from 'node:child_process'
 import { closeSync, constants, fstatSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { isNicbackError, NicbackError } from './errors.js'
 import { which } from './exec.js'
 import { ensurePrivateDir, privateProblem } from './paths.js'
-
-export class LockTimeoutError extends Error {}
 
 export interface Lock {
   release(): void
 }
 
-/** timeoutSec 0: try once, never wait (LockTimeoutError when held). */
+/** timeoutSec 0: try once, never wait (a NicbackError 'lock_held' when held; 'lock_failed' when it
+ *  cannot be opened or taken at all). */
 export function acquireLock(path: string, timeoutSec: number): Lock {
   ensurePrivateDir(dirname(path))
   // Never through a symlink, never a file someone else owns or can write.
@@ -25,12 +25,12 @@ export function acquireLock(path: string, timeoutSec: number): Lock {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const why = code === 'ELOOP' ? 'it is a symlink' : (err as Error).message
-    throw new LockTimeoutError(`cannot open the lock ${path}: ${why}; remove it (nicback makes it again) and check who made it`)
+    throw new NicbackError({ code: 'lock_failed', verb: 'open the lock', cause: `cannot open the lock ${path}: ${why}`, fix: 'remove it (nicback makes it again) and check who made it' })
   }
   const problem = privateProblem(fstatSync(fd), 'file')
   if (problem !== null) {
     closeSync(fd)
-    throw new LockTimeoutError(`refusing the lock ${path}: ${problem}; remove it (nicback makes it again)`)
+    throw new NicbackError({ code: 'lock_failed', verb: 'open the lock', cause: `refusing the lock ${path}: ${problem}`, fix: 'remove it (nicback makes it again)' })
   }
   // flock(1) given a descriptor number locks that descriptor: the child's fd 3
   // is our `fd`, so the lock stays with us when the child exits.
@@ -40,8 +40,9 @@ export function acquireLock(path: string, timeoutSec: number): Lock {
   })
   if (r.status !== 0) {
     closeSync(fd)
-    const why = r.error ? r.error.message : r.status === 1 ? `still held by another nicback after ${timeoutSec} s` : r.stderr.trim()
-    throw new LockTimeoutError(`cannot lock ${path}: ${why}; if no nicback is running, check "fuser -v ${path}"`)
+    const held = !r.error && r.status === 1
+    const why = r.error ? r.error.message : held ? `still held by another nicback after ${timeoutSec} s` : r.stderr.trim()
+    throw new NicbackError({ code: held ? 'lock_held' : 'lock_failed', verb: 'take the lock', cause: `cannot lock ${path}: ${why}`, fix: `if no nicback is running, check "fuser -v ${path}"` })
   }
   let held = true
   return {
@@ -66,7 +67,7 @@ export function tryLock(path: string): Lock | null {
   try {
     return acquireLock(path, 0)
   } catch (err) {
-    if (err instanceof LockTimeoutError && /still held/.test(err.message)) return null
+    if (isNicbackError(err, 'lock_held')) return null
     throw err
   }
 }

@@ -3,7 +3,9 @@
 // (udevd keeps only a RUN program's exit code). No pure-JS journald client is
 // maintained, so it goes through logger(1), which speaks to /dev/log. The
 // resident agent (`nicback watch`) can write one JSON object a line instead,
-// for a log collector; fields name the NIC, the cause and the fix. Messages
+// for a log collector; fields name the NIC, the cause and the fix (and a
+// NicbackError's code and verb: toFields in system/errors.ts). Text lines
+// render the fields the sentence does not already say. Messages
 // name what containers chose: text and syslog lines show them through
 // printable(), JSON lines carry them exactly (system/printable.ts).
 import { spawnSync } from 'node:child_process'
@@ -12,12 +14,33 @@ import { which } from './exec.js'
 import { jsonText, printable } from './printable.js'
 
 export type Level = 'debug' | 'info' | 'warning' | 'err'
-/** Structured fields of a line (JSON logs). */
+/** Structured fields of a line: carried by JSON lines, rendered by text
+ *  lines (those the sentence does not say already). */
 export interface Fields {
   nic?: string
   cause?: string
   fix?: string
+  /** A NicbackError's code (system/errors.ts). */
+  code?: string
   [k: string]: unknown
+}
+
+/** Pure: the fields a text line adds after its sentence: " [k=v k2=v2]" in
+ *  the fields' order, each that says something the sentence does not say
+ *  already (a cause or fix it quotes, the NIC or the count it names; a list
+ *  all of whose items it names; a false flag); a list is joined with ",", a
+ *  value with white space, quotes, brackets or "=" is quoted as JSON.
+ *  Escaped by the caller. */
+export function fieldsText(msg: string, fields: Fields | undefined): string {
+  const said = (x: unknown) => (typeof x === 'string' || typeof x === 'number') && msg.includes(String(x))
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    if (v === undefined || v === null || v === '' || v === false || said(v)) continue
+    if (Array.isArray(v) && (v.length === 0 || v.every(said))) continue
+    const text = Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)
+    parts.push(`${k}=${/^[^\s"=[\]]+$/.test(text) ? text : JSON.stringify(text)}`)
+  }
+  return parts.length === 0 ? '' : ` [${parts.join(' ')}]`
 }
 let toSyslog = false
 let quiet = false
@@ -66,22 +89,23 @@ export function setJsonLogs(on: boolean): void {
  *  person (escaped). */
 export function stderrLine(level: Level, msg: string, fields: Fields | undefined, asJson: boolean, time = new Date(), onNode: string | null = node): string {
   if (asJson) return jsonText({ time: time.toISOString(), level: level === 'err' ? 'error' : level, ...(onNode === null ? {} : { node: onNode }), msg, ...fields })
-  return `nicback${onNode === null ? '' : ` on ${onNode}`}: ${level === 'info' || level === 'debug' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${printable(msg)}`
+  return `nicback${onNode === null ? '' : ` on ${onNode}`}: ${level === 'info' || level === 'debug' ? '' : `${level === 'err' ? 'error' : 'warning'}: `}${printable(msg + fieldsText(msg, fields))}`
 }
 
-/** Pure: the line for logger(1) --prio-prefix: one line, escaped. */
-export function syslogLine(level: Level, msg: string): string {
-  return `<${PRIO[level]}>${printable(msg)}`
+/** Pure: the line for logger(1) --prio-prefix: one line, escaped, with the
+ *  fields as a text line has them. */
+export function syslogLine(level: Level, msg: string, fields?: Fields): string {
+  return `<${PRIO[level]}>${printable(msg + fieldsText(msg, fields))}`
 }
 
 function emit(level: Level, msg: string, fields?: Fields): void {
   if (level === 'debug' && !debugOn) {
     // syslog keeps it at debug priority; a person asks with NICBACK_DEBUG=1
-    if (toSyslog) pending.push(syslogLine('debug', msg))
+    if (toSyslog) pending.push(syslogLine('debug', msg, fields))
     return
   }
   if (json || !quiet || level === 'warning' || level === 'err') process.stderr.write(`${stderrLine(level, msg, fields, json)}\n`)
-  if (toSyslog) pending.push(syslogLine(level, msg))
+  if (toSyslog) pending.push(syslogLine(level, msg, fields))
 }
 
 export const log = {

@@ -12,11 +12,10 @@
 // host (the udev path then restores it).
 import { closeSync, existsSync, openSync, statSync, statfsSync } from 'node:fs'
 import { run, runBytes, which } from './exec.js'
+import { nicbackError } from './errors.js'
 
 /** statfs(2) f_type of the nsfs filesystem: what a namespace file is on. */
 export const NSFS_MAGIC = 0x6e736673
-
-export class NetnsError extends Error {}
 
 /** Whether `path` is a namespace file (/proc/PID/ns/net, a bind mount of one). */
 export function isNetnsFile(path: string): boolean {
@@ -55,18 +54,18 @@ export interface Netns {
 export function openNetns(path: string, where: string): Netns {
   if (!existsSync(path)) {
     const why = path.startsWith('/proc/') ? 'no such process' : 'no such file'
-    throw new NetnsError(`cannot open the network namespace of ${where} (${path}): ${why}`)
+    throw nicbackError('netns', 'open a network namespace', `cannot open the network namespace of ${where} (${path}): ${why}`)
   }
   let fd: number
   try {
     fd = openSync(path, 'r')
   } catch (err) {
-    throw new NetnsError(`cannot open the network namespace of ${where} (${path}): ${(err as Error).message}`)
+    throw nicbackError('netns', 'open a network namespace', `cannot open the network namespace of ${where} (${path}): ${(err as Error).message}`)
   }
   const held = `/proc/${process.pid}/fd/${fd}`
   if (!isNetnsFile(held)) {
     closeSync(fd)
-    throw new NetnsError(`${path} is not a namespace file (a netns name under /run/netns, /proc/PID/ns/net or a bind mount of one)`)
+    throw nicbackError('not_netns', 'open a network namespace', `${path} is not a namespace file (a netns name under /run/netns, /proc/PID/ns/net or a bind mount of one)`)
   }
   let open = true
   return {

@@ -3,10 +3,11 @@
 // and hook templates copied beside it by the build.
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, realpathSync, unlinkSync, type Stats } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
+import { nicbackError } from './errors.js'
 
 export function distDir(): string {
   const main = process.argv[1]
-  if (main === undefined) throw new Error('cannot tell where nicback is installed (no script path in argv)')
+  if (main === undefined) throw nicbackError('failed', 'find where nicback is installed', 'cannot tell where nicback is installed (no script path in argv)')
   return dirname(realpathSync(main))
 }
 
@@ -18,12 +19,10 @@ export const nodeBin = process.execPath
  *  registry's schema (the OCI hook's quick look at poststop). */
 export function stateDir(): string {
   const dir = process.env.NICBACK_STATE_DIR || '/var/lib/nicback'
-  if (!isAbsolute(dir)) throw new StateDirError(`NICBACK_STATE_DIR must be an absolute path, not "${dir}"`)
-  if (/^\/(proc|sys|dev)(\/|$)/.test(dir)) throw new StateDirError(`NICBACK_STATE_DIR=${dir} is on a kernel filesystem: point it at a directory on disk (default /var/lib/nicback)`)
+  if (!isAbsolute(dir)) throw nicbackError('state_dir', 'check the state directory', `NICBACK_STATE_DIR must be an absolute path, not "${dir}"`)
+  if (/^\/(proc|sys|dev)(\/|$)/.test(dir)) throw nicbackError('state_dir', 'check the state directory', `NICBACK_STATE_DIR=${dir} is on a kernel filesystem: point it at a directory on disk (default /var/lib/nicback)`)
   return dir
 }
-
-export class StateDirError extends Error {}
 
 /** Why a state file or directory is not nicback's to trust, or null: it
  *  must be owned by the user nicback runs as (root) and be writable by no
@@ -84,7 +83,7 @@ export function checkPrivateDir(dir: string): void {
   }
   const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
   if (problem !== null) vouchForFront(dir, st, problem)
-  if (problem !== null) throw new StateDirError(stateDirRefusal(dir, st, problem))
+  if (problem !== null) throw nicbackError('state_dir', 'check the state directory', stateDirRefusal(dir, st, problem))
 }
 
 /** Makes the state directory (mode 0700) or checks the one there. */
@@ -93,12 +92,12 @@ export function ensurePrivateDir(dir: string): void {
   try {
     st = lstatSync(dir)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateDirError(`cannot read the state directory ${dir}: ${(err as Error).message}`)
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw nicbackError('state_dir', 'check the state directory', `cannot read the state directory ${dir}: ${(err as Error).message}`)
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 })
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
-      throw new StateDirError(
+      throw nicbackError('state_dir', 'check the state directory',
         code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
           ? `cannot create the state directory ${dir} (${code}): run nicback as root, or set NICBACK_STATE_DIR to a directory you own`
           : `cannot create the state directory ${dir}: ${(e as Error).message}`,
@@ -108,7 +107,7 @@ export function ensurePrivateDir(dir: string): void {
   }
   const problem = st.isSymbolicLink() ? 'it is a symlink' : privateProblem(st, 'dir')
   vouchForFront(dir, st, problem)
-  if (problem !== null) throw new StateDirError(stateDirRefusal(dir, st, problem))
+  if (problem !== null) throw nicbackError('state_dir', 'check the state directory', stateDirRefusal(dir, st, problem))
 }
 
 export function registryPath(): string {

@@ -256,11 +256,11 @@ describe('logReport', () => {
     expect(logged(report({ nics: [nic('ens3', 'home')] }))).toEqual([])
   })
 
-  it('goes to stderr as "nicback: ..." lines', () => {
+  it('goes to stderr as "nicback: ..." lines, with the fields the sentence does not say', () => {
     const out: string[] = []
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true))
     logReport(report({ nics: [nic('ens5', 'conflict', { now: 'dev5' })], errors: ['boom'] }))
-    expect(out.join('')).toBe('nicback: warning: cannot restore ens5 (now dev5): why ens5\nnicback: error: boom\n')
+    expect(out.join('')).toBe('nicback: warning: cannot restore ens5 (now dev5): why ens5 [fix="free the name (rename the device that holds it), then \\"nicback restore\\""]\nnicback: error: boom\n')
   })
 })
 

@@ -89,3 +89,8 @@ test('the dispatch the udev rule and the agent share: a remove is recorded with 
   expect(none).not.toHaveBeenCalled()
   expect(vi.mocked(nicLeaves)).not.toHaveBeenCalled()
 })
+
+test('not run by udev (no ACTION, INTERFACE or DEVPATH) is said by a flag, which the udev command turns into bad usage; an event to ignore has none', () => {
+  expect(parseUdevEvent({})).toEqual({ ignore: 'meant to be run by udev: ACTION, INTERFACE and DEVPATH must be set', usage: true })
+  expect(parseUdevEvent({ ACTION: 'change', INTERFACE: 'eth0', DEVPATH: '/devices/pci0000:00/0000:00:03.0/net/eth0' })).toEqual({ ignore: null })
+})

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { conflictCause, formatAgentMetrics, escapeLabel, formatMetrics, formatValue, metricsJson, runDelta, STATES, type RunNic } from '../../../scripts/lib/plan/metrics.js'
 import { planRestore, type PlanOptions } from '../../../scripts/lib/plan/planner.js'
 import type { StatusRow } from '../../../scripts/lib/plan/status.js'
-import { addRun, BUCKETS, CAUSES, emptyCounters } from '../../../scripts/lib/state/counters.js'
+import { addRun, BUCKETS, CAUSES, emptyCounters, type Cause } from '../../../scripts/lib/state/counters.js'
 import type { Entry, Link } from '../../../scripts/lib/types.js'
 import { parseExposition, parseLabels, valueOf } from '../../promtext.js'
 
@@ -87,10 +87,12 @@ describe('label values', () => {
     )
   })
 
-  it('no name or byte a container chose reaches a label: causes are a closed set whatever the reason says', () => {
+  it('no name or byte a container chose reaches a label: causes are a closed set whatever the reason says (or a cause smuggled in)', () => {
     fc.assert(
       fc.property(fc.constantFrom('conflict', 'ambiguous') as fc.Arbitrary<'conflict' | 'ambiguous'>, fc.string({ unit: 'binary' }), (outcome, reason) => {
-        expect(CAUSES).toContain(conflictCause(outcome, reason))
+        expect(CAUSES).toContain(conflictCause(outcome, reason as Cause))
+        // the reason's text never picks the label: without the planner's cause it is other
+        expect(Object.keys(runDelta([{ outcome, reason, home: false, ifindex: null }], false, () => null).conflicts)).toEqual([outcome === 'ambiguous' ? 'ambiguous' : 'other'])
       }),
     )
   })
@@ -110,7 +112,7 @@ const all: PlanOptions = { want: () => true, renameWhileUp: true }
 
 function causes(links: Link[], entries: Entry[]): Record<string, string> {
   const p = planRestore(links, entries, all)
-  return Object.fromEntries(p.decisions.filter((d) => d.outcome === 'conflict' || d.outcome === 'ambiguous').map((d) => [d.name, conflictCause(d.outcome, d.reason)]))
+  return Object.fromEntries(p.decisions.filter((d) => d.outcome === 'conflict' || d.outcome === 'ambiguous').map((d) => [d.name, conflictCause(d.outcome, d.cause)]))
 }
 
 describe('conflictCause, on the planner', () => {

@@ -1,7 +1,7 @@
 // nicback's key in /etc/docker/daemon.json: merged in, never clobbering, and
 // taken out exactly.
 import { describe, expect, it } from 'vitest'
-import { addRuntime, DaemonJsonError, removeRuntime, type DockerNote } from '../../../scripts/lib/runtimes/dockerd.js'
+import { addRuntime, removeRuntime, type DockerNote } from '../../../scripts/lib/runtimes/dockerd.js'
 
 const value = { path: '/usr/local/sbin/nicback-runtime' }
 const P = '/etc/docker/daemon.json'
@@ -34,7 +34,7 @@ describe('addRuntime', () => {
   })
 
   it('refuses an invalid file, naming it, and never rewrites it', () => {
-    expect(() => addRuntime('{"runtimes": {', P, 'nicback', value)).toThrow(DaemonJsonError)
+    expect(() => addRuntime('{"runtimes": {', P, 'nicback', value)).toThrow(expect.objectContaining({ code: 'daemon_json' }))
     expect(() => addRuntime('{"runtimes": {', P, 'nicback', value)).toThrow(/\/etc\/docker\/daemon\.json is not valid JSON .*nicback will not touch it/)
     expect(() => addRuntime('[1]', P, 'nicback', value)).toThrow(/is not a JSON object/)
     expect(() => addRuntime('{"runtimes": []}', P, 'nicback', value)).toThrow(/"runtimes" that is not an object/)

@@ -1,6 +1,6 @@
 // Container engines' inspect output (Docker and podman fixtures).
 import { describe, expect, test } from 'vitest'
-import { isNoSuchContainer, parseInspect, ContainerError } from '../../../scripts/lib/runtimes/engine.js'
+import { isNoSuchContainer, parseInspect } from '../../../scripts/lib/runtimes/engine.js'
 import { fixture } from '../helpers.js'
 
 describe('container engines: inspect output', () => {
@@ -44,7 +44,7 @@ describe('container engines: inspect output', () => {
     ['[{"Id":"x"}]', 'has no State'],
     ['"x"', 'is not an object'],
   ])('%s is refused', (text, message) => {
-    expect(() => parseInspect(text, 'docker', 'c1')).toThrow(ContainerError)
+    expect(() => parseInspect(text, 'docker', 'c1')).toThrow(expect.objectContaining({ code: 'container' }))
     expect(() => parseInspect(text, 'docker', 'c1')).toThrow(message)
   })
 

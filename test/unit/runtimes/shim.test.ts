@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { addHooksToText, declaresNics, editBundle, nicbackHook, parseRuntimeArgv, resolveRuntime, ShimError } from '../../../scripts/lib/runtimes/shim.js'
+import { addHooksToText, declaresNics, editBundle, nicbackHook, parseRuntimeArgv, resolveRuntime } from '../../../scripts/lib/runtimes/shim.js'
 import { tempBundles } from '../helpers.js'
 
 const { tmp, bundleDir } = tempBundles()
@@ -30,7 +30,7 @@ describe('parseRuntimeArgv', () => {
     const r = parseRuntimeArgv(['--nicback-runtime', '/usr/bin/crun', '--root', '/x', 'delete', '--force', 'id'])
     expect(r).toMatchObject({ runtime: '/usr/bin/crun', command: 'delete', args: ['--root', '/x', 'delete', '--force', 'id'] })
     expect(parseRuntimeArgv(['--nicback-runtime=/r', 'state', 'id'])).toMatchObject({ runtime: '/r', args: ['state', 'id'] })
-    expect(() => parseRuntimeArgv(['--nicback-runtime'])).toThrow(ShimError)
+    expect(() => parseRuntimeArgv(['--nicback-runtime'])).toThrow(expect.objectContaining({ code: 'shim' }))
     expect(() => parseRuntimeArgv(['--nicback-runtime='])).toThrow(/needs the path/)
   })
 

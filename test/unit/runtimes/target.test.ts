@@ -1,7 +1,10 @@
 // Where a NIC goes: a container, a PID, a netns name or path.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test, vi } from 'vitest'
-import { MoveError } from '../../../scripts/lib/apply/transit.js'
-import { checkLocation, containerNicsNow, describeTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
+import { isMoveError } from '../../../scripts/lib/apply/transit.js'
+import { checkLocation, containerNicsNow, describeTarget, openTarget, targetPath } from '../../../scripts/lib/runtimes/target.js'
 import { entry } from '../helpers.js'
 
 describe('targets', () => {
@@ -10,7 +13,12 @@ describe('targets', () => {
     expect(targetPath({ netns: 'ctr' })).toBe('/run/netns/ctr')
     expect(targetPath({ netns: '/var/run/docker/netns/9a8b' })).toBe('/var/run/docker/netns/9a8b')
     expect(targetPath({ pid: 42, container: { id: 'abc', name: 'c1' } })).toBe('/proc/42/ns/net')
-    expect(() => targetPath({})).toThrow(MoveError)
+    expect(() => targetPath({})).toThrow(expect.objectContaining({ code: 'move_refused' }))
+    try {
+      targetPath({})
+    } catch (err) {
+      expect(isMoveError(err)).toBe(true)
+    }
     expect(() => targetPath({ pid: 1, netns: 'x' })).toThrow('not both')
     expect(() => targetPath({ pid: -1 })).toThrow('not a process id')
     expect(describeTarget({ pid: 42, container: { name: 'c1' } })).toBe('container c1')
@@ -50,5 +58,19 @@ describe("a container's NICs now (release --from, poststop)", () => {
     const held = vi.fn(() => [])
     expect(containerNicsNow(entries, (c) => c?.id === 'c9', { held })).toEqual({ names: [], from: null })
     expect(held).not.toHaveBeenCalled()
+  })
+})
+
+describe('openTarget: a target that is no network namespace is refused, one that cannot be opened failed (by the error code, not its text)', () => {
+  test('a regular file: refused (not_netns); a missing file: failed (netns)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicback-target-'))
+    try {
+      const file = join(dir, 'plain')
+      writeFileSync(file, '')
+      expect(() => openTarget({ netns: file })).toThrow(expect.objectContaining({ code: 'move_refused', message: expect.stringMatching(/is not a namespace file/) }))
+      expect(() => openTarget({ netns: join(dir, 'missing') })).toThrow(expect.objectContaining({ code: 'move_failed', message: expect.stringMatching(/cannot open the network namespace of .*: no such file/) }))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -3,22 +3,24 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { emptyRegistry, loadRegistry, putEntry, RegistryError, registryPath, saveRegistry, updateRegistry } from '../../../scripts/lib/state/registry.js'
+import { NicbackError } from '../../../scripts/lib/system/errors.js'
+import { emptyRegistry, loadRegistry, putEntry, registryPath, saveRegistry, updateRegistry } from '../../../scripts/lib/state/registry.js'
 import type { Registry } from '../../../scripts/lib/types.js'
 import { registryEntry as entry, useTempStateDir } from '../helpers.js'
 
 const state = useTempStateDir()
 
-function expectRegistryError(fn: () => unknown, ...patterns: RegExp[]): RegistryError {
+function expectRegistryError(fn: () => unknown, ...patterns: RegExp[]): NicbackError {
   let err: unknown
   try {
     fn()
   } catch (e) {
     err = e
   }
-  expect(err).toBeInstanceOf(RegistryError)
+  expect(err).toBeInstanceOf(NicbackError)
+  expect(err).toMatchObject({ code: 'registry' })
   for (const p of patterns) expect((err as Error).message).toMatch(p)
-  return err as RegistryError
+  return err as NicbackError
 }
 
 describe('registry file', () => {
