@@ -114,7 +114,7 @@ function probe(every, paths) {
   done.push(async () => {
     clearInterval(timer)
     // the last probes sent get their time to answer
-    for (const end = performance.now() + 10_000; waiting.size > 0 && performance.now() < end; ) await new Promise((r) => setTimeout(r, 20))
+    for (const end = performance.now() + 10_000; waiting.size > 0 && performance.now() < end;) await new Promise((r) => setTimeout(r, 20))
     for (const path of waiting.values()) failed[path]++
     report({ ms, failed })
   })

@@ -71,8 +71,17 @@ const udevState = tempDir('nicback-bench-udev-')
   // bus, at home: the shape of a real host's registry.
   const reg = JSON.parse(readFileSync(join(small.state, 'registry.json'), 'utf8'))
   reg.nics.push({
-    name: 'ens3', bus: '0000:00:1f.6', devPort: 0, permAddr: '52:54:00:12:34:56', mac: '52:54:00:12:34:56',
-    ifindex: 2, driver: 'virtio_net', mtu: 1500, up: true, recordedAt: new Date().toISOString(), away: null,
+    name: 'ens3',
+    bus: '0000:00:1f.6',
+    devPort: 0,
+    permAddr: '52:54:00:12:34:56',
+    mac: '52:54:00:12:34:56',
+    ifindex: 2,
+    driver: 'virtio_net',
+    mtu: 1500,
+    up: true,
+    recordedAt: new Date().toISOString(),
+    away: null,
   })
   writeFileSync(join(udevState, 'registry.json'), `${JSON.stringify(reg, null, 2)}\n`, { mode: 0o600 })
 }
@@ -110,7 +119,7 @@ const cases = [
   },
   {
     id: 'udevEsm',
-    label: '(b\') the same event through the ES module CLI, `nicback udev`',
+    label: "(b') the same event through the ES module CLI, `nicback udev`",
     argv: ['ip', 'netns', 'exec', small.host, NODE, NICBACK, 'udev'],
     env: { NICBACK_STATE_DIR: udevState, ...udevEnv },
     ns: true,

@@ -65,10 +65,7 @@ export function world(name, n) {
   const wire = addNs(`${name}-wire`)
   const state = tempDir('nicback-bench-')
   const names = Array.from({ length: n }, (_, i) => `eth${i}`)
-  batch(host, [
-    ...names.map((nm, i) => `link add ${nm} type veth peer name p${i} netns ${wire}`),
-    ...names.map((nm) => `link set ${nm} up`),
-  ])
+  batch(host, [...names.map((nm, i) => `link add ${nm} type veth peer name p${i} netns ${wire}`), ...names.map((nm) => `link set ${nm} up`)])
   const r = nicback(host, state, ['record', ...names])
   if (r.status !== 0) throw new Error(`nicback record failed in ${host}: ${r.stderr}`)
   const ifindex = Object.fromEntries(links(host).map((l) => [l.ifname, l.ifindex]))
@@ -80,7 +77,10 @@ export function world(name, n) {
  *  (Same kernel and registry state as a real lend + hand-back, see
  *  test/netns/world.ts; done here directly so that resets stay cheap.) */
 export function sendBack(w, nics) {
-  batch(w.host, nics.flatMap((n) => [`link set ${n} down`, `link set ${n} name dev${w.ifindex[n]}`]))
+  batch(
+    w.host,
+    nics.flatMap((n) => [`link set ${n} down`, `link set ${n} name dev${w.ifindex[n]}`]),
+  )
 }
 
 export function assertHome(w, what) {

@@ -41,11 +41,9 @@ await build({
   // zx's ESM entry wraps CommonJS and calls require(); __filename for any
   // CommonJS module that names files by it.
   banner: {
-    js: [
-      '#!/usr/bin/env node',
-      "import { createRequire as __nbRequire } from 'node:module'; import { fileURLToPath as __nbPath } from 'node:url';",
-      'const require = __nbRequire(import.meta.url); const __filename = __nbPath(import.meta.url);',
-    ].join('\n'),
+    js: ['#!/usr/bin/env node', "import { createRequire as __nbRequire } from 'node:module'; import { fileURLToPath as __nbPath } from 'node:url';", 'const require = __nbRequire(import.meta.url); const __filename = __nbPath(import.meta.url);'].join(
+      '\n',
+    ),
   },
   logLevel: 'warning',
 })

@@ -89,9 +89,7 @@ Exit status: 0 done, 1 failed (the message says which NIC and why), 2 bad usage.
 `
 
 async function usage(): Promise<string> {
-  const lines = await Promise.all(
-    listed().map(async (name) => `  ${name.padEnd(11)} ${(await COMMANDS[name]!()).default.summary}`),
-  )
+  const lines = await Promise.all(listed().map(async (name) => `  ${name.padEnd(11)} ${(await COMMANDS[name]!()).default.summary}`))
   return USAGE.replace('@COMMANDS@', lines.join('\n'))
 }
 

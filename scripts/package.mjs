@@ -67,11 +67,7 @@ export function nodeDepends(range) {
 /** deploy/debian/control with its placeholders filled. */
 export function controlFile(template, { version, installedKb, pkg }) {
   if (!pkg.homepage) throw new Error('package.json has no "homepage": the control file\'s Homepage comes from it')
-  return template
-    .replaceAll('@VERSION@', version)
-    .replaceAll('@INSTALLED_SIZE@', String(installedKb))
-    .replaceAll('@NODEJS@', nodeDepends(pkg.engines?.node))
-    .replaceAll('@HOMEPAGE@', pkg.homepage)
+  return template.replaceAll('@VERSION@', version).replaceAll('@INSTALLED_SIZE@', String(installedKb)).replaceAll('@NODEJS@', nodeDepends(pkg.engines?.node)).replaceAll('@HOMEPAGE@', pkg.homepage)
 }
 
 /** The templates' placeholders (udev/, hooks/) with the package's paths. */
@@ -180,7 +176,13 @@ function main(args) {
     } catch (err) {
       die(err.message)
     }
-    writeFileSync(join(control, 'md5sums'), files.map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${relative(root, f)}\n`).sort((a, b) => (a.slice(34) < b.slice(34) ? -1 : 1)).join(''))
+    writeFileSync(
+      join(control, 'md5sums'),
+      files
+        .map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${relative(root, f)}\n`)
+        .sort((a, b) => (a.slice(34) < b.slice(34) ? -1 : 1))
+        .join(''),
+    )
     for (const s of ['postinst', 'prerm', 'postrm']) {
       cpSync(join(DEB, s), join(control, s))
       chmodSync(join(control, s), 0o755)
@@ -211,7 +213,12 @@ function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
 }
 function walkDirs(dir) {
-  return [dir, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => walkDirs(join(dir, e.name)))]
+  return [
+    dir,
+    ...readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => walkDirs(join(dir, e.name))),
+  ]
 }
 function gzip(text) {
   return gzipSync(Buffer.from(text), { level: 9 }) // no name, mtime 0
@@ -222,22 +229,28 @@ function gzip(text) {
  *  (the unit tier holds this list equal to the names the source reads). The
  *  top-level --help names the one an admin sets; this is the whole list. */
 export const ENVIRONMENT = [
-  ['NICBACK_STATE_DIR', 'The state directory (default /var/lib/nicback): registry.json (the recorded NICs), counters.json (for nicback metrics), install.json (what nicback install wrote), and the udev front\'s lock and marks. An absolute path, not under /proc, /sys or /dev; nicback refuses it unless root owns it and no one else may write it (mode 0700, as the boot unit\'s StateDirectory= makes it).'],
-  ['NICBACK_LOCK_WAIT', 'Seconds (at most 600) that nicback udev (default 60) and nicback watch (default 10) wait for the registry\'s lock while another nicback holds it.'],
-  ['NICBACK_NODE_NAME', 'The node\'s name, put on every log line (a JSON field, or the text prefix) and in nicback_build_info; the DaemonSet sets it from spec.nodeName. Ignored unless it is a name Kubernetes would give a node.'],
-  ['NICBACK_DEBUG', '1: debug messages on stderr too (the processes that log to syslog send them there at debug priority anyway). Any value: a command that fails also prints the error\'s stack trace.'],
-  ['NICBACK_NICS', 'Not nicback\'s own environment but a container\'s (its config.json process.env): the NICs the container is to be given, "eth2:eth0,eth3" (host name, optional name inside), as the annotation io.nicback.nics says it. Read by nicback hook at createRuntime and by nicback-runtime, Docker\'s runtime shim: docker run --runtime nicback -e NICBACK_NICS=eth2:eth0 ...'],
+  [
+    'NICBACK_STATE_DIR',
+    "The state directory (default /var/lib/nicback): registry.json (the recorded NICs), counters.json (for nicback metrics), install.json (what nicback install wrote), and the udev front's lock and marks. An absolute path, not under /proc, /sys or /dev; nicback refuses it unless root owns it and no one else may write it (mode 0700, as the boot unit's StateDirectory= makes it).",
+  ],
+  ['NICBACK_LOCK_WAIT', "Seconds (at most 600) that nicback udev (default 60) and nicback watch (default 10) wait for the registry's lock while another nicback holds it."],
+  ['NICBACK_NODE_NAME', "The node's name, put on every log line (a JSON field, or the text prefix) and in nicback_build_info; the DaemonSet sets it from spec.nodeName. Ignored unless it is a name Kubernetes would give a node."],
+  ['NICBACK_DEBUG', "1: debug messages on stderr too (the processes that log to syslog send them there at debug priority anyway). Any value: a command that fails also prints the error's stack trace."],
+  [
+    'NICBACK_NICS',
+    "Not nicback's own environment but a container's (its config.json process.env): the NICs the container is to be given, \"eth2:eth0,eth3\" (host name, optional name inside), as the annotation io.nicback.nics says it. Read by nicback hook at createRuntime and by nicback-runtime, Docker's runtime shim: docker run --runtime nicback -e NICBACK_NICS=eth2:eth0 ...",
+  ],
   ['NICBACK_HOOK_STAGE', 'The stage of nicback hook when --stage is not given: createRuntime (or prestart) or poststop. OCI runtimes do not tell a hook its stage.'],
   ['NICBACK_HOOK_TIMEOUT', 'Seconds nicback hook waits at poststop for the NICs to come back when --timeout is not given (default 10).'],
-  ['NICBACK_RUNTIME', 'The OCI runtime nicback-runtime (Docker\'s shim) hands every call to when daemon.json\'s runtimeArgs give no --nicback-runtime (default runc, looked up on PATH).'],
-  ['NICBACK_HOOK_BIN', 'The command nicback-runtime writes into a container\'s config.json as its hooks\' path; the wrapper /usr/local/sbin/nicback-runtime sets it to the installed nicback.'],
+  ['NICBACK_RUNTIME', "The OCI runtime nicback-runtime (Docker's shim) hands every call to when daemon.json's runtimeArgs give no --nicback-runtime (default runc, looked up on PATH)."],
+  ['NICBACK_HOOK_BIN', "The command nicback-runtime writes into a container's config.json as its hooks' path; the wrapper /usr/local/sbin/nicback-runtime sets it to the installed nicback."],
   ['NICBACK_LEADER_FD', 'Set by the udev front (nicback-udev-front.sh) for nicback udev: the descriptor of the leader lock it holds. Not to be set by hand.'],
-  ['ACTION', 'Set by udev for the rule\'s program (nicback udev and its front): add, move or remove.'],
-  ['INTERFACE', 'Set by udev: the NIC\'s name in the event.'],
-  ['IFINDEX', 'Set by udev: the NIC\'s ifindex.'],
-  ['DEVPATH', 'Set by udev: the device\'s sysfs path, which gives its bus position.'],
-  ['DEVPATH_OLD', 'Set by udev for a move (rename): the device\'s path under its old name.'],
-  ['SEQNUM', 'Set by udev: the event\'s number, which names the front\'s marks.'],
+  ['ACTION', "Set by udev for the rule's program (nicback udev and its front): add, move or remove."],
+  ['INTERFACE', "Set by udev: the NIC's name in the event."],
+  ['IFINDEX', "Set by udev: the NIC's ifindex."],
+  ['DEVPATH', "Set by udev: the device's sysfs path, which gives its bus position."],
+  ['DEVPATH_OLD', "Set by udev for a move (rename): the device's path under its old name."],
+  ['SEQNUM', "Set by udev: the event's number, which names the front's marks."],
   ['USEC_INITIALIZED', 'Set by udev: when the device was initialized (CLOCK_MONOTONIC, microseconds), the start of the return-to-name histogram of nicback metrics.'],
   ['NO_COLOR', 'Set (to anything): no colour, even on a terminal (no-color.org). Colour is only ever written to a terminal.'],
   ['TERM', 'dumb: no colour.'],
@@ -252,13 +265,13 @@ export const ENVIRONMENT = [
 /** The EXAMPLES section: what each does, and its command lines (every
  *  option one the commands' --help texts give). */
 export const EXAMPLES = [
-  ['Every NIC: its recorded name, its name now, its state, and what keeps an away NIC\'s network namespace alive:', ['nicback status']],
+  ["Every NIC: its recorded name, its name now, its state, and what keeps an away NIC's network namespace alive:", ['nicback status']],
   ['Record a NIC added since boot now (the boot unit records every NIC present at boot, the udev rule a NIC that leaves):', ['nicback record enp5s0']],
   ['Give a Docker container a NIC, named eth1 inside, and take it back cleanly:', ['nicback assign enp5s0 --to web --as eth1', 'nicback release enp5s0']],
   ['Let Docker containers declare their NICs (the runtime shim, once), then start one:', ['nicback install --docker', 'docker run --runtime nicback --network none -e NICBACK_NICS=enp5s0:eth0 IMAGE']],
   ['The same with podman or CRI-O, through the OCI hooks the package installs:', ['podman run --network none --annotation io.nicback.nics=enp5s0:eth0 IMAGE']],
   ['See what a restore by hand would do, then rename every recorded NIC present under another name:', ['nicback restore --dry-run', 'nicback restore --all']],
-  ['Metrics for node_exporter\'s textfile collector (Debian\'s prometheus-node-exporter reads this directory):', ['nicback metrics --textfile /var/lib/prometheus/node-exporter']],
+  ["Metrics for node_exporter's textfile collector (Debian's prometheus-node-exporter reads this directory):", ['nicback metrics --textfile /var/lib/prometheus/node-exporter']],
 ]
 
 function roff(line) {
@@ -303,7 +316,12 @@ export function manPage({ help, version, date }) {
       // every command's own --help, in full
       for (const [c] of commands) {
         out.push(`.SS "nicback ${c}"`, '.nf')
-        out.push(...help(c).replace(/\n+$/, '').split('\n').map((l) => (l.trim() === '' ? '' : roff(l))))
+        out.push(
+          ...help(c)
+            .replace(/\n+$/, '')
+            .split('\n')
+            .map((l) => (l.trim() === '' ? '' : roff(l))),
+        )
         out.push('.fi')
       }
       continue
@@ -327,21 +345,39 @@ export function manPage({ help, version, date }) {
   for (const [what, lines] of EXAMPLES) out.push('.PP', roff(what), '.PP', '.RS', '.nf', ...lines.map(roff), '.fi', '.RE')
   out.push(
     '.SH FILES',
-    '.TP', `.I ${roff(BIN)}`, 'the command',
-    '.TP', `.I ${roff(LIB)}/`, 'the program: nicback.mjs (the command), nicback\\-udev.cjs and udev/nicback\\-udev\\-front.sh (what the udev rule runs), nicback\\-runtime.mjs (Docker\'s runtime shim), and the templates nicback install reads',
-    '.TP', `.I ${roff(RULES)}`, 'the udev rule: a NIC leaving (remove) is recorded, a NIC coming back (add, move) gets its name back; a file of the same name in /etc/udev/rules.d takes its place',
-    '.TP', `.I ${roff(UNIT)}`, 'records every NIC at boot, before any container runtime starts (enabled by the package; its StateDirectory= makes /var/lib/nicback, mode 0700)',
-    '.TP', `.I ${roff(HOOKS_D)}/50\\-nicback\\-*.json`, 'OCI hooks for podman and CRI\\-O, for containers annotated io.nicback.nics',
-    '.TP', '.I /var/lib/nicback/registry.json', 'the recorded NICs ($NICBACK_STATE_DIR); /var/lib/nicback is removed when the package is purged',
-    '.TP', '.I /var/lib/nicback/counters.json', 'the restore counters nicback metrics shows',
-    '.TP', '.I /var/lib/nicback/install.json', 'what nicback install wrote (with the package: Docker\'s shim only), which nicback uninstall removes',
-    '.TP', '.I /usr/local/sbin/nicback\\-runtime', 'Docker\'s runtime shim, written by nicback install \\-\\-docker and registered as runtime "nicback" in /etc/docker/daemon.json',
+    '.TP',
+    `.I ${roff(BIN)}`,
+    'the command',
+    '.TP',
+    `.I ${roff(LIB)}/`,
+    "the program: nicback.mjs (the command), nicback\\-udev.cjs and udev/nicback\\-udev\\-front.sh (what the udev rule runs), nicback\\-runtime.mjs (Docker's runtime shim), and the templates nicback install reads",
+    '.TP',
+    `.I ${roff(RULES)}`,
+    'the udev rule: a NIC leaving (remove) is recorded, a NIC coming back (add, move) gets its name back; a file of the same name in /etc/udev/rules.d takes its place',
+    '.TP',
+    `.I ${roff(UNIT)}`,
+    'records every NIC at boot, before any container runtime starts (enabled by the package; its StateDirectory= makes /var/lib/nicback, mode 0700)',
+    '.TP',
+    `.I ${roff(HOOKS_D)}/50\\-nicback\\-*.json`,
+    'OCI hooks for podman and CRI\\-O, for containers annotated io.nicback.nics',
+    '.TP',
+    '.I /var/lib/nicback/registry.json',
+    'the recorded NICs ($NICBACK_STATE_DIR); /var/lib/nicback is removed when the package is purged',
+    '.TP',
+    '.I /var/lib/nicback/counters.json',
+    'the restore counters nicback metrics shows',
+    '.TP',
+    '.I /var/lib/nicback/install.json',
+    "what nicback install wrote (with the package: Docker's shim only), which nicback uninstall removes",
+    '.TP',
+    '.I /usr/local/sbin/nicback\\-runtime',
+    'Docker\'s runtime shim, written by nicback install \\-\\-docker and registered as runtime "nicback" in /etc/docker/daemon.json',
     '.SH NOTES',
-    'Installing the Debian package does not change Docker\'s /etc/docker/daemon.json: register the runtime shim with',
+    "Installing the Debian package does not change Docker's /etc/docker/daemon.json: register the runtime shim with",
     '.B nicback install \\-\\-docker',
     'when Docker is to give NICs to containers. Removing the package (not upgrading it) takes the shim away again, leaving daemon.json as it was before; if that fails, the removal stops and says how to fix it.',
     '.PP',
-    'Installed in a chroot or during a container image build, the package records no NIC (they would be the build host\'s): nicback\\-record.service records them when the system boots.',
+    "Installed in a chroot or during a container image build, the package records no NIC (they would be the build host's): nicback\\-record.service records them when the system boots.",
     '.SH "SEE ALSO"',
     '.BR udev (7),',
     '.BR ip\\-link (8),',
@@ -351,11 +387,13 @@ export function manPage({ help, version, date }) {
   return `${out.join('\n')}\n`
 }
 
-const invoked = process.argv[1] !== undefined && (() => {
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-})()
+const invoked =
+  process.argv[1] !== undefined &&
+  (() => {
+    try {
+      return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    } catch {
+      return false
+    }
+  })()
 if (invoked) main(process.argv.slice(2))

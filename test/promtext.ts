@@ -64,8 +64,11 @@ export function parseExposition(text: string): Map<string, Family> {
       const suffixes = current.type === 'histogram' ? ['_bucket', '_sum', '_count'] : ['']
       if (!suffixes.some((s) => name === current!.name + s)) throw new Error(`${at}: ${name} is not a sample of ${current.type} ${current.name}`)
       const labels = parseLabels(m[2] ?? '')
-      if (name.endsWith('_bucket') !== ('le' in labels)) throw new Error(`${at}: le goes on _bucket samples only`)
-      const key = `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`
+      if (name.endsWith('_bucket') !== 'le' in labels) throw new Error(`${at}: le goes on _bucket samples only`)
+      const key = `${name}{${Object.entries(labels)
+        .sort()
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',')}}`
       if (seen.has(key)) throw new Error(`${at}: series ${key} twice`)
       seen.add(key)
       current.samples.push({ name, labels, value: parseValue(m[3]!) })

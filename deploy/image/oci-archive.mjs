@@ -76,7 +76,7 @@ function sha256File(path) {
   const fd = openSync(path, 'r')
   const buf = Buffer.allocUnsafe(1 << 20)
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n))
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n))
   } finally {
     closeSync(fd)
   }
@@ -202,8 +202,7 @@ export function writeImageArchive({ out, name, tag, labels, created, images, ent
     manifests: [{ mediaType: MT.index, ...index, annotations: { 'org.opencontainers.image.ref.name': `${name}:${tag}`, 'io.containerd.image.name': `docker.io/library/${name}:${tag}` } }],
   }
   // docker load (any version) of a single-architecture archive
-  const dockerManifest =
-    written.length === 1 ? [{ Config: `blobs/sha256/${written[0].config.slice(7)}`, RepoTags: [`${name}:${tag}`], Layers: written[0].layers.map((d) => `blobs/sha256/${d.slice(7)}`) }] : null
+  const dockerManifest = written.length === 1 ? [{ Config: `blobs/sha256/${written[0].config.slice(7)}`, RepoTags: [`${name}:${tag}`], Layers: written[0].layers.map((d) => `blobs/sha256/${d.slice(7)}`) }] : null
 
   const mtime = Math.floor(new Date(created).getTime() / 1000)
   const tmp = `${out}.tmp.${process.pid}`
@@ -274,13 +273,15 @@ function main(argv) {
   process.stderr.write(`oci-archive: ${out}: ${pkg.name}:${pkg.version} (${r.images.map((i) => i.arch).join(', ')}), index ${r.index}\n`)
 }
 
-const invoked = process.argv[1] !== undefined && (() => {
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-})()
+const invoked =
+  process.argv[1] !== undefined &&
+  (() => {
+    try {
+      return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    } catch {
+      return false
+    }
+  })()
 if (invoked) {
   try {
     main(process.argv.slice(2))

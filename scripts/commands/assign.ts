@@ -93,7 +93,7 @@ export default {
   help,
   options,
   args: 'iface',
-  root: 'it moves NICs between network namespaces and writes nicback\'s registry',
+  root: "it moves NICs between network namespaces and writes nicback's registry",
   async main(argv) {
     const a = parseAssign(argv)
     try {

@@ -152,7 +152,7 @@ export default {
       await show()
       say('2. nicback records their names and identities:')
       await inHost('record', 'eth0', 'eth1', 'eth2', 'eth3')
-      say('3. eth2 is given to a container and renamed eth0 inside (the seed\'s sequence):')
+      say("3. eth2 is given to a container and renamed eth0 inside (the seed's sequence):")
       out(`  ip link set eth2 netns ${ctr}; ip -n ${ctr} link set eth2 name eth0\n`)
       await sh`ip -n ${host} link set eth2 netns ${ctr}`
       await sh`ip -n ${ctr} link set eth2 name eth0`
@@ -162,7 +162,7 @@ export default {
       await sh`ip -n ${ctr} link set eth0 netns ${host} name dev${inside[0]!.ifindex}`
       await sh`ip netns del ${ctr}`
       await show()
-      out('  Which port is dev' + inside[0]!.ifindex + '? The host\'s NIC management cannot tell.\n')
+      out('  Which port is dev' + inside[0]!.ifindex + "? The host's NIC management cannot tell.\n")
       say('5. nicback restore (what the udev rule runs by itself when the NIC returns):')
       await inHost('restore')
       await show()

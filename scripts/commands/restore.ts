@@ -25,9 +25,7 @@ Exit status: 0 when every NIC asked for is home, 1 otherwise (with reasons),
 
 function print(r: RestoreReport): void {
   if (r.steps.length > 0) say(`${r.dryRun ? 'Plan' : 'Done'}:`, ...r.steps.map((s, i) => `  ${i + 1}. ${s.description}`))
-  const rows = r.nics
-    .filter((n) => n.outcome !== 'home' || n.settings)
-    .map((n) => [n.name, n.was ?? '-', r.dryRun || !n.home ? n.outcome : 'home', n.reason])
+  const rows = r.nics.filter((n) => n.outcome !== 'home' || n.settings).map((n) => [n.name, n.was ?? '-', r.dryRun || !n.home ? n.outcome : 'home', n.reason])
   if (rows.length > 0) process.stdout.write(table([['NIC', 'WAS', 'RESULT', 'WHY'], ...rows]))
   if (rows.length === 0 && r.steps.length === 0 && r.errors.length === 0) process.stdout.write('Nothing to restore: every returned NIC is home.\n')
 }

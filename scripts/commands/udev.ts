@@ -27,7 +27,7 @@ export default {
   summary: 'entry point for the udev rules (reads the event from the environment)',
   help,
   options: {},
-  root: 'it renames NICs and writes nicback\'s registry (udev runs it as root)',
+  root: "it renames NICs and writes nicback's registry (udev runs it as root)",
   main() {
     logToSyslog()
     const parsed = parseUdevEvent(process.env)

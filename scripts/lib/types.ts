@@ -37,12 +37,14 @@ export interface Away {
   via: 'udev' | 'hook' | 'assign' | 'release'
   /** Name it had inside the host when it left (the seed's `init_ns_name` moment). */
   leftAs: string
-  container?: {
-    id?: string | undefined
-    name?: string | undefined
-    pid?: number | undefined
-    netns?: string | undefined
-  } | undefined
+  container?:
+    | {
+        id?: string | undefined
+        name?: string | undefined
+        pid?: number | undefined
+        netns?: string | undefined
+      }
+    | undefined
   /** Name it was given inside the container, when nicback did the renaming. */
   insideName?: string | undefined
   /** nsfs inode of the network namespace it went to, when nicback knew it

@@ -17,11 +17,7 @@ describe('nicback install --docker / uninstall below --root', () => {
     const r = nicback(['install', '--root', root, '--docker', '--json'], null)
     expect(r.code, r.stderr).toBe(0)
     const out = JSON.parse(r.stdout) as { files: string[] }
-    expect(out.files).toEqual(expect.arrayContaining([
-      '/usr/share/containers/oci/hooks.d/50-nicback-createruntime.json',
-      '/usr/share/containers/oci/hooks.d/50-nicback-poststop.json',
-      '/usr/local/sbin/nicback-runtime',
-    ]))
+    expect(out.files).toEqual(expect.arrayContaining(['/usr/share/containers/oci/hooks.d/50-nicback-createruntime.json', '/usr/share/containers/oci/hooks.d/50-nicback-poststop.json', '/usr/local/sbin/nicback-runtime']))
     expect(out.files.some((f) => f.includes('always'))).toBe(false)
     const hook = JSON.parse(readFileSync(join(root, 'usr/share/containers/oci/hooks.d/50-nicback-poststop.json'), 'utf8'))
     expect(hook).toEqual({
@@ -90,10 +86,7 @@ describe('nicback install --docker / uninstall below --root', () => {
     expect(existsSync(join(d, '50-nicback-createruntime.json'))).toBe(false)
     expect(JSON.parse(readFileSync(join(d, '50-nicback-always-createruntime.json'), 'utf8')).when).toEqual({ always: true })
     const manifest = JSON.parse(readFileSync(join(root, 'var/lib/nicback/install.json'), 'utf8'))
-    expect(manifest.files.filter((f: string) => f.includes('hooks.d'))).toEqual([
-      '/usr/share/containers/oci/hooks.d/50-nicback-always-createruntime.json',
-      '/usr/share/containers/oci/hooks.d/50-nicback-always-poststop.json',
-    ])
+    expect(manifest.files.filter((f: string) => f.includes('hooks.d'))).toEqual(['/usr/share/containers/oci/hooks.d/50-nicback-always-createruntime.json', '/usr/share/containers/oci/hooks.d/50-nicback-always-poststop.json'])
   })
 
   /** `install --docker` into a root of its own: the installed shim, and a
@@ -117,14 +110,22 @@ describe('nicback install --docker / uninstall below --root', () => {
     const plain = bundle('b-plain', ['PATH=/bin'])
     const nics = bundle('b-nics', ['PATH=/bin', 'NICBACK_NICS=eth1:eth0'])
     const run = (...args: string[]) => spawnSync('sh', [shim, ...args], { encoding: 'utf8', env: { ...process.env, NICBACK_RUNTIME: fake } })
-    for (const args of [['--root', '/r', 'create', '--bundle', plain, 'c1'], ['create', `--bundle=${plain}`, 'c1'], ['start', 'c1'], ['delete', '--force', 'c1']]) {
+    for (const args of [
+      ['--root', '/r', 'create', '--bundle', plain, 'c1'],
+      ['create', `--bundle=${plain}`, 'c1'],
+      ['start', 'c1'],
+      ['delete', '--force', 'c1'],
+    ]) {
       const r = run(...args)
       expect(r.status, r.stderr).toBe(0)
       expect(r.stdout).toBe(`runtime: ${args.join(' ')}\n`)
     }
     // A container that declares NICs goes to nicback's shim (installed under
     // /usr/local/lib/nicback, which --root does not reach: node says so).
-    for (const args of [['create', '-b', nics, 'c2'], ['create', '--bundle', nics, 'c2']]) {
+    for (const args of [
+      ['create', '-b', nics, 'c2'],
+      ['create', '--bundle', nics, 'c2'],
+    ]) {
       const r = run(...args)
       expect(r.stdout).toBe('')
       expect(r.stderr).toContain('/usr/local/lib/nicback/nicback-runtime.mjs')

@@ -123,7 +123,6 @@ describe('lock', () => {
     expect(r.out.trim()).toBe('acquired')
   }, 20_000)
 
-
   it('is released by the kernel when the holder is killed', async () => {
     const lockPath = `${registryPath()}.lock`
     const holder = child(`nb.acquireLock(${JSON.stringify(lockPath)}, 5); console.log('locked'); setInterval(() => {}, 1000)`)

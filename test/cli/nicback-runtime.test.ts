@@ -57,7 +57,12 @@ exit \${FAKE_EXIT:-0}
   it('passes every other command through untouched, --nicback-runtime taken out', () => {
     const dir = bundleDir({ process: { env: ['NICBACK_NICS=ens3'] } })
     const before = readFileSync(join(dir, 'config.json'), 'utf8')
-    for (const cmd of [['start', 'c1'], ['delete', '--force', 'c1'], ['state', 'c1'], ['kill', 'c1', '9']]) {
+    for (const cmd of [
+      ['start', 'c1'],
+      ['delete', '--force', 'c1'],
+      ['state', 'c1'],
+      ['kill', 'c1', '9'],
+    ]) {
       const r = shim(['--nicback-runtime', fake, '--root', '/run/r', ...cmd], { NICBACK_RUNTIME: '/nonexistent' })
       expect(r.status, r.stderr).toBe(0)
       expect(argvSeen()).toEqual(['--root', '/run/r', ...cmd])
@@ -95,7 +100,7 @@ exit \${FAKE_EXIT:-0}
     expect(r.stderr).toMatch(/^nicback-runtime: cannot run the runtime .*no-such-runc: .*ENOENT/)
   })
 
-  it('fails create, without running the runtime, when it cannot add the hooks; says why in runc\'s log too', () => {
+  it("fails create, without running the runtime, when it cannot add the hooks; says why in runc's log too", () => {
     const dir = bundleDir({ process: { env: ['NICBACK_NICS=ens3'] } })
     chmodSync(dir, 0o500)
     const log = join(tmp, 'fail-log.json')
@@ -149,7 +154,9 @@ exit \${FAKE_EXIT:-0}
     const node = time(() => spawnSync(process.execPath, ['-e', '0']))
     const state = time(() => shim(['state', 'c1']))
     const create = time(() => shim(['create', '--bundle', dir, 'c1']))
-    console.log(`nicback-runtime overhead (median of 15): bare runtime ${bare.toFixed(1)} ms, node -e 0 ${node.toFixed(1)} ms, through the shim: state ${state.toFixed(1)} ms (${(state / node).toFixed(2)}x node), create (hooks already there) ${create.toFixed(1)} ms`)
+    console.log(
+      `nicback-runtime overhead (median of 15): bare runtime ${bare.toFixed(1)} ms, node -e 0 ${node.toFixed(1)} ms, through the shim: state ${state.toFixed(1)} ms (${(state / node).toFixed(2)}x node), create (hooks already there) ${create.toFixed(1)} ms`,
+    )
     // The shim is one node start plus the runtime's own run: measured 2.3x
     // node -e 0 on a loaded 2-core machine. A ratio, so a slow machine does
     // not fail it and a shim that does real work at each call does.

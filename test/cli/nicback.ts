@@ -38,7 +38,16 @@ export function nicback(...args: string[]) {
 
 export const registry = () => join(state, 'registry.json')
 export const entry = (name: string, bus: string) => ({
-  name, bus, devPort: null, permAddr: null, mac: null, ifindex: null, driver: null, mtu: null, up: null, recordedAt: '2024-01-01T00:00:00.000Z',
+  name,
+  bus,
+  devPort: null,
+  permAddr: null,
+  mac: null,
+  ifindex: null,
+  driver: null,
+  mtu: null,
+  up: null,
+  recordedAt: '2024-01-01T00:00:00.000Z',
   away: { since: '2024-01-01T00:00:00.000Z', via: 'udev', leftAs: name, container: { name: 'web' } },
 })
 /** NICs on buses no machine has: always "away". */

@@ -43,20 +43,7 @@ function asNobody(args: string[], input = '') {
 }
 
 describe('not root', () => {
-  const needRoot: string[][] = [
-    ['status'],
-    ['status', '--json'],
-    ['metrics'],
-    ['record'],
-    ['restore', '--dry-run'],
-    ['forget', 'eth0'],
-    ['assign', 'eth0', '--pid', '1'],
-    ['release', 'eth0'],
-    ['demo'],
-    ['install'],
-    ['uninstall'],
-    ['watch'],
-  ]
+  const needRoot: string[][] = [['status'], ['status', '--json'], ['metrics'], ['record'], ['restore', '--dry-run'], ['forget', 'eth0'], ['assign', 'eth0', '--pid', '1'], ['release', 'eth0'], ['demo'], ['install'], ['uninstall'], ['watch']]
   for (const args of needRoot) {
     it(`nicback ${args.join(' ')}: one line, that it must run as root, exit 1`, () => {
       const r = asNobody(args)
@@ -76,7 +63,7 @@ describe('not root', () => {
     expect(asNobody(['demo', '--json']).code).toBe(2)
   })
 
-  it('--help, --version, a command\'s help and the completion: as anyone', () => {
+  it("--help, --version, a command's help and the completion: as anyone", () => {
     for (const args of [['--help'], ['--version'], ['demo', '--help'], ['help', 'status'], ['completion', 'bash']]) {
       const r = asNobody(args)
       expect(r.code, args.join(' ')).toBe(0)

@@ -29,7 +29,10 @@ beforeEach(() => {
   // leader lock (a second flock on the file fails while it does).
   fakeNode = join(dir, 'node')
   // (A lock planted as a link or FIFO it leaves alone: held=planted.)
-  writeFileSync(fakeNode, `#!/bin/sh\nlock="${state}/udev-leader.lock"\nif [ -L "$lock" ] || [ -p "$lock" ]; then held=planted; elif [ ! -e "$lock" ] || flock -n "$lock" true; then held=no; else held=yes; fi\necho "$ACTION leader_fd=\${NICBACK_LEADER_FD:-none} held=$held" >> "${calls}"\n`)
+  writeFileSync(
+    fakeNode,
+    `#!/bin/sh\nlock="${state}/udev-leader.lock"\nif [ -L "$lock" ] || [ -p "$lock" ]; then held=planted; elif [ ! -e "$lock" ] || flock -n "$lock" true; then held=no; else held=yes; fi\necho "$ACTION leader_fd=\${NICBACK_LEADER_FD:-none} held=$held" >> "${calls}"\n`,
+  )
   chmodSync(fakeNode, 0o755)
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
@@ -44,7 +47,11 @@ const removeOf = (name: string, seq: number) => ({ INTERFACE: name, IFINDEX: Str
 const callLog = () => (existsSync(calls) ? readFileSync(calls, 'utf8') : '')
 const addOf = (seq: number) => ({ SEQNUM: String(seq) })
 /** The add/move marks left, by SEQNUM. */
-const marks = () => readdirSync(state).filter((f) => f.startsWith('udev-pending')).map((f) => f.replace(/^udev-pending\.?/, '')).sort()
+const marks = () =>
+  readdirSync(state)
+    .filter((f) => f.startsWith('udev-pending'))
+    .map((f) => f.replace(/^udev-pending\.?/, ''))
+    .sort()
 
 /** Holds the leader lock as another process would: an open file with flock. */
 function holdLock(): number {
@@ -201,7 +208,10 @@ test('a symlink planted at udev-leader.lock is never followed: its target is not
   const target = join(dir, 'made-by-root')
   rmSync(join(state, 'udev-leader.lock'))
   spawnSync('ln', ['-s', target, join(state, 'udev-leader.lock')])
-  for (const [action, env] of [['add', addOf(5)], ['remove', removeOf('eth3', 6)]] as const) {
+  for (const [action, env] of [
+    ['add', addOf(5)],
+    ['remove', removeOf('eth3', 6)],
+  ] as const) {
     const r = front(action, env)
     expect(r.status, r.stderr).toBe(0)
     expect(existsSync(target), `${action}: root created the link's target`).toBe(false)
@@ -218,9 +228,12 @@ test('a FIFO planted at udev-leader.lock never blocks the front: node takes the 
   expect(callLog()).toBe('add leader_fd=none held=planted\n')
 })
 
-test('a FIFO planted at a mark\'s name (udev-departure.SEQNUM, udev-pending.SEQNUM) never blocks the front: node takes the event', () => {
+test("a FIFO planted at a mark's name (udev-departure.SEQNUM, udev-pending.SEQNUM) never blocks the front: node takes the event", () => {
   spawnSync('mkfifo', [join(state, 'udev-departure.7'), join(state, 'udev-pending.8')])
-  for (const [action, env] of [['remove', removeOf('eth3', 7)], ['add', addOf(8)]] as const) {
+  for (const [action, env] of [
+    ['remove', removeOf('eth3', 7)],
+    ['add', addOf(8)],
+  ] as const) {
     const r = spawnSync('sh', [FRONT, fakeNode], { env: { ACTION: action, NICBACK_STATE_DIR: state, ...env }, encoding: 'utf8', timeout: 10_000 })
     expect(r.signal, `${action}: the front blocked on the FIFO`).toBeNull()
     expect(r.status).toBe(0)
@@ -232,7 +245,11 @@ test('a state dir others can write is refused as node refuses it: the front writ
   rmSync(join(state, 'udev-leader.lock'))
   for (const mode of [0o777, 0o770, 0o1777]) {
     chmodSync(state, mode)
-    for (const [action, env] of [['add', addOf(5)], ['remove', removeOf('eth3', 6)], ['move', moveOf('enp1s0v0', 'dev27', 7)]] as const) {
+    for (const [action, env] of [
+      ['add', addOf(5)],
+      ['remove', removeOf('eth3', 6)],
+      ['move', moveOf('enp1s0v0', 'dev27', 7)],
+    ] as const) {
       expect(front(action, env).status).toBe(0)
     }
     expect(readdirSync(state), `mode ${mode.toString(8)}: the front wrote there`).toEqual([])

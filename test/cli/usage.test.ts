@@ -84,7 +84,12 @@ describe('usage', () => {
 
 describe('no option that does nothing (issue 18)', () => {
   it('--json is refused where nothing is printed as JSON', () => {
-    for (const args of [['demo', '--json'], ['hook', '--stage', 'poststop', '--json'], ['udev', '--json'], ['completion', 'bash', '--json']]) {
+    for (const args of [
+      ['demo', '--json'],
+      ['hook', '--stage', 'poststop', '--json'],
+      ['udev', '--json'],
+      ['completion', 'bash', '--json'],
+    ]) {
       const r = nicback(...args)
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.err, args.join(' ')).toContain("Unknown option '--json'")

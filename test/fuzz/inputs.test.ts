@@ -29,11 +29,7 @@ function kernelValid(bytes: Uint8Array): boolean {
 
 /** Any bytes the kernel allows in a name, altname or alias. */
 const anyBytes = fc.uint8Array({ minLength: 1, maxLength: 20 })
-const nameish = fc.oneof(
-  fc.constantFrom('eth0', 'ens3', 'dev3', 'nbtmp3', 'lo', '.', '..', 'a b', 'a:b', 'a/b', '\u3000x', '\u00a0', 'Р', 'x'.repeat(16)),
-  fc.string({ maxLength: 20 }),
-  fc.string({ unit: 'binary', maxLength: 8 }),
-)
+const nameish = fc.oneof(fc.constantFrom('eth0', 'ens3', 'dev3', 'nbtmp3', 'lo', '.', '..', 'a b', 'a:b', 'a/b', '\u3000x', '\u00a0', 'Р', 'x'.repeat(16)), fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 8 }))
 
 describe('names', () => {
   it('isValidIfname is exactly the kernel dev_valid_name() on UTF-8 bytes', () => {
@@ -74,27 +70,55 @@ describe('udev environment', () => {
   })
 })
 
-describe('the OCI hook\'s stdin and bundle', () => {
+describe("the OCI hook's stdin and bundle", () => {
   const json = fc.jsonValue({ maxDepth: 3 })
   const stateLike = fc.record(
-    { ociVersion: fc.oneof(fc.constant('1.0.2'), json), id: fc.oneof(fc.string(), json), status: fc.oneof(fc.constant('creating'), json), pid: fc.oneof(fc.integer(), json), bundle: fc.oneof(fc.constant('/b'), fc.string(), json), annotations: fc.oneof(fc.dictionary(fc.string(), fc.string()), json) },
+    {
+      ociVersion: fc.oneof(fc.constant('1.0.2'), json),
+      id: fc.oneof(fc.string(), json),
+      status: fc.oneof(fc.constant('creating'), json),
+      pid: fc.oneof(fc.integer(), json),
+      bundle: fc.oneof(fc.constant('/b'), fc.string(), json),
+      annotations: fc.oneof(fc.dictionary(fc.string(), fc.string()), json),
+    },
     { requiredKeys: [] },
   )
   it('parseState throws only NicbackError oci, whatever the text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), json.map((j) => JSON.stringify(j)), stateLike.map((s) => JSON.stringify(s))), (text) => {
-        try {
-          parseState(text)
-        } catch (err) {
-          expect(err).toMatchObject({ code: 'oci' })
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          json.map((j) => JSON.stringify(j)),
+          stateLike.map((s) => JSON.stringify(s)),
+        ),
+        (text) => {
+          try {
+            parseState(text)
+          } catch (err) {
+            expect(err).toMatchObject({ code: 'oci' })
+          }
+        },
+      ),
       runs(1500),
     )
   })
   it('a config.json and its declared NICs throw only NicbackError oci', () => {
     const config = fc.record(
-      { annotations: fc.oneof(fc.dictionary(fc.constantFrom('io.nicback.nics', 'x'), nameish), json), process: fc.oneof(fc.record({ env: fc.array(fc.oneof(nameish.map((n) => `NICBACK_NICS=${n}`), fc.string())) }), json), linux: fc.oneof(fc.record({ netDevices: fc.dictionary(nameish, fc.record({ name: nameish }, { requiredKeys: [] })) }), json) },
+      {
+        annotations: fc.oneof(fc.dictionary(fc.constantFrom('io.nicback.nics', 'x'), nameish), json),
+        process: fc.oneof(
+          fc.record({
+            env: fc.array(
+              fc.oneof(
+                nameish.map((n) => `NICBACK_NICS=${n}`),
+                fc.string(),
+              ),
+            ),
+          }),
+          json,
+        ),
+        linux: fc.oneof(fc.record({ netDevices: fc.dictionary(nameish, fc.record({ name: nameish }, { requiredKeys: [] })) }), json),
+      },
       { requiredKeys: [] },
     )
     fc.assert(
@@ -112,8 +136,27 @@ describe('the OCI hook\'s stdin and bundle', () => {
 
 describe('the registry file', () => {
   it('parseRegistry throws only NicbackError registry, whatever the file holds', () => {
-    const entryLike = fc.record({ name: nameish, bus: fc.option(fc.string()), devPort: fc.option(fc.oneof(fc.integer(), fc.double())), permAddr: fc.option(fc.string()), mac: fc.option(fc.string()), ifindex: fc.option(fc.oneof(fc.integer(), fc.double())), driver: fc.option(fc.string()), mtu: fc.option(fc.integer()), up: fc.option(fc.boolean()), recordedAt: fc.string(), away: fc.option(fc.jsonValue({ maxDepth: 2 })) }, { requiredKeys: [] })
-    const file = fc.oneof(fc.string(), fc.jsonValue().map((j) => JSON.stringify(j)), fc.array(entryLike, { maxLength: 4 }).map((nics) => JSON.stringify({ format: 'nicback-registry', version: 1, nics })))
+    const entryLike = fc.record(
+      {
+        name: nameish,
+        bus: fc.option(fc.string()),
+        devPort: fc.option(fc.oneof(fc.integer(), fc.double())),
+        permAddr: fc.option(fc.string()),
+        mac: fc.option(fc.string()),
+        ifindex: fc.option(fc.oneof(fc.integer(), fc.double())),
+        driver: fc.option(fc.string()),
+        mtu: fc.option(fc.integer()),
+        up: fc.option(fc.boolean()),
+        recordedAt: fc.string(),
+        away: fc.option(fc.jsonValue({ maxDepth: 2 })),
+      },
+      { requiredKeys: [] },
+    )
+    const file = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((j) => JSON.stringify(j)),
+      fc.array(entryLike, { maxLength: 4 }).map((nics) => JSON.stringify({ format: 'nicback-registry', version: 1, nics })),
+    )
     fc.assert(
       fc.property(file, (text) => {
         try {
@@ -182,7 +225,9 @@ describe('link facts through a fake ip', () => {
           if (bytes.toString('utf8') === l.name) expect(Buffer.from(l.name, 'utf8').equals(bytes)).toBe(true)
           else expect(l.name).toMatch(/ \(not UTF-8\)$/)
         }
-        const entries: Entry[] = links.flatMap((l, i) => (devs[i]!.managed ? [{ name: `host${i}`, bus: l.bus, devPort: null, permAddr: null, mac: l.mac, ifindex: l.ifindex, driver: null, mtu: 1500, up: false, recordedAt: 't', away: { since: 't', via: 'udev' as const, leftAs: `host${i}` } }] : []))
+        const entries: Entry[] = links.flatMap((l, i) =>
+          devs[i]!.managed ? [{ name: `host${i}`, bus: l.bus, devPort: null, permAddr: null, mac: l.mac, ifindex: l.ifindex, driver: null, mtu: 1500, up: false, recordedAt: 't', away: { since: 't', via: 'udev' as const, leftAs: `host${i}` } }] : [],
+        )
         const plan = planRestore(links, entries, { want: () => true, renameWhileUp: true })
         const managed = new Set(entries.map((e) => e.ifindex))
         for (const s of plan.names) {

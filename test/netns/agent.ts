@@ -97,7 +97,12 @@ export function startAgent(w: World, opts: AgentOptions = {}): Running {
           return { notJson: l }
         }
       })
-  const ipCalls = () => (calls === null ? [] : readFileSync(calls, 'utf8').split('\n').filter((l) => l !== ''))
+  const ipCalls = () =>
+    calls === null
+      ? []
+      : readFileSync(calls, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
   const memKiB = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1])
   return { events, port, pid: child.pid!, lines, exited, child, ipCalls, memKiB }
 }

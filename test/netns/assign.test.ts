@@ -141,7 +141,12 @@ describe('assign and release, the clean way', () => {
     expect(home).toMatchObject({ address: macOf(1), mtu: 1500 })
     expect(home.flags).toContain('UP')
     expect(home.ifindex).toBe(before.ifindex)
-    expect(w.links(ctr).map((l) => l.ifname).sort()).toEqual(['eth1', 'x1'])
+    expect(
+      w
+        .links(ctr)
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['eth1', 'x1'])
     expect(entry(w, 'eth1')?.away).toBeNull()
     expect(w.where()).toEqual(w.allHome())
   })
@@ -179,7 +184,11 @@ describe('assign and release, the clean way', () => {
     const r = w.nicbackJson<{ container: unknown; where: string; insideName: string }>(['assign', 'eth2', '--to', 'c1', '--as', 'eth0', '--force'], ENGINES)
     expect(r.code, r.stderr).toBe(0)
     expect(r.json).toMatchObject({ where: 'container c1', insideName: 'eth0', container: { id, name: 'c1', pid } })
-    expect(linksOfPid(pid).map((l) => l.ifname).sort()).toEqual(['ens5', 'eth0'])
+    expect(
+      linksOfPid(pid)
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['ens5', 'eth0'])
     const status = w.nicbackJson<StatusJson[]>(['status'])
     expect(status.json.find((s) => s.recordedName === 'eth2')).toMatchObject({ state: 'away', container: { id, name: 'c1', pid } })
     expect(w.nicback(['status']).stdout).toMatch(/eth2 .*away.* to c1 \(named eth0 there\)/)
@@ -281,7 +290,7 @@ describe('assign refuses', () => {
     w.hostIp('route', 'add', 'default', 'via', '10.77.0.1')
     w.hostIp('address', 'add', '10.78.0.2/24', 'dev', 'eth1')
     w.hostIp('-6', 'address', 'add', 'fd00:78::2/64', 'dev', 'eth1', 'nodad')
-    const e0 = refused(w.nicback(['assign', 'eth0', '--netns', ctr]), 'virtual device', "default route", '10.77.0.2', '--force')
+    const e0 = refused(w.nicback(['assign', 'eth0', '--netns', ctr]), 'virtual device', 'default route', '10.77.0.2', '--force')
     expect(e0).toContain('refusing to move eth0')
     const e1 = refused(w.nicback(['assign', 'eth1', '--netns', ctr]), 'virtual device', '10.78.0.2', 'fd00:78::2', '--force')
     expect(e1).not.toContain('default route')

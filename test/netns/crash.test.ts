@@ -37,7 +37,10 @@ describe('killed at every step of an 8-NIC plan with a 3-cycle', () => {
       const next = w.nicbackJson<RestoreJson>(['restore', '--all'])
       expect(next.code, `k=${k}: ${next.stderr}`).toBe(0)
       expect(w.where(), `k=${k}`).toEqual(w.allHome())
-      expect(w.links().filter((l) => /^nbt/.test(l.ifname)), `k=${k}`).toEqual([])
+      expect(
+        w.links().filter((l) => /^nbt/.test(l.ifname)),
+        `k=${k}`,
+      ).toEqual([])
       destroyWorlds()
     }
   }, 300_000)

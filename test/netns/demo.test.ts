@@ -53,13 +53,12 @@ function startDemo(group = false): Demo {
   const waiting: { text: string; resolve: () => void }[] = []
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     stdout += d
-    for (const w of waiting.splice(0)) if (stdout.includes(w.text)) w.resolve()
-    else waiting.push(w)
+    for (const w of waiting.splice(0))
+      if (stdout.includes(w.text)) w.resolve()
+      else waiting.push(w)
   })
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  )
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
   const seen = (text: string) =>
     new Promise<void>((resolve, reject) => {
       if (stdout.includes(text)) return resolve()

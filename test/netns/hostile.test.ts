@@ -164,7 +164,7 @@ describe('4. bad events and names never break the registry', () => {
   })
 })
 
-describe('5. a borrowed name does not replace an away NIC\'s record', () => {
+describe("5. a borrowed name does not replace an away NIC's record", () => {
   test("an unrecorded NIC leaving under an away NIC's name leaves that record alone", () => {
     const w = recorded()
     const ev = (fn: string) => w.nicback(['udev'], { ACTION: 'remove', INTERFACE: 'ens3', IFINDEX: '40', DEVPATH: `/devices/pci0000:00/0000:00:${fn}.0/net/ens3` })
@@ -220,7 +220,7 @@ describe('6. a state directory others can write is refused', () => {
   })
 })
 
-describe('8. a look-alike with a MAC-only NIC\'s MAC is not taken for it', () => {
+describe("8. a look-alike with a MAC-only NIC's MAC is not taken for it", () => {
   test("a device on the host carrying an away stand-in's MAC under another ifindex is refused, and status says why", () => {
     const w = createWorld()
     const ctr = w.container('l')
@@ -236,7 +236,7 @@ describe('8. a look-alike with a MAC-only NIC\'s MAC is not taken for it', () =>
 })
 
 describe('8b. a look-alike inside the container', () => {
-  test('the container moves its MAC to a veth of its own under the NIC\'s name: release brings the NIC, never the veth', () => {
+  test("the container moves its MAC to a veth of its own under the NIC's name: release brings the NIC, never the veth", () => {
     const w = createWorld()
     const ctr = w.container('clone')
     expect(w.nicback(['assign', 'eth1', '--netns', ctr, '--as', 'eth0', '--force']).code).toBe(0)
@@ -248,12 +248,17 @@ describe('8b. a look-alike inside the container', () => {
     expect(host.get(macOf(1))?.name).toBe('eth1')
     // The device that came home is the one that left (its ifindex), with its MAC back;
     // the container's veth is still in the container.
-    expect(w.links(ctr).map((l) => l.ifname).sort()).toEqual(['clonep', 'eth0'])
+    expect(
+      w
+        .links(ctr)
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['clonep', 'eth0'])
   })
 })
 
 describe('17.7 release checks the recorded namespace before it moves anything', () => {
-  test('a recorded PID now in another netns (reused PID, unshare) holding a veth with the NIC\'s MAC and ifindex: refused, nothing moved; the real PID releases', () => {
+  test("a recorded PID now in another netns (reused PID, unshare) holding a veth with the NIC's MAC and ifindex: refused, nothing moved; the real PID releases", () => {
     const w = createWorld()
     const ctr = w.container('pidctr')
     const keeper = spawn('ip', ['netns', 'exec', ctr, 'sleep', '300'], { stdio: 'ignore' })
@@ -278,7 +283,12 @@ describe('17.7 release checks the recorded namespace before it moves anything', 
     const r = w.nicback(['release', 'eth1', '--timeout', '1'])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/eth1: pid \d+ is in network namespace net:\[\d+\], not net:\[\d+\] the NIC was given to/)
-    expect(w.links(atk).map((l) => l.ifname).sort()).toEqual(['atkp', 'eth0'])
+    expect(
+      w
+        .links(atk)
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['atkp', 'eth0'])
     expect(w.links(ctr).map((l) => l.ifname)).toEqual(['eth0'])
     expect(hostByMac(w).has(macOf(1))).toBe(false)
     // The recorded PID with its recorded netns: released as always.
@@ -335,7 +345,7 @@ describe('17.8 a NIC back under a name that is not UTF-8 is brought home on ever
     }
   })
 
-  test("`nicback watch`, whose monitor stream decodes the name as U+FFFD, resolves the event by its IFINDEX and renames it home", async () => {
+  test('`nicback watch`, whose monitor stream decodes the name as U+FFFD, resolves the event by its IFINDEX and renames it home', async () => {
     const w = recorded(3)
     const events = join(w.state, '..', `${w.tag}raw-events`)
     writeFileSync(events, 'monitor will print the received events for:\n\n')
@@ -433,13 +443,15 @@ describe('17.1 a scrape flood does not stall restores', () => {
     const p = await prober.stop()
     const { requests } = await flood.stop()
     const ms = [...p.ms['/healthz']!, ...p.ms['/readyz']!]
-    console.log(`17.1: ${ms.length} probes under the flood: p50 ${quantile(ms, 0.5).toFixed(1)} ms, p90 ${quantile(ms, 0.9).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; restore ${quiet.toFixed(0)} ms alone, ${flooded.toFixed(0)} ms under the flood; ${requests} scrapes answered`)
+    console.log(
+      `17.1: ${ms.length} probes under the flood: p50 ${quantile(ms, 0.5).toFixed(1)} ms, p90 ${quantile(ms, 0.9).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; restore ${quiet.toFixed(0)} ms alone, ${flooded.toFixed(0)} ms under the flood; ${requests} scrapes answered`,
+    )
     expect(p.failed).toEqual({ '/healthz': 0, '/readyz': 0 })
     expect(ms.length).toBeGreaterThan(100)
     // the issue's bound, on the 90th percentile (the 99th, on a quiet
     // machine, is the bench's: bench/results.md)
     expect(quantile(ms, 0.9)).toBeLessThan(100)
-    expect(Math.max(...ms), 'well inside the liveness probe\'s 5 s').toBeLessThan(1000)
+    expect(Math.max(...ms), "well inside the liveness probe's 5 s").toBeLessThan(1000)
     expect(flooded).toBeLessThan(Math.max(2000, 2 * quiet))
     expect(w.where()).toEqual(w.allHome())
   })
@@ -451,9 +463,13 @@ describe('17.2 idle connections do not exhaust memory', () => {
     const a = await readyAgent(w)
     const hold = await load<HoldReport>(w, ['hold', a.port, 1200, 'once'])
     await sleep(1500) // all connected, none at its 2 s header deadline yet
-    const held = sh(`ip netns exec ${w.host} ss -Htn state established '( sport = :${a.port} )'`).split('\n').filter((l) => l.trim() !== '').length
+    const held = sh(`ip netns exec ${w.host} ss -Htn state established '( sport = :${a.port} )'`)
+      .split('\n')
+      .filter((l) => l.trim() !== '').length
     const r = await hold.stop()
-    const atOnce = Object.values(r.closedAfterMs!).flat().filter((t) => t < 1000).length
+    const atOnce = Object.values(r.closedAfterMs!)
+      .flat()
+      .filter((t) => t < 1000).length
     console.log(`17.2: ${held} connections held by the agent, ${atOnce} of 1200 closed at once`)
     expect(held).toBeLessThanOrEqual(1024)
     expect(atOnce).toBeGreaterThanOrEqual(150)
@@ -474,7 +490,7 @@ describe('17.2 idle connections do not exhaust memory', () => {
     }
   })
 
-  test('10,000 connections attempted: the agent\'s RSS stays under 80 MiB and a returned NIC still comes home', async () => {
+  test("10,000 connections attempted: the agent's RSS stays under 80 MiB and a returned NIC still comes home", async () => {
     const w = recorded(2)
     // the agent as the image runs it; another node (NBT_NODE) is held to its growth
     const node = process.env.NBT_NODE ?? imageNode()
@@ -497,7 +513,7 @@ describe('17.2 idle connections do not exhaust memory', () => {
   })
 })
 
-describe('17.3 the agent\'s port', () => {
+describe("17.3 the agent's port", () => {
   test('`watch --metrics-addr :PORT` listens on loopback only, never on every address', async () => {
     const w = recorded(1)
     w.hostIp('link', 'set', 'lo', 'up')
@@ -518,7 +534,7 @@ describe('17.3 the agent\'s port', () => {
   })
 })
 
-describe('17.6 counters.json follows registry.json\'s private-file rules', () => {
+describe("17.6 counters.json follows registry.json's private-file rules", () => {
   /** eth1 lent to a container that dies: it comes back misnamed, and a
    *  restore brings it home, which counts. */
   function restoreCounted(w: World): ReturnType<World['nicback']> {
@@ -602,7 +618,7 @@ describe('17.4 the metrics textfile', () => {
     }
   })
 
-  test('in a sticky dir others can write, only an absent nicback.prom or one root owns is written; a link or another user\'s file is refused', () => {
+  test("in a sticky dir others can write, only an absent nicback.prom or one root owns is written; a link or another user's file is refused", () => {
     const w = recorded(1)
     const dir = textDir(0o1777)
     const prom = join(dir, 'nicback.prom')
@@ -706,7 +722,7 @@ describe('17.12 what a container names reaches the admin escaped, never raw', ()
   })
 })
 
-describe('17.13 removing the package takes Docker\'s shim away', () => {
+describe("17.13 removing the package takes Docker's shim away", () => {
   /** The .deb built from this run's bundle, unpacked (files and DEBIAN/),
    *  then run in a private mount namespace: /usr/libexec, /usr/local, /etc
    *  and /var/lib are overlays of this machine's (the package's
@@ -805,7 +821,7 @@ step local sh "$X/DEBIAN/prerm" remove
       // nicback also in /usr/local: a shim running the package's program is refused; its own is left alone
       const mixed = step('mixed')
       expect(mixed.rc).not.toBe(0)
-      expect(mixed.err).toContain('runs this package\'s nicback, and nicback is also installed in /usr/local: point the shim there (/usr/local/sbin/nicback install --docker)')
+      expect(mixed.err).toContain("runs this package's nicback, and nicback is also installed in /usr/local: point the shim there (/usr/local/sbin/nicback install --docker)")
       expect(mixed.json).toBe(step('reinstall').json)
       expect(mixed.shim).toContain('/usr/libexec/nicback/nicback-runtime.mjs')
       const local = step('local')

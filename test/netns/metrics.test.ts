@@ -94,11 +94,15 @@ describe('nicback metrics', () => {
 
     // Twelve writers at once, and a reader that parses every version it sees.
     const env = { ...process.env, NICBACK_STATE_DIR: w.state }
-    const writers = Array.from({ length: 12 }, () => new Promise<number>((resolve, reject) => {
-      const c = spawn('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'metrics', '--textfile', dir], { env, stdio: 'ignore' })
-      c.on('error', reject)
-      c.on('close', (code) => resolve(code ?? -1))
-    }))
+    const writers = Array.from(
+      { length: 12 },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const c = spawn('ip', ['netns', 'exec', w.host, NODE, NICBACK, 'metrics', '--textfile', dir], { env, stdio: 'ignore' })
+          c.on('error', reject)
+          c.on('close', (code) => resolve(code ?? -1))
+        }),
+    )
     let done = false
     let reads = 0
     const reader = (async () => {

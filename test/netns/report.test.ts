@@ -68,12 +68,7 @@ describe('restore --json', () => {
         { op: 'rename', description: `rename "${dev}" to "eth2"` },
         { op: 'up', description: 'set "eth2" up' },
       ],
-      nics: [
-        nic('eth0', ifindex.eth0!),
-        nic('eth1', ifindex.eth1!),
-        { name: 'eth2', was: dev, now: 'eth2', ifindex: idx, outcome: 'restore', home: true, reason: `${dev} -> eth2`, settings: true },
-        nic('eth3', ifindex.eth3!),
-      ],
+      nics: [nic('eth0', ifindex.eth0!), nic('eth1', ifindex.eth1!), { name: 'eth2', was: dev, now: 'eth2', ifindex: idx, outcome: 'restore', home: true, reason: `${dev} -> eth2`, settings: true }, nic('eth3', ifindex.eth3!)],
     })
     expect(w.where()).toEqual(w.allHome())
   })

@@ -88,7 +88,15 @@ test('a storm: 64 udev add events at once (through the udev front), one per retu
     devs.map(
       (l, i) =>
         new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-          const env = { ...process.env, NICBACK_STATE_DIR: w.state, ACTION: 'add', SEQNUM: String(1000 + i), INTERFACE: l.ifname, IFINDEX: String(l.ifindex), DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.${i >> 5}/net/${l.ifname}` }
+          const env = {
+            ...process.env,
+            NICBACK_STATE_DIR: w.state,
+            ACTION: 'add',
+            SEQNUM: String(1000 + i),
+            INTERFACE: l.ifname,
+            IFINDEX: String(l.ifindex),
+            DEVPATH: `/devices/pci0000:00/0000:00:${(i % 32).toString(16).padStart(2, '0')}.${i >> 5}/net/${l.ifname}`,
+          }
           const child = spawn('ip', ['netns', 'exec', w.host, 'sh', front, NODE], { env, stdio: ['ignore', 'ignore', 'pipe'] })
           let stderr = ''
           child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
@@ -105,7 +113,10 @@ test('a storm: 64 udev add events at once (through the udev front), one per retu
   // every NIC was back before the first event: the first leader's run has
   // them all, later rounds find them home
   expect(leaders).toBe(1)
-  expect(readdirSync(w.state).filter((f) => f.startsWith('udev-pending')), 'no mark left behind').toEqual([])
+  expect(
+    readdirSync(w.state).filter((f) => f.startsWith('udev-pending')),
+    'no mark left behind',
+  ).toEqual([])
   const renamed = runs.flatMap((r) => [...r.stderr.matchAll(/rename "(dev\d+)" to "(eth\d+)"/g)].map((m) => m[2]!))
   expect(renamed.slice().sort()).toEqual(lent.slice().sort())
   expect(w.where()).toEqual(w.allHome())
@@ -140,6 +151,11 @@ test('a leave storm: 32 udev remove events at once (through the udev front): all
   const said = runs.flatMap((r) => [...r.stderr.matchAll(/(eth\d+) \(bus [^)]*\) left the host/g)].map((m) => m[1]!))
   expect(said.slice().sort()).toEqual(leaving.slice().sort())
   const reg = JSON.parse(w.registryText()) as { nics: { name: string; away: unknown }[] }
-  expect(reg.nics.filter((e) => e.away !== null).map((e) => e.name).sort()).toEqual(leaving.slice().sort())
+  expect(
+    reg.nics
+      .filter((e) => e.away !== null)
+      .map((e) => e.name)
+      .sort(),
+  ).toEqual(leaving.slice().sort())
   expect(readdirSync(w.state).filter((f) => /^udev-(pending|departure)/.test(f))).toEqual([])
 })

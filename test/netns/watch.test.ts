@@ -114,7 +114,7 @@ test('/readyz is 503 with the reason while the state dir is refused, 200 once it
   chmodSync(w.state, 0o700)
 }, 90_000)
 
-test('metrics carry the build, readiness, the last reconcile, the agent\'s events and runs, and the standard process metrics', async () => {
+test("metrics carry the build, readiness, the last reconcile, the agent's events and runs, and the standard process metrics", async () => {
   const w = createWorld({ nics: 1 })
   expect(w.nicback(['record', 'eth0']).code).toBe(0)
   const a = startAgent(w)

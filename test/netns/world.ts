@@ -113,12 +113,7 @@ export function ensureBuilt(): void {
     return
   }
   const lock = join(tmpdir(), 'nicback-netns-build.lock')
-  const script = [
-    'set -e',
-    'root="$1"; repo="$2"; node="$3"',
-    'test -e "$root/built" && exit 0',
-    '"$node" "$repo/scripts/build.mjs" "$root/dist" >&2 && touch "$root/built"',
-  ].join('\n')
+  const script = ['set -e', 'root="$1"; repo="$2"; node="$3"', 'test -e "$root/built" && exit 0', '"$node" "$repo/scripts/build.mjs" "$root/dist" >&2 && touch "$root/built"'].join('\n')
   sh('flock', [lock, 'sh', '-c', script, 'sh', BUILD_ROOT, REPO, process.execPath])
   if (!existsSync(NICBACK)) throw new Error(`${NICBACK} missing after the build (node scripts/build.mjs in ${BUILD_ROOT})`)
 }
@@ -290,12 +285,12 @@ export class World {
       if (i < 0) throw new Error(`${n} is not a stand-in of this world`)
       order.push(i)
     }
-    this.batch(this.host, names.map((n) => `link set ${n} netns ${ctr}`))
+    this.batch(
+      this.host,
+      names.map((n) => `link set ${n} netns ${ctr}`),
+    )
     const renamed = Object.entries(rename)
-    this.batch(ctr, [
-      ...renamed.map(([from], k) => `link set ${from} name nbtw${k}`),
-      ...renamed.map(([, to], k) => `link set nbtw${k} name ${to}`),
-    ])
+    this.batch(ctr, [...renamed.map(([from], k) => `link set ${from} name nbtw${k}`), ...renamed.map(([, to], k) => `link set nbtw${k} name ${to}`)])
   }
 
   /** The ifindex a stand-in has in namespace `ns`. */

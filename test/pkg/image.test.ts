@@ -67,7 +67,12 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
     const names = [...new Set(images.flatMap((i) => i.Names ?? []))]
     expect(names.length).toBeGreaterThan(0)
     for (const n of names) expect(n).toMatch(new RegExp(`^(localhost|docker\\.io/library)/nicback:${pkg.version.replaceAll('.', '\\.')}$`))
-    const [inspect] = JSON.parse(podman('image', 'inspect', `nicback:${pkg.version}`).stdout) as { Architecture: string; Os: string; Config: { Entrypoint: string[]; Cmd: string[]; User: string; Labels: Record<string, string> }; RootFS: { Layers: string[] } }[]
+    const [inspect] = JSON.parse(podman('image', 'inspect', `nicback:${pkg.version}`).stdout) as {
+      Architecture: string
+      Os: string
+      Config: { Entrypoint: string[]; Cmd: string[]; User: string; Labels: Record<string, string> }
+      RootFS: { Layers: string[] }
+    }[]
     expect(inspect!.Architecture).toBe('amd64')
     expect(inspect!.Os).toBe('linux')
     expect(inspect!.Config).toMatchObject({ Entrypoint: ['/usr/bin/nicback'], Cmd: ['watch'], User: '0' })
@@ -83,7 +88,7 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
     expect(inspect!.RootFS.Layers).toHaveLength(3)
   })
 
-  test('its root filesystem runs nicback on upstream node 22 (build.sh\'s pinned version), from /usr/libexec/nicback; no Debian nodejs', () => {
+  test("its root filesystem runs nicback on upstream node 22 (build.sh's pinned version), from /usr/libexec/nicback; no Debian nodejs", () => {
     const root = join(t, 'rootfs')
     mkdirSync(root)
     const x = join(t, 'x')
@@ -102,7 +107,7 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
     expect(inRoot('/usr/local/bin/node --version')).toBe(`v${pinned}`)
     // nicback's own process in the image is that node (a preloaded script
     // says which), an LTS: 22 is "Jod"
-    writeFileSync(join(root, 'tmp/which-node.cjs'), "console.log(process.execPath, process.version, process.release.lts)\n")
+    writeFileSync(join(root, 'tmp/which-node.cjs'), 'console.log(process.execPath, process.version, process.release.lts)\n')
     expect(inRoot('env NODE_OPTIONS=--require=/tmp/which-node.cjs /usr/bin/nicback --version')).toBe(`/usr/local/bin/node v${pinned} Jod\nnicback ${pkg.version}`)
     // the node layer holds bin/node (and its licence); Debian's nodejs is not installed
     expect(readdirSync(join(root, 'usr/local/bin'))).toEqual(['node'])

@@ -89,7 +89,9 @@ describe.skipIf(!run)('the bundle on every supported node', () => {
       expect(r.stderr).toBe('')
       // node 18's wrapper starts unshare, sh and mount before node itself;
       // after node's own execve there is none.
-      const execs = readFileSync(trace, 'utf8').split('\n').filter((l) => /execve\(/.test(l))
+      const execs = readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter((l) => /execve\(/.test(l))
       const self = execs.findIndex((l) => /execve\("[^"]*\/node", .* = 0$/.test(l))
       expect(self, execs.join('\n')).toBeGreaterThanOrEqual(0)
       expect(execs.slice(self + 1)).toEqual([])

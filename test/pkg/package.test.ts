@@ -133,7 +133,7 @@ describe.skipIf(!run)('the Debian package', () => {
     if (t) rmSync(t, { recursive: true, force: true })
   })
 
-  test('control: Depends from package.json\'s engines, Homepage, Maintainer', () => {
+  test("control: Depends from package.json's engines, Homepage, Maintainer", () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
     const f = (name: string) => sh(`dpkg-deb -f ${deb} ${name}`).trim()
     expect(pkg.engines.node).toBe('>=18')
@@ -144,7 +144,10 @@ describe.skipIf(!run)('the Debian package', () => {
   })
 
   test('the bundle in /usr/libexec/nicback, the command in /usr/sbin, the rule and the unit pointing there', () => {
-    const files = sh(`dpkg-deb -c ${deb}`).split('\n').map((l) => l.split(/\s+/)[5]).filter(Boolean)
+    const files = sh(`dpkg-deb -c ${deb}`)
+      .split('\n')
+      .map((l) => l.split(/\s+/)[5])
+      .filter(Boolean)
     for (const p of ['nicback.mjs', 'nicback-udev.cjs', 'nicback-runtime.mjs', 'udev/nicback-udev-front.sh', 'hooks/50-nicback-createruntime.json']) expect(files).toContain(`./usr/libexec/nicback/${p}`)
     expect(files.filter((p) => p!.startsWith('./usr/lib/nicback'))).toEqual([])
     expect(files.filter((p) => /\.(deb|tar)$/.test(p!))).toEqual([])
@@ -204,7 +207,10 @@ describe.skipIf(!run)('the Debian package', () => {
     })
 
     test('postinst in a chroot, with /proc or without: no NIC recorded, saying why', () => {
-      for (const [n, why] of [['chroot', "this root is not PID 1's (a chroot)"], ['chroot-noproc', 'no /proc here (a chroot?)']] as const) {
+      for (const [n, why] of [
+        ['chroot', "this root is not PID 1's (a chroot)"],
+        ['chroot-noproc', 'no /proc here (a chroot?)'],
+      ] as const) {
         const s = steps[n]!
         expect(s.rc, `${n}: ${s.err}`).toBe(0)
         expect(s.calls, n).toContain(`deb-systemd-helper enable ${UNIT}`)
@@ -224,7 +230,7 @@ describe.skipIf(!run)('the Debian package', () => {
       expect(steps.systemd!.calls).toContain('systemctl --system daemon-reload')
     })
 
-    test('an upgrade from 0.1.0-1 points Docker\'s shim at /usr/libexec/nicback; a shim of /usr/local\'s nicback is left alone', () => {
+    test("an upgrade from 0.1.0-1 points Docker's shim at /usr/libexec/nicback; a shim of /usr/local's nicback is left alone", () => {
       const s = steps.upgrade!
       expect(s.rc, s.err).toBe(0)
       const shim = extra('upgrade.shim') ?? ''
@@ -248,7 +254,7 @@ describe.skipIf(!run)('the Debian package', () => {
       expect(extra('purge.registry')?.trim()).toBe('gone')
     })
 
-    test('nicback run from /usr/libexec/nicback is the package\'s: install adds only Docker\'s shim, which runs it', () => {
+    test("nicback run from /usr/libexec/nicback is the package's: install adds only Docker's shim, which runs it", () => {
       const i = steps['pkg-install']!
       expect(i.rc, i.err).toBe(0)
       expect(i.out).toContain('nicback is installed by its Debian package')
@@ -261,4 +267,3 @@ describe.skipIf(!run)('the Debian package', () => {
     })
   })
 })
-

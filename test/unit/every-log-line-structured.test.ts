@@ -46,8 +46,11 @@ function logCalls(src: string): { line: number; args: number }[] {
 
 describe('every log line structured', () => {
   it('the reader counts the arguments of a call, whatever its strings hold', () => {
-    expect(logCalls("log.warn(`a, ${f(x, y)} b`, { nic })")).toEqual([{ line: 1, args: 2 }])
-    expect(logCalls("log.info('a, b (c')\n;(w ? log.warn : log.info)(`x`, {})")).toEqual([{ line: 1, args: 1 }, { line: 2, args: 2 }])
+    expect(logCalls('log.warn(`a, ${f(x, y)} b`, { nic })')).toEqual([{ line: 1, args: 2 }])
+    expect(logCalls("log.info('a, b (c')\n;(w ? log.warn : log.info)(`x`, {})")).toEqual([
+      { line: 1, args: 1 },
+      { line: 2, args: 2 },
+    ])
   })
   it('every log call passes its fields', () => {
     const bare: string[] = []

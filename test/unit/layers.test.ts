@@ -62,16 +62,28 @@ describe('scripts/lib layering', () => {
     expect(all.filter((f) => layerOf(f) < 0).map((f) => relative(ROOT, f))).toEqual([])
   })
   it('no module imports from a layer above its own', () => {
-    const up = all.flatMap((f) => imports(f).filter((i) => layerOf(i) > layerOf(f)).map((i) => `${relative(ROOT, f)} -> ${relative(ROOT, i)}`))
+    const up = all.flatMap((f) =>
+      imports(f)
+        .filter((i) => layerOf(i) > layerOf(f))
+        .map((i) => `${relative(ROOT, f)} -> ${relative(ROOT, i)}`),
+    )
     expect(up).toEqual([])
   })
   it('finds an import cycle, and says which modules close it', () => {
     const graph: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a', 'd'], d: [], e: ['e'] }
-    expect(cycles(Object.keys(graph), (f) => graph[f]!)).toEqual([['a', 'b', 'c', 'a'], ['e', 'e']])
+    expect(cycles(Object.keys(graph), (f) => graph[f]!)).toEqual([
+      ['a', 'b', 'c', 'a'],
+      ['e', 'e'],
+    ])
     expect(cycles(['a', 'b'], (f) => graph[f]!)).toEqual([]) // c is not among them
   })
   it('no import cycle among the modules of one layer', () => {
-    const found = LAYERS.flatMap((_, layer) => cycles(all.filter((f) => layerOf(f) === layer), imports))
+    const found = LAYERS.flatMap((_, layer) =>
+      cycles(
+        all.filter((f) => layerOf(f) === layer),
+        imports,
+      ),
+    )
     expect(found.map((c) => c.map((f) => relative(ROOT, f)).join(' -> '))).toEqual([])
   })
   it('commands import only the moments, the runtimes, cli/ and system/{log,printable,errors} from below', () => {
@@ -83,7 +95,11 @@ describe('scripts/lib layering', () => {
     expect(below).toEqual([])
   })
   it('no command imports another command', () => {
-    const cross = files(join(ROOT, 'commands')).flatMap((f) => imports(f).filter((i) => layerOf(i) === LAYERS.indexOf('commands')).map((i) => `${relative(ROOT, f)} -> ${relative(ROOT, i)}`))
+    const cross = files(join(ROOT, 'commands')).flatMap((f) =>
+      imports(f)
+        .filter((i) => layerOf(i) === LAYERS.indexOf('commands'))
+        .map((i) => `${relative(ROOT, f)} -> ${relative(ROOT, i)}`),
+    )
     expect(cross).toEqual([])
   })
 })

@@ -22,8 +22,17 @@ function readsMessageText(line: string): boolean {
 
 describe('no branch on error text', () => {
   it('the detector sees each way of reading the text, and not the text passed on', () => {
-    for (const bad of ['if (/still held/.test(err.message)) return null', 'x = /a/.exec(e.message)', "err.message.includes('File exists')", "if ((err as Error).message.startsWith('no'))", 'e.message.trim().endsWith("x")', 'f.message.match(/y/)', '/did not come back/.test(f.error)']) expect(readsMessageText(bad)).toBe(true)
-    for (const ok of ['throw new MoveError((err as Error).message, code)', "if (isNicbackError(err, 'lock_held')) return null", 'log.error(err.message, toFields(err))', "names.includes(name)"]) expect(readsMessageText(ok)).toBe(false)
+    for (const bad of [
+      'if (/still held/.test(err.message)) return null',
+      'x = /a/.exec(e.message)',
+      "err.message.includes('File exists')",
+      "if ((err as Error).message.startsWith('no'))",
+      'e.message.trim().endsWith("x")',
+      'f.message.match(/y/)',
+      '/did not come back/.test(f.error)',
+    ])
+      expect(readsMessageText(bad)).toBe(true)
+    for (const ok of ['throw new MoveError((err as Error).message, code)', "if (isNicbackError(err, 'lock_held')) return null", 'log.error(err.message, toFields(err))', 'names.includes(name)']) expect(readsMessageText(ok)).toBe(false)
   })
   it('no line of scripts/ tests, matches or searches an error message', () => {
     const found: string[] = []

@@ -1,6 +1,6 @@
 // One error type (issue 19): scripts/ throws NicbackError (system/errors.ts),
 // data a catcher checks by its code. Read from the sources: no other class
-// extends Error, and no plain Error is thrown. 
+// extends Error, and no plain Error is thrown.
 // demo's Stop is its own control flow, never seen outside demo.ts.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'

@@ -45,7 +45,10 @@ describeVm('assign / release with Docker, and a hostile container (issue 8)', ()
     expect(parse<{ results: { name: string; how: string; ok: boolean }[] }>(c.release).results).toEqual([expect.objectContaining({ name: 'ens3', how: 'pulled', ok: true })])
     const seen = String(c.seen).split(' ').filter(Boolean)
     expect(seen, all).toContain('ens3')
-    expect(seen.filter((n) => n !== 'ens3'), all).toEqual([])
+    expect(
+      seen.filter((n) => n !== 'ens3'),
+      all,
+    ).toEqual([])
     const before = parse<LinkState>(c.before)
     expect(before).toEqual({ name: 'ens3', mtu: 1500, mac: M3, up: true })
     expect(parse(c.after)).toEqual(before)
@@ -87,6 +90,9 @@ describeVm('assign / release with Docker, and a hostile container (issue 8)', ()
 
     const end = r.end!
     expect(end.untouched, all).toBe(true)
-    expect(parse<{ state: string }[]>(end.status).every((s) => s.state === 'home'), String(end.status)).toBe(true)
+    expect(
+      parse<{ state: string }[]>(end.status).every((s) => s.state === 'home'),
+      String(end.status),
+    ).toBe(true)
   })
 })

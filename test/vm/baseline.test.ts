@@ -4,7 +4,6 @@
 import { beforeAll, expect, test } from 'vitest'
 import { KERNELS, type Kernel, parseUevents, runInVm, summarizeUevents, describeVm, requireVm } from './harness.js'
 
-
 /** The scenario: `mode` is how ens3 leaves and how its namespace dies. */
 function scenario(mode: 'netns' | 'docker'): string {
   return String.raw`

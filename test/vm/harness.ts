@@ -143,33 +143,39 @@ async function readOr(path: string, fallback: string): Promise<string> {
   }
 }
 
-function qemuArgs(o: {
-  kernel: KernelManifest
-  outDir: string
-  nics: VmNic[]
-  memMb: number
-  cpus: number
-  cmdline: string[]
-  igbs: number
-}): string[] {
+function qemuArgs(o: { kernel: KernelManifest; outDir: string; nics: VmNic[]; memMb: number; cpus: number; cmdline: string[]; igbs: number }): string[] {
   // igb is PCIe: a q35 machine, where 00:1f is the chipset's (9p moves down)
   const q35 = o.igbs > 0
   const args = [
-    '-accel', 'tcg', // KVM does not work on the dev/CI machines
-    '-machine', q35 ? 'q35' : 'pc',
-    '-nodefaults', '-nographic', '-no-reboot',
-    '-serial', 'stdio',
-    '-m', String(o.memMb),
-    '-smp', String(o.cpus),
+    '-accel',
+    'tcg', // KVM does not work on the dev/CI machines
+    '-machine',
+    q35 ? 'q35' : 'pc',
+    '-nodefaults',
+    '-nographic',
+    '-no-reboot',
+    '-serial',
+    'stdio',
+    '-m',
+    String(o.memMb),
+    '-smp',
+    String(o.cpus),
     // the ELF vmlinux boots through PVH (no decompression under emulation)
-    '-kernel', o.kernel.vmlinux ?? o.kernel.vmlinuz,
-    '-initrd', o.kernel.initramfs,
-    '-append', o.cmdline.join(' '),
+    '-kernel',
+    o.kernel.vmlinux ?? o.kernel.vmlinuz,
+    '-initrd',
+    o.kernel.initramfs,
+    '-append',
+    o.cmdline.join(' '),
     // 9p shares at fixed slots after the NICs' (a NIC's slot gives its name)
-    '-fsdev', 'local,id=fsroot,path=/,security_model=none,readonly=on,multidevs=remap',
-    '-device', `virtio-9p-pci,fsdev=fsroot,mount_tag=root,addr=${q35 ? '0x1c' : '0x1e'}`,
-    '-fsdev', `local,id=fsout,path=${o.outDir},security_model=none`,
-    '-device', `virtio-9p-pci,fsdev=fsout,mount_tag=out,addr=${q35 ? '0x1d' : '0x1f'}`,
+    '-fsdev',
+    'local,id=fsroot,path=/,security_model=none,readonly=on,multidevs=remap',
+    '-device',
+    `virtio-9p-pci,fsdev=fsroot,mount_tag=root,addr=${q35 ? '0x1c' : '0x1e'}`,
+    '-fsdev',
+    `local,id=fsout,path=${o.outDir},security_model=none`,
+    '-device',
+    `virtio-9p-pci,fsdev=fsout,mount_tag=out,addr=${q35 ? '0x1d' : '0x1f'}`,
   ]
   for (let i = 0; i < o.igbs; i++) {
     const mac = `52:54:00:00:01:${(0x20 + i).toString(16)}`
@@ -193,7 +199,13 @@ function qemuArgs(o: {
 export async function runInVm(opts: RunOptions): Promise<VmRun> {
   const first = await runInVmOnce(opts)
   if (first.exitCode !== null || !emulatorFailed(first.console, first.bootMs !== null)) return first
-  console.log(`[vm ${opts.kernel}] the guest kernel panicked or stalled (emulator), booting once more:\n${first.console.split('\n').filter((l) => EMULATOR_FAILED.test(l) || BOOT_STALLED.test(l) || /RIP:/.test(l)).slice(0, 10).join('\n')}`)
+  console.log(
+    `[vm ${opts.kernel}] the guest kernel panicked or stalled (emulator), booting once more:\n${first.console
+      .split('\n')
+      .filter((l) => EMULATOR_FAILED.test(l) || BOOT_STALLED.test(l) || /RIP:/.test(l))
+      .slice(0, 10)
+      .join('\n')}`,
+  )
   return runInVmOnce(opts)
 }
 

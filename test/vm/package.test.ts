@@ -42,9 +42,18 @@ interface Result {
   shimGone: { cmp: string; daemonJson: string; wrapper: boolean; runtimesBefore: string[] | null; runtimes: string[] | null; dockerdLog: string }
   files: { count: number; added: string; removed: string; packageFilesLeft: string; packageFiles: number; daemonJson: [string, string] }
   unit: {
-    disableRc: number; disableLog: string; disabled: UnitState
-    removeRc: number; removeMs: number; removeLog: string; removed: UnitState; registryKept: boolean
-    reinstallRc: number; reinstallMs: number; reinstallLog: string; reinstalled: UnitState
+    disableRc: number
+    disableLog: string
+    disabled: UnitState
+    removeRc: number
+    removeMs: number
+    removeLog: string
+    removed: UnitState
+    registryKept: boolean
+    reinstallRc: number
+    reinstallMs: number
+    reinstallLog: string
+    reinstalled: UnitState
   }
   chroot: { rc: number; ms: number; log: string; registry: unknown; unitEnabled: string; status: { state: string }[] | null; hostRegistry: boolean }
   image: { rc: number; ms: number; log: string; inspect: { Architecture: string; Config: { Entrypoint: string[]; Cmd: string[]; Labels: Record<string, string> } } | null; version: string }
@@ -89,7 +98,10 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
   test('lintian reports no error', () => {
     const tags = lintianOut.split('\n').filter((l) => /^[EW]: /.test(l))
     console.log(`[package] lintian:\n${tags.join('\n') || '(clean)'}`)
-    expect(tags.filter((l) => l.startsWith('E: ')), lintianOut).toEqual([])
+    expect(
+      tags.filter((l) => l.startsWith('E: ')),
+      lintianOut,
+    ).toEqual([])
   })
 
   test(`${KERNEL}: apt-get install, disable/remove/reinstall, install --docker, the seed with Docker, apt-get purge (the shim with it), docker load of the image, dpkg -i in a chroot`, async () => {
@@ -202,7 +214,10 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(r.chroot.log, context).toContain("nicback: NICs not recorded: this root is not PID 1's (a chroot). nicback-record.service records them when the system boots")
     expect(r.chroot.registry, context).toBeNull()
     expect(r.chroot.unitEnabled, context).toMatch(unitWants)
-    expect((r.chroot.status ?? []).map((s) => s.state), context).toEqual(['unrecorded', 'unrecorded', 'unrecorded', 'unrecorded'])
+    expect(
+      (r.chroot.status ?? []).map((s) => s.state),
+      context,
+    ).toEqual(['unrecorded', 'unrecorded', 'unrecorded', 'unrecorded'])
     expect(r.chroot.hostRegistry, context).toBe(false)
   }, 1_800_000)
 })

@@ -57,7 +57,10 @@ export function dockerRunArgs(manifest: string, image: string, name: string): st
       continue
     }
     if (!v.hostPath) throw new Error(`volume ${m.name}: only hostPath and emptyDir are mapped`)
-    args.push('--mount', `type=bind,source=${v.hostPath.path},target=${m.mountPath},${m.readOnly ? 'readonly,' : ''}bind-propagation=${m.mountPropagation === 'HostToContainer' ? 'rslave' : m.mountPropagation === 'Bidirectional' ? 'rshared' : 'rprivate'}`)
+    args.push(
+      '--mount',
+      `type=bind,source=${v.hostPath.path},target=${m.mountPath},${m.readOnly ? 'readonly,' : ''}bind-propagation=${m.mountPropagation === 'HostToContainer' ? 'rslave' : m.mountPropagation === 'Bidirectional' ? 'rshared' : 'rprivate'}`,
+    )
   }
   if (c.command) args.push('--entrypoint', c.command[0])
   args.push(image, ...(c.command?.slice(1) ?? []), ...(c.args ?? []))

@@ -53,8 +53,5 @@ process.stdout.write(`--- scenario log\n${vm.log}`)
 process.stdout.write(`--- result.json\n${JSON.stringify(vm.result, null, 2)}\n`)
 process.stdout.write(`--- guest log\n${vm.guestLog}`)
 if (vm.exitCode === null || showConsole) process.stdout.write(`--- console\n${vm.console}\n`)
-process.stdout.write(
-  `--- exit ${vm.exitCode}, boot ${vm.bootMs} ms, total ${vm.wallMs} ms${vm.timedOut ? ' (timed out)' : ''}` +
-    `${vm.outDir ? `, out folder ${vm.outDir}` : ''}\n`,
-)
+process.stdout.write(`--- exit ${vm.exitCode}, boot ${vm.bootMs} ms, total ${vm.wallMs} ms${vm.timedOut ? ' (timed out)' : ''}` + `${vm.outDir ? `, out folder ${vm.outDir}` : ''}\n`)
 process.exit(vm.exitCode === 0 ? 0 : 1)

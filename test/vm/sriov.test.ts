@@ -15,8 +15,7 @@ const DS_RUN = dockerRunArgs(`${CHECKOUT}/deploy/kubernetes/daemonset.yaml`, 'ni
 const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`
 /** The scenario script; without the agent (`nicback watch`, the pod) it
  *  stops after the rule's scenarios. */
-const script = (agent: boolean) =>
-  `AGENT=${agent ? 1 : 0}\nIMAGE_TAR=${IMAGE_TAR}\nDS_RUN=(${DS_RUN.map(q).join(' ')})\n${readFileSync(`${CHECKOUT}/test/vm/scenarios/sriov.sh`, 'utf8')}`
+const script = (agent: boolean) => `AGENT=${agent ? 1 : 0}\nIMAGE_TAR=${IMAGE_TAR}\nDS_RUN=(${DS_RUN.map(q).join(' ')})\n${readFileSync(`${CHECKOUT}/test/vm/scenarios/sriov.sh`, 'utf8')}`
 const PFS = 3
 const VFS = 7 * PFS
 
@@ -76,7 +75,11 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
       const setup = r.setup as { pfs: string; vfs: string; status: { name: string }[] }
       expect(setup.pfs.split(' '), context).toHaveLength(PFS)
       expect(setup.vfs.split(' '), context).toHaveLength(VFS)
-      for (const vf of setup.vfs.split(' ')) expect(setup.status.map((s) => s.name), `${vf} recorded`).toContain(vf)
+      for (const vf of setup.vfs.split(' '))
+        expect(
+          setup.status.map((s) => s.name),
+          `${vf} recorded`,
+        ).toContain(vf)
       for (const k of ['udevd-alone', 'single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle', ...CNI.flatMap(([k]) => [k, `${k}-without`]), 'cni-repair']) expect(r[k], `${k}\n${context}`).toBeDefined()
     })
 
@@ -87,7 +90,10 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
       for (const [mac, n] of nics) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
       expect(s.watch.cmdStatus, context).toBe(0)
       expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
-      expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
+      expect(
+        s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)),
+        s.syslog,
+      ).toEqual([])
       console.log(`[vm ${kernel} sriov ${k}] all home ${allHomeMs(s)} ms after the command started; restore runs that renamed: ${(s.syslog.match(/ ran in \d+ ms/g) ?? []).length}`)
     })
 
@@ -146,7 +152,9 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
       }
       const one = median(['single1', 'single2', 'single3'].map((k) => own(scenario(k))))
       const storm = own(scenario('storm'))
-      console.log(`[vm ${kernel} sriov] from udevd done to home: one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms (${(storm / one).toFixed(2)}x); udevd done with the last VF ${Math.max(...Object.values(scenario('storm').watch.nics).map((n) => n.udevMs ?? 0))} ms after the command`)
+      console.log(
+        `[vm ${kernel} sriov] from udevd done to home: one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms (${(storm / one).toFixed(2)}x); udevd done with the last VF ${Math.max(...Object.values(scenario('storm').watch.nics).map((n) => n.udevMs ?? 0))} ms after the command`,
+      )
       expect(storm / one).toBeLessThanOrEqual(3)
     })
 
@@ -170,7 +178,10 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
         expect(s, context).toBeDefined()
         for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
         expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
-        expect(s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), s.syslog).toEqual([])
+        expect(
+          s.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)),
+          s.syslog,
+        ).toEqual([])
         console.log(`[vm ${kernel} sriov ${k}] all home ${allHomeMs(s)} ms after the command started`)
       })
 
@@ -217,7 +228,10 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
         expect(s, `${context}\n${JSON.stringify(pod)}`).toBeDefined()
         for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${pod.err}\n${pod.log}`).toBe(n.expected)
         expect(s.untouched, `host after ${k}:\n${s.after}`).toBe(true)
-        expect(pod.log.split('\n').filter((l) => /"level":"(warning|error)"/.test(l)), pod.log).toEqual([])
+        expect(
+          pod.log.split('\n').filter((l) => /"level":"(warning|error)"/.test(l)),
+          pod.log,
+        ).toEqual([])
         console.log(`[vm ${kernel} sriov ${k}] all home ${allHomeMs(s)} ms after the command started`)
       })
 
@@ -248,15 +262,23 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
         // host-device's DEL fails when the netns is gone (docs/movers.md); sriov-cni's exits 0
         expect(p.crash.del, where("crash: the kubelet's DEL with the netns gone")).toBe(ZEROS)
         // the next ADD read the VF's real host name, so its DEL returns it under it
-        expect(p.crash.cached, where('crash: the next ADD cached the host names')).toBe(expected.split(' ').map((x) => x.split('=')[1]).join(' '))
+        expect(p.crash.cached, where('crash: the next ADD cached the host names')).toBe(
+          expected
+            .split(' ')
+            .map((x) => x.split('=')[1])
+            .join(' '),
+        )
       }
       expect(p.crash.add, where('crash: the next ADD')).toBe(ZEROS)
-      expect(p.crash.after, where('crash: after the next pod\'s DEL')).toBe(expected)
+      expect(p.crash.after, where("crash: after the next pod's DEL")).toBe(expected)
       expect(p.race.add, where('race: the next pods took every VF')).toBe(ZEROS)
       expect(p.race.after, where('race: after their DEL')).toBe(expected)
       for (const n of expected.split(' ').map((x) => x.split('=')[1]!)) expect(p.recorded.split(' '), where('recorded')).toContain(n)
       expect(p.recorded, where('recorded')).not.toMatch(/temp_/)
-      expect(p.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), p.syslog).toEqual([])
+      expect(
+        p.syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)),
+        p.syslog,
+      ).toEqual([])
       if (p.build === 'v2.10.0') expect(p.syslog, 'the hand-overs were seen as such').toMatch(/part of its hand-over/)
       console.log(`[vm ${kernel} ${k}] all home; plugin calls that failed: ${p.failedCalls.split('\n').filter((l) => l !== '').length}${p.failedCalls ? `\n${p.failedCalls}` : ''}`)
     })
@@ -284,7 +306,7 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
       expect(p.syslog).toMatch(new RegExp(`${p.tempName} .* the name udev's naming policy gives it is ${p.vf} \\(policy:path\\): record repaired`))
     })
 
-    test('cycle: the VFs came back under each other\'s names', () => {
+    test("cycle: the VFs came back under each other's names", () => {
       const s = scenario('cycle')
       const shifted = Object.values(s.watch.nics).filter((n) => n.seen[0] !== n.expected && !/^dev\d+$/.test(n.seen[0] ?? ''))
       expect(shifted.length, JSON.stringify(s.watch.nics)).toBeGreaterThan(VFS / 2)

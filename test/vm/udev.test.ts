@@ -17,7 +17,7 @@ const SCENARIOS = [
   ['two-eth0', 'two containers, each NIC eth0 inside: both come back home'],
   ['free-name', 'renamed to a name free on the host (eth9): back to ens3'],
   ['mac-changed', 'the container changed MAC and ifalias: back to ens3 with its MAC'],
-  ['cycle', 'three NICs back under each other\'s names: all home (temporary name)'],
+  ['cycle', "three NICs back under each other's names: all home (temporary name)"],
   ['plain-netns', 'ip netns add / set netns / ip netns del, no Docker'],
   ['not-utf8', 'named q\\xff\\xff\\xffz inside, not UTF-8: back to ens4'],
 ] as const
@@ -116,7 +116,10 @@ describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
     // the crash really misnames it without nicback: the scenario shows the problem
     for (const c of ['eth0.crash', 'ens4.crash']) expect(without![c]?.afterStop, JSON.stringify(without![c])).not.toBe('ens5')
     const syslog = String(all['lxc-syslog'] ?? '')
-    expect(syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)), syslog).toEqual([])
+    expect(
+      syslog.split('\n').filter((l) => /\.(err|warn)|error|cannot lock/.test(l)),
+      syslog,
+    ).toEqual([])
     console.log(`[vm ${kernel} lxc] ${rows.join('; ')}`)
   })
 })

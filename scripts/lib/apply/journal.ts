@@ -107,7 +107,7 @@ export class Journal {
   rollback(): string[] {
     const errors: string[] = []
     const undos = this.undos.splice(0).reverse()
-    for (let i = 0; i < undos.length; ) {
+    for (let i = 0; i < undos.length;) {
       const u = undos[i]!
       if ('action' in u) {
         try {
@@ -122,7 +122,11 @@ export class Journal {
       let j = i
       while (j < undos.length && 'step' in undos[j]! && (undos[j] as { ns: Netns | undefined }).ns === u.ns) j++
       const run = undos.slice(i, j) as (Undo & { step: Step; ns: Netns | undefined })[]
-      const r = this.kernel.batch(run.map((x) => ipArgs(x.step)), true, u.ns)
+      const r = this.kernel.batch(
+        run.map((x) => ipArgs(x.step)),
+        true,
+        u.ns,
+      )
       for (const f of r.failed) {
         const x = run[f.line - 1]!
         const backAlready = x.step.op === 'altname-add' && f.errno === 'EEXIST' && u.ns === undefined && this.kernel.altnames(x.step.ifindex).includes(x.step.altname)

@@ -72,7 +72,12 @@ function wordsFor(stderr: string, line: number, only: boolean): string {
     // [before1, N1, before2, N2, ...]: the words before "Command failed -:N" are N's.
     for (let i = 1; i < chunks.length; i += 2) if (Number(chunks[i]) === line) text = chunks[i - 1]!
   }
-  return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Command failed')).join('; ') || 'ip failed'
+  return (
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('Command failed'))
+      .join('; ') || 'ip failed'
+  )
 }
 
 function ipCommand(ns: Netns | undefined, args: string[]): [string, string[]] {

@@ -166,7 +166,10 @@ function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (str
     if (f !== null && f.step.op === 'netns' && f.errno === 'EEXIST') {
       // Taken on the host meanwhile: arrive under a temporary name instead.
       as = tempName(it.ifindex, new Set([...sysfsNames().values()].map(displayName)))
-      f = journal.run(home(as).map((s) => (s.op === 'rename' ? { ...s, from: hostName } : s)), scratch)
+      f = journal.run(
+        home(as).map((s) => (s.op === 'rename' ? { ...s, from: hostName } : s)),
+        scratch,
+      )
     }
     if (f !== null) throw moveError(`failed to ${describeStep(f.step)}: ${f.text}; it goes back to the host with the kernel`, 'move_failed', { nic: hostName })
     return as

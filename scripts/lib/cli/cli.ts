@@ -101,7 +101,16 @@ export function table(cells: string[][]): string {
   const rows = cells.map((r) => r.map(printable))
   // reduce, not Math.max(...rows): a spread of 200000 rows overflows the stack.
   const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), 0))
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n'
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  )
 }
 
 /** Runs a command the way every entry point does: its options are checked

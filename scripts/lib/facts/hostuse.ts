@@ -47,8 +47,6 @@ export async function hostUse(name: string): Promise<HostUse> {
   return { defaultRoute, addresses: [...addresses] }
 }
 
-
-
 export function isWireless(name: string): boolean {
   return existsSync(`/sys/class/net/${name}/phy80211`) || existsSync(`/sys/class/net/${name}/wireless`)
 }

@@ -40,10 +40,7 @@ export interface Match<R, D> {
 
 /** Pairs remembered NICs with devices one to one. `hint` (same ifindex, same
  *  name) narrows a bus match that lacks dev_port. */
-export function matchNics<R extends Identity & { ifindex: number | null; name: string }, D extends Identity & { ifindex: number; name: string }>(
-  recs: readonly R[],
-  devs: readonly D[],
-): Match<R, D> {
+export function matchNics<R extends Identity & { ifindex: number | null; name: string }, D extends Identity & { ifindex: number; name: string }>(recs: readonly R[], devs: readonly D[]): Match<R, D> {
   const found = new Map<R, D>()
   const ambiguous = new Map<R, string>()
   const claimedBy = new Map<D, R[]>()
@@ -57,7 +54,10 @@ export function matchNics<R extends Identity & { ifindex: number | null; name: s
       const holder = devs.find((d) => d.ifindex === rec.ifindex)
       if (holder !== undefined && sameNic(rec, holder)) candidates = [holder]
       else if (holder === undefined) {
-        ambiguous.set(rec, `${candidates.map((d) => `${d.name} (ifindex ${d.ifindex})`).join(', ')} carries its MAC ${rec.mac} but not the ifindex it left with (${rec.ifindex}), which is free: not the device that left (known by MAC only), so nicback will not take it for it`)
+        ambiguous.set(
+          rec,
+          `${candidates.map((d) => `${d.name} (ifindex ${d.ifindex})`).join(', ')} carries its MAC ${rec.mac} but not the ifindex it left with (${rec.ifindex}), which is free: not the device that left (known by MAC only), so nicback will not take it for it`,
+        )
         continue
       }
     }

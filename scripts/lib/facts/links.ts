@@ -237,7 +237,12 @@ const wellFormed = (l: IpLink) => Number.isSafeInteger(l.ifindex) && l.ifindex >
 export function readLinks(runner = runBytes): Link[] {
   for (let attempt = 1; ; attempt++) {
     const raw = hostLinks(ipLinks(['-details', 'link', 'show'], runner))
-    const links = withSysfs(raw, raw.map((l) => sysfsFacts(nameBytes(l))), attempt === 3, log.warn)
+    const links = withSysfs(
+      raw,
+      raw.map((l) => sysfsFacts(nameBytes(l))),
+      attempt === 3,
+      log.warn,
+    )
     if (links !== null) return links
   }
 }
@@ -275,9 +280,14 @@ function withSysfs(raw: IpLink[], facts: SysfsFacts[], lastTry: boolean, say: (m
       s = { ifindex: l.ifindex, bus: null, devPort: null, driver: null, mac: null, permAddr: null }
     }
     if (s.ifindex !== l.ifindex) {
-      throw nicbackError('sysfs_mismatch', 'read the links', `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ${s.ifindex} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`, {
-        nic: l.ifname,
-      })
+      throw nicbackError(
+        'sysfs_mismatch',
+        'read the links',
+        `sysfs shows another network namespace than netlink (${l.ifname} has ifindex ${l.ifindex} in netlink, ${s.ifindex} in /sys): run nicback through "ip netns exec NS", which remounts /sys, not "nsenter --net"`,
+        {
+          nic: l.ifname,
+        },
+      )
     }
     const nl = fromNetlink(l)
     return {
@@ -352,12 +362,14 @@ export function busOfParent(bus: string, dev: string): string | null {
 /** Pure: Links out of `ip -json -details link show` run in another netns,
  *  where sysfs cannot be read (it shows nicback's own netns). */
 export function linksFromIpJson(raw: IpLink[], busOf: (bus: string, dev: string) => string | null = busOfParent): Link[] {
-  return raw.filter((l) => !isLoopback(l) && wellFormed(l)).map((l) => ({
-    ...fromNetlink(l),
-    bus: typeof l.parentbus === 'string' && typeof l.parentdev === 'string' ? busOf(l.parentbus, l.parentdev) : null,
-    devPort: null,
-    driver: null,
-  }))
+  return raw
+    .filter((l) => !isLoopback(l) && wellFormed(l))
+    .map((l) => ({
+      ...fromNetlink(l),
+      bus: typeof l.parentbus === 'string' && typeof l.parentdev === 'string' ? busOf(l.parentbus, l.parentdev) : null,
+      devPort: null,
+      driver: null,
+    }))
 }
 
 /** The devices of another network namespace, by handle. */

@@ -31,7 +31,10 @@ export function virtualBytes(status: string): number {
 export async function readProcessFacts(now = Date.now()): Promise<ProcessFacts> {
   const cpu = process.cpuUsage()
   const [fds, limits, status] = await Promise.all([
-    readdir('/proc/self/fd').then((l) => l.length, () => 0),
+    readdir('/proc/self/fd').then(
+      (l) => l.length,
+      () => 0,
+    ),
     readFile('/proc/self/limits', 'utf8').catch(() => ''),
     readFile('/proc/self/status', 'utf8').catch(() => ''),
   ])

@@ -86,5 +86,8 @@ export async function renderMetrics(signal?: AbortSignal, kernel: Kernel = hostK
   const buses = [...new Set(entries.flatMap((e) => (e.away !== null && e.bus !== null ? [e.bus] : [])))]
   const present = await Promise.all(buses.map((b) => kernel.busPresentAsync(b)))
   const absent = new Set(buses.filter((_, i) => !present[i]))
-  return formatMetrics(statusRows(links, entries, undefined, (bus) => !absent.has(bus)), loadCounters())
+  return formatMetrics(
+    statusRows(links, entries, undefined, (bus) => !absent.has(bus)),
+    loadCounters(),
+  )
 }

@@ -69,10 +69,13 @@ export function waitForReturn(names: string[], timeoutMs: number): Promise<{ bac
     monitor.on('spawn', onEvent)
     monitor.stdout?.on('data', onEvent)
     const poll = setInterval(onEvent, pollInterval())
-    const timer = setTimeout(() => {
-      check()
-      finish()
-    }, Math.max(0, timeoutMs))
+    const timer = setTimeout(
+      () => {
+        check()
+        finish()
+      },
+      Math.max(0, timeoutMs),
+    )
     if (check()) finish()
   })
 }

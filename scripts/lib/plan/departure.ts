@@ -56,7 +56,11 @@ export function departureByName(name: string, links: readonly Link[], entries: r
 export function noteDeparture(reg: Registry, leaving: Departure, now: string): DepartureNote {
   const candidates = reg.nics.filter((e) => sameNic(e, leaving))
   // Renamed on the host just before it left: it leaves with the name it had before.
-  const before = nameBeforeHandOver(leaving.name, leaving.handOver ?? [], candidates.map((e) => e.name))
+  const before = nameBeforeHandOver(
+    leaving.name,
+    leaving.handOver ?? [],
+    candidates.map((e) => e.name),
+  )
   const dep = before === null ? leaving : { ...leaving, name: before }
   const handOver = before === null ? '' : ` (renamed ${before} -> ${leaving.name} on the host ${handOverMs(leaving.handOver!, before)} ms before it left: part of its hand-over, not a new host name)`
   const entry = candidates.length === 1 ? candidates[0] : candidates.find((e) => e.ifindex === dep.ifindex || e.name === dep.name)

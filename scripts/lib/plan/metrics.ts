@@ -145,8 +145,18 @@ export function formatAgentMetrics(a: AgentFacts): string {
     [
       family('nicback_build_info', 'gauge', 'Always 1: the version of nicback serving these metrics, and the node it serves.', [['', { version: a.version, node: a.node }, 1]]),
       family('nicback_agent_ready', 'gauge', '1 when /readyz answers 200 (restores can run: the start-up reconcile succeeded, the state dir and registry are accepted, the udev monitor runs), else 0.', [['', {}, a.ready ? 1 : 0]]),
-      family('nicback_last_reconcile_success_timestamp_seconds', 'gauge', 'Unix time of the last restore run of the agent that ran to its end (the start-up reconcile first); absent before it.', a.lastReconcileSeconds === null ? [] : [['', {}, a.lastReconcileSeconds]]),
-      family('nicback_agent_events_total', 'counter', 'udev events of NICs on a bus the agent acted on, by action.', (['add', 'move', 'remove'] as const).map((k): Sample => ['', { action: k }, a.events[k]])),
+      family(
+        'nicback_last_reconcile_success_timestamp_seconds',
+        'gauge',
+        'Unix time of the last restore run of the agent that ran to its end (the start-up reconcile first); absent before it.',
+        a.lastReconcileSeconds === null ? [] : [['', {}, a.lastReconcileSeconds]],
+      ),
+      family(
+        'nicback_agent_events_total',
+        'counter',
+        'udev events of NICs on a bus the agent acted on, by action.',
+        (['add', 'move', 'remove'] as const).map((k): Sample => ['', { action: k }, a.events[k]]),
+      ),
       family('nicback_agent_runs_total', 'counter', 'Restore runs the agent led: ok (every NIC it could bring home is home) or failed.', [
         ['', { result: 'ok' }, a.runs.ok],
         ['', { result: 'failed' }, a.runs.failed],

@@ -87,8 +87,7 @@ export function heldOnHost(name: string, links: readonly Link[]): string | null 
 export function planRestore(links: readonly Link[], entries: readonly Entry[], opts: PlanOptions): Plan {
   const { found, ambiguous } = matchNics(entries, links)
   const decisions = new Map<Entry, Decision>()
-  const decide = (entry: Entry, d: Omit<Decision, 'name' | 'settings'>, settings = false) =>
-    decisions.set(entry, { name: entry.name, settings, ...d })
+  const decide = (entry: Entry, d: Omit<Decision, 'name' | 'settings'>, settings = false) => decisions.set(entry, { name: entry.name, settings, ...d })
 
   const { holder, altHolder } = nameHolders(links)
   const managed = new Map<Link, Entry>()
@@ -117,7 +116,7 @@ export function planRestore(links: readonly Link[], entries: readonly Entry[], o
 
   // A wanted NIC may be blocked by another managed NIC that sits on its name
   // under a wrong name of its own: bring that one home too (closure).
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false
     for (const move of [...moves.values()]) {
       const h = holder.get(move.entry.name)
@@ -271,7 +270,5 @@ function awayReason(entry: Entry): string {
 }
 
 function skipReason(entry: Entry): string {
-  return entry.away === null
-    ? 'misnamed, but nicback did not see it leave: restore it by name or with --all'
-    : 'not selected'
+  return entry.away === null ? 'misnamed, but nicback did not see it leave: restore it by name or with --all' : 'not selected'
 }

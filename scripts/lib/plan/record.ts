@@ -53,7 +53,10 @@ export function recordLinks(reg: Registry, links: Link[], opts: RecordOptions, n
     }
     const promised = reg.nics.find((e) => e.name === l.name && e.away !== null && !sameNic(e, l))
     if (promised && !opts.force) {
-      result.skipped.push({ name: l.name, reason: `${l.name} is the recorded name of another NIC (${identityKey(promised)}) that is away (${promised.away!.via}) and will want it back: rename ${l.name}, or --force to give the name to this NIC and forget the other` })
+      result.skipped.push({
+        name: l.name,
+        reason: `${l.name} is the recorded name of another NIC (${identityKey(promised)}) that is away (${promised.away!.via}) and will want it back: rename ${l.name}, or --force to give the name to this NIC and forget the other`,
+      })
       continue
     }
     const replaced = putEntry(reg, entryFromLink(l, now))

@@ -23,7 +23,6 @@ export interface AssignFacts {
   use?: HostUse | undefined
 }
 
-
 /** Pure: why a NIC must not be moved. `fatal` ones cannot be overridden. */
 export function assignRefusals(f: AssignFacts): { fatal: string[]; overridable: string[] } {
   const fatal: string[] = []
@@ -59,4 +58,3 @@ export function assignRefusals(f: AssignFacts): { fatal: string[]; overridable: 
   }
   return { fatal, overridable }
 }
-

@@ -83,4 +83,3 @@ export function statusRows(links: Link[], entries: Entry[], keepersOf?: (aways: 
   }
   return rows
 }
-

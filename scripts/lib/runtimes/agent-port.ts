@@ -87,10 +87,13 @@ export class Pacer {
     this.last = now
     while (this.queue.length > 0 && this.tokens >= 1) if (this.queue.shift()!()) this.tokens--
     if (this.queue.length > 0 && this.timer === null) {
-      this.timer = setTimeout(() => {
-        this.timer = null
-        this.drain()
-      }, Math.ceil(((1 - this.tokens) * 1000) / this.perSec))
+      this.timer = setTimeout(
+        () => {
+          this.timer = null
+          this.drain()
+        },
+        Math.ceil(((1 - this.tokens) * 1000) / this.perSec),
+      )
     }
   }
 }
@@ -114,7 +117,11 @@ export function listenPort(at: { host: string; port: number }, routes: PortRoute
   const deadlines = new WeakMap<Socket, NodeJS.Timeout>()
   const awaitHeaders = (socket: Socket) => {
     clearTimeout(deadlines.get(socket))
-    if (!socket.destroyed) deadlines.set(socket, setTimeout(() => socket.destroy(), L.headersTimeoutMs))
+    if (!socket.destroyed)
+      deadlines.set(
+        socket,
+        setTimeout(() => socket.destroy(), L.headersTimeoutMs),
+      )
   }
   const send = (res: ServerResponse, code: number, body: string, type = 'text/plain; charset=utf-8') => {
     res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) })

@@ -140,7 +140,7 @@ export class Agent {
     const stale = Date.now() - this.lastTick > STALE_MS
     const live = this.monitorExit === null && !stale
     const notReady = this.stateProblem ?? (!this.started ? 'starting: bringing home what came back while nobody watched' : !this.reconciled ? 'the start-up reconcile failed: see the log; it runs again with the next event' : null)
-    const why = this.monitorExit ?? (stale ? `the event loop has not turned for ${Math.round((Date.now() - this.lastTick) / 1000)} s` : notReady ?? 'watching')
+    const why = this.monitorExit ?? (stale ? `the event loop has not turned for ${Math.round((Date.now() - this.lastTick) / 1000)} s` : (notReady ?? 'watching'))
     return { ready: live && notReady === null, live, why, events: this.events, runs: this.runs }
   }
 
@@ -154,7 +154,10 @@ export class Agent {
     this.started = true
     this.ticker = setInterval(() => (this.lastTick = Date.now()), TICK_MS)
     this.stateTicker = setInterval(() => this.checkState(true), STATE_CHECK_MS)
-    log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`, { event: 'watching', listen: this.opts.listen ? `${this.opts.listen.host}:${this.opts.listen.port}` : undefined })
+    log.info(`watching udev events for NICs coming back${this.opts.listen ? `; /metrics, /healthz and /readyz on ${this.opts.listen.host}:${this.opts.listen.port}` : ''}`, {
+      event: 'watching',
+      listen: this.opts.listen ? `${this.opts.listen.host}:${this.opts.listen.port}` : undefined,
+    })
     flushSyslog()
   }
 

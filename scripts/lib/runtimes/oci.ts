@@ -77,7 +77,10 @@ export function parseNicList(text: string, where: string): NicSpec[] {
     if (parts.length > 2) throw nicbackError('oci', 'read the OCI state', `${where} "${text}": "${item}" has more than one ":" (HOST[:INSIDE])`)
     const host = parts[0]!
     const inside = parts[1] ?? host
-    for (const [what, name] of [['host', host], ['inside', inside]] as const) {
+    for (const [what, name] of [
+      ['host', host],
+      ['inside', inside],
+    ] as const) {
       if (!isValidIfname(name)) throw nicbackError('oci', 'read the OCI state', `${where} "${text}": ${what} name "${name}" is not a valid interface name (${IFNAME_RULE})`)
     }
     const dupHost = specs.find((s) => s.host === host)
@@ -160,13 +163,7 @@ export function declaredNics(state: Pick<OciState, 'annotations'>, config: Bundl
   const fromConfig = config?.annotations?.[NICS_ANNOTATION]
   const fromEnv = envValue(config?.process?.env, NICS_ENV)
   const [list, giveFrom] =
-    fromState !== undefined
-      ? [fromState, `annotation ${NICS_ANNOTATION}`]
-      : fromConfig !== undefined
-        ? [fromConfig, `annotation ${NICS_ANNOTATION}`]
-        : fromEnv !== undefined
-          ? [fromEnv, `environment variable ${NICS_ENV}`]
-          : [undefined, null]
+    fromState !== undefined ? [fromState, `annotation ${NICS_ANNOTATION}`] : fromConfig !== undefined ? [fromConfig, `annotation ${NICS_ANNOTATION}`] : fromEnv !== undefined ? [fromEnv, `environment variable ${NICS_ENV}`] : [undefined, null]
   const give = list === undefined ? [] : parseNicList(list, giveFrom!)
   const netDevices: NicSpec[] = []
   for (const [host, dev] of Object.entries(config?.linux?.netDevices ?? {})) {

@@ -105,7 +105,10 @@ export function emptyCounters(): Counters {
 }
 
 const issues = (r: { issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]] }) =>
-  r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+  r.issues
+    .slice(0, 3)
+    .map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`)
+    .join('; ')
 
 /** Pure: the counters in a file's text, or why there are none. */
 export function parseCounters(text: string): { counters: Counters } | { problem: string } {

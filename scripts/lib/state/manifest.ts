@@ -24,7 +24,6 @@ export const HOOK_FILES = {
   always: ['50-nicback-always-createruntime.json', '50-nicback-always-poststop.json'],
 }
 
-
 export interface DockerNote {
   /** daemon.json's path below the install root. */
   path: string
@@ -50,7 +49,12 @@ export function installedPaths(): string[] {
 }
 
 const ManifestSchema = v.object({
-  files: v.array(v.pipe(v.string(), v.check((f) => installedPaths().includes(f), 'is not a path nicback install writes'))),
+  files: v.array(
+    v.pipe(
+      v.string(),
+      v.check((f) => installedPaths().includes(f), 'is not a path nicback install writes'),
+    ),
+  ),
   docker: v.optional(v.object({ path: v.literal('/etc/docker/daemon.json'), runtime: v.string(), createdFile: v.boolean(), createdRuntimes: v.boolean(), empty: v.optional(v.pipe(v.string(), v.regex(/^[ \t\r\n]*$/, 'is not JSON whitespace'))) })),
 })
 
@@ -65,7 +69,10 @@ export function readManifest(root: string): Manifest {
   }
   const r = v.safeParse(ManifestSchema, data)
   if (!r.success) {
-    const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+    const where = r.issues
+      .slice(0, 3)
+      .map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`)
+      .join('; ')
     throw nicbackError('manifest', 'read the install manifest', `${path} is not nicback's install manifest (${where})`, { fix: 'nothing removed: remove nicback\'s files by hand (see "nicback install --help") or move it aside' })
   }
   return r.output as Manifest

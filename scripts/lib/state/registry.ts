@@ -83,7 +83,10 @@ export function parseRegistry(text: string, path: string): Registry {
   }
   const r = v.safeParse(RegistrySchema, data)
   if (!r.success) {
-    const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+    const where = r.issues
+      .slice(0, 3)
+      .map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`)
+      .join('; ')
     throw nicbackError('registry', 'read the registry', `${path} fails the registry schema (${where})`, { fix: 'nicback will not overwrite it: fix or move it aside and run "nicback record"' })
   }
   return r.output as Registry
@@ -92,7 +95,12 @@ export function parseRegistry(text: string, path: string): Registry {
 /** Why one entry would not be read back, or null: the same schema as reading. */
 export function entryProblem(e: Entry): string | null {
   const r = v.safeParse(EntrySchema, e)
-  return r.success ? null : r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+  return r.success
+    ? null
+    : r.issues
+        .slice(0, 3)
+        .map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`)
+        .join('; ')
 }
 
 /** The registry, or an empty one when the file does not exist yet. Only a
@@ -106,7 +114,9 @@ export function loadRegistry(path = registryPath()): Registry {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return emptyRegistry()
-    throw nicbackError('registry', 'read the registry', code === 'ELOOP' ? `${path} is a symlink` : `cannot read ${path}: ${(err as Error).message}`, { fix: code === 'ELOOP' ? 'nicback reads only a regular file there: remove the link' : code === 'EACCES' ? 'run nicback as root, or set NICBACK_STATE_DIR to a directory you own' : undefined })
+    throw nicbackError('registry', 'read the registry', code === 'ELOOP' ? `${path} is a symlink` : `cannot read ${path}: ${(err as Error).message}`, {
+      fix: code === 'ELOOP' ? 'nicback reads only a regular file there: remove the link' : code === 'EACCES' ? 'run nicback as root, or set NICBACK_STATE_DIR to a directory you own' : undefined,
+    })
   }
   try {
     const problem = privateProblem(fstatSync(fd), 'file')
@@ -123,7 +133,10 @@ export function loadRegistry(path = registryPath()): Registry {
 export function saveRegistry(reg: Registry, path = registryPath()): void {
   const r = v.safeParse(RegistrySchema, reg)
   if (!r.success) {
-    const where = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`).join('; ')
+    const where = r.issues
+      .slice(0, 3)
+      .map((i) => `${v.getDotPath(i) ?? '(top)'}: ${i.message}`)
+      .join('; ')
     throw nicbackError('registry', 'write the registry', `nicback refused to write a registry it would not read back (${where}); ${path} is unchanged`)
   }
   ensurePrivateDir(dirname(path))

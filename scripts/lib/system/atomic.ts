@@ -34,7 +34,7 @@ export function writeFileDurably(path: string, text: string, mode?: number): voi
     try {
       if (keep !== undefined) fchmodSync(fd, keep)
       const buf = Buffer.from(text, 'utf8')
-      for (let n = 0; n < buf.length; ) n += writeSync(fd, buf, n, buf.length - n)
+      for (let n = 0; n < buf.length;) n += writeSync(fd, buf, n, buf.length - n)
       fsyncSync(fd)
     } finally {
       closeSync(fd)

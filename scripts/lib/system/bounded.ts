@@ -15,7 +15,7 @@ export function readBounded(path: string, max: number): string {
     if (size > max) throw nicbackError('bounded_read', 'read a file', `${path} is ${size} bytes, more than the ${max} nicback reads`)
     const buf = Buffer.alloc(Math.min(size, max) + 1)
     let n = 0
-    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r
     if (n > max) throw nicbackError('bounded_read', 'read a file', `${path} is larger than the ${max} bytes nicback reads`)
     return buf.subarray(0, n).toString('utf8')
   } finally {

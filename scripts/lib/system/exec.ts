@@ -29,7 +29,6 @@ export function isCommandFailure(err: unknown): err is CommandFailure {
   return err instanceof NicbackError && err.code === 'command_failed'
 }
 
-
 /** Runs `cmd args...`, returns stdout; throws a CommandFailure with stderr. */
 export function run(cmd: string, args: string[], input?: string | Buffer): string {
   try {

@@ -57,14 +57,19 @@ function lineIndent(text: string, offset: number): string {
 /** `value` as JSON on one line, with `space` after each colon and comma. */
 function oneLine(value: unknown, space: string): string {
   if (Array.isArray(value)) return `[${value.map((v) => oneLine(v, space)).join(`,${space}`)}]`
-  if (typeof value === 'object' && value !== null) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${space}${oneLine(v, space)}`).join(`,${space}`)}}`
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}:${space}${oneLine(v, space)}`)
+      .join(`,${space}`)}}`
   return JSON.stringify(value)
 }
 
 /** `value` as JSON, laid out as the container it goes into is. */
 function render(value: unknown, style: Style, indent: string, inline: boolean): string {
   if (inline) return oneLine(value, style.space)
-  return JSON.stringify(value, null, style.unit).split('\n').join(style.eol + indent)
+  return JSON.stringify(value, null, style.unit)
+    .split('\n')
+    .join(style.eol + indent)
 }
 
 /** The edit that adds `key: value` (object) or `value` (array, `key` null) at

@@ -90,7 +90,7 @@ export function scratchNetns(): Netns {
   const name = `nicback-${process.pid}-${++scratchCount}`
   run('ip', ['netns', 'add', name])
   try {
-    return openNetns(`/run/netns/${name}`, 'nicback\'s scratch namespace')
+    return openNetns(`/run/netns/${name}`, "nicback's scratch namespace")
   } finally {
     // Unlinked at once: our descriptor keeps it alive, nobody else finds it.
     try {

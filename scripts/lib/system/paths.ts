@@ -97,7 +97,9 @@ export function ensurePrivateDir(dir: string): void {
       mkdirSync(dir, { recursive: true, mode: 0o700 })
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
-      throw nicbackError('state_dir', 'check the state directory',
+      throw nicbackError(
+        'state_dir',
+        'check the state directory',
         code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
           ? `cannot create the state directory ${dir} (${code}): run nicback as root, or set NICBACK_STATE_DIR to a directory you own`
           : `cannot create the state directory ${dir}: ${(e as Error).message}`,

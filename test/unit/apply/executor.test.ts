@@ -20,19 +20,30 @@ const cycle: Step[] = [
   { op: 'rename', ifindex: 5, from: 'ens3', to: 'ens5', temporary: false },
   { op: 'rename', ifindex: 3, from: 'nbtmp3', to: 'ens3', temporary: false },
 ]
-const cycled = () => new FakeKernel([{ ifindex: 3, name: 'ens4' }, { ifindex: 4, name: 'ens5' }, { ifindex: 5, name: 'ens3', altnames: ['ens5x'] }])
+const cycled = () =>
+  new FakeKernel([
+    { ifindex: 3, name: 'ens4' },
+    { ifindex: 4, name: 'ens5' },
+    { ifindex: 5, name: 'ens3', altnames: ['ens5x'] },
+  ])
 
 describe('applyPlan: the names', () => {
   it('runs every step in one batch, in order', () => {
     const k = cycled()
     expect(applyPlan(namesOnly(cycle), k)).toEqual({ names: { done: cycle }, settingErrors: [] })
-    expect(k.calls).toEqual([{ ns: '', force: false, cmds: [
-      ['link', 'set', 'dev', 'ens4', 'name', 'nbtmp3'],
-      ['link', 'set', 'dev', 'ens5', 'name', 'ens4'],
-      ['link', 'property', 'del', 'dev', 'ens3', 'altname', 'ens5x'],
-      ['link', 'set', 'dev', 'ens3', 'name', 'ens5'],
-      ['link', 'set', 'dev', 'nbtmp3', 'name', 'ens3'],
-    ] }])
+    expect(k.calls).toEqual([
+      {
+        ns: '',
+        force: false,
+        cmds: [
+          ['link', 'set', 'dev', 'ens4', 'name', 'nbtmp3'],
+          ['link', 'set', 'dev', 'ens5', 'name', 'ens4'],
+          ['link', 'property', 'del', 'dev', 'ens3', 'altname', 'ens5x'],
+          ['link', 'set', 'dev', 'ens3', 'name', 'ens5'],
+          ['link', 'set', 'dev', 'nbtmp3', 'name', 'ens3'],
+        ],
+      },
+    ])
     expect(k.where()).toEqual({ 3: 'ens3', 4: 'ens4', 5: 'ens5' })
   })
 
@@ -43,11 +54,15 @@ describe('applyPlan: the names', () => {
     expect(r.done).toEqual([])
     expect(r.failed).toMatchObject({ step: cycle[3], undone: true, undoErrors: [], errno: 'EEXIST' })
     expect(r.failed!.message).toBe('failed to rename "ens3" to "ens5": RTNETLINK answers: File exists')
-    expect(k.calls[1]).toEqual({ ns: '', force: true, cmds: [
-      ['link', 'property', 'add', 'dev', 'ens3', 'altname', 'ens5x'],
-      ['link', 'set', 'dev', 'ens4', 'name', 'ens5'],
-      ['link', 'set', 'dev', 'nbtmp3', 'name', 'ens4'],
-    ] })
+    expect(k.calls[1]).toEqual({
+      ns: '',
+      force: true,
+      cmds: [
+        ['link', 'property', 'add', 'dev', 'ens3', 'altname', 'ens5x'],
+        ['link', 'set', 'dev', 'ens4', 'name', 'ens5'],
+        ['link', 'set', 'dev', 'nbtmp3', 'name', 'ens4'],
+      ],
+    })
     expect(k.where()).toEqual({ 3: 'ens4', 4: 'ens5', 5: 'ens3' })
     expect(k.dev('ens3')!.altnames).toEqual(['ens5x'])
   })
@@ -61,15 +76,23 @@ describe('applyPlan: the names', () => {
   })
 
   it('a device renamed since the plan stops its group before anything runs', () => {
-    const k = new FakeKernel([{ ifindex: 3, name: 'ens4' }, { ifindex: 4, name: 'eth9' }, { ifindex: 5, name: 'ens3', altnames: ['ens5x'] }])
+    const k = new FakeKernel([
+      { ifindex: 3, name: 'ens4' },
+      { ifindex: 4, name: 'eth9' },
+      { ifindex: 5, name: 'ens3', altnames: ['ens5x'] },
+    ])
     const r = applyPlan(namesOnly(cycle), k).names
     expect(r.failed).toMatchObject({ step: cycle[1], undone: false, errno: 'ENODEV' })
     expect(r.failed!.message).toContain('"ens5" (ifindex 4) is gone')
     expect(k.calls).toEqual([])
   })
 
-  it('a device whose name is now another ifindex\'s is not renamed', () => {
-    const k = new FakeKernel([{ ifindex: 3, name: 'ens5' }, { ifindex: 4, name: 'ens4' }, { ifindex: 5, name: 'ens3', altnames: ['ens5x'] }])
+  it("a device whose name is now another ifindex's is not renamed", () => {
+    const k = new FakeKernel([
+      { ifindex: 3, name: 'ens5' },
+      { ifindex: 4, name: 'ens4' },
+      { ifindex: 5, name: 'ens3', altnames: ['ens5x'] },
+    ])
     const r = applyPlan(namesOnly(cycle), k).names
     expect(r.failed!.message).toContain('"ens4" is now ifindex 4, not 3')
     expect(k.calls).toEqual([])
@@ -77,16 +100,25 @@ describe('applyPlan: the names', () => {
 
   it('a pre-6.2 kernel answers EBUSY for a device that is up: the failure says so, and the rename is undone', () => {
     const k = new FakeKernel([{ ifindex: 3, name: 'dev3', up: true, altnames: ['ens3'] }], { renameOnlyDown: true })
-    const r = applyPlan(namesOnly([{ op: 'altname-del', ifindex: 3, dev: 'dev3', altname: 'ens3' }, { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false }]), k).names
+    const r = applyPlan(
+      namesOnly([
+        { op: 'altname-del', ifindex: 3, dev: 'dev3', altname: 'ens3' },
+        { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false },
+      ]),
+      k,
+    ).names
     expect(r.failed).toMatchObject({ errno: 'EBUSY', undone: true, undoErrors: [] })
     expect(k.dev('dev3')!.altnames).toEqual(['ens3'])
     // planned the old way (down, rename, up), it goes through
-    const again = applyPlan(namesOnly([
-      { op: 'altname-del', ifindex: 3, dev: 'dev3', altname: 'ens3' },
-      { op: 'down', ifindex: 3, dev: 'dev3' },
-      { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false },
-      { op: 'up', ifindex: 3, dev: 'ens3' },
-    ]), k).names
+    const again = applyPlan(
+      namesOnly([
+        { op: 'altname-del', ifindex: 3, dev: 'dev3', altname: 'ens3' },
+        { op: 'down', ifindex: 3, dev: 'dev3' },
+        { op: 'rename', ifindex: 3, from: 'dev3', to: 'ens3', temporary: false },
+        { op: 'up', ifindex: 3, dev: 'ens3' },
+      ]),
+      k,
+    ).names
     expect(again.failed).toBeUndefined()
     expect(k.dev('ens3')).toMatchObject({ ifindex: 3, up: true })
   })
@@ -188,7 +220,12 @@ describe('independent groups of renames (issue 10) and a failed undo (issue 8, c
     { op: 'rename', ifindex: 3, from: 'nbtmp3', to: 'eth1', temporary: false },
   ]
   const lone: Step = { op: 'rename', ifindex: 9, from: 'dev9', to: 'eth9', temporary: false }
-  const swapped = () => new FakeKernel([{ ifindex: 3, name: 'eth0' }, { ifindex: 4, name: 'eth1' }, { ifindex: 9, name: 'dev9' }])
+  const swapped = () =>
+    new FakeKernel([
+      { ifindex: 3, name: 'eth0' },
+      { ifindex: 4, name: 'eth1' },
+      { ifindex: 9, name: 'dev9' },
+    ])
 
   it('renameGroups: devices waiting on each other are one group, others their own', () => {
     const g = renameGroups([...swap, lone])
@@ -202,7 +239,10 @@ describe('independent groups of renames (issue 10) and a failed undo (issue 8, c
     const k = swapped()
     k.opts.failures = [{ match: is('name', 'dev9', 'eth9'), errno: 'EEXIST' }]
     const names = [swap[0]!, swap[1]!, lone, swap[2]!]
-    const settings: Step[] = [{ op: 'up', ifindex: 4, dev: 'eth0' }, { op: 'up', ifindex: 9, dev: 'eth9' }]
+    const settings: Step[] = [
+      { op: 'up', ifindex: 4, dev: 'eth0' },
+      { op: 'up', ifindex: 9, dev: 'eth9' },
+    ]
     const r = applyPlan({ names, settings }, k)
     expect(r.names.failed).toMatchObject({ step: lone, undone: false })
     expect(r.names.done).toEqual([swap[0], swap[1], swap[2]])
@@ -243,7 +283,10 @@ describe('independent groups of renames (issue 10) and a failed undo (issue 8, c
     expect(back.failed).toMatchObject({ step: steps[1], undone: true, undoErrors: [], left: [] })
     // not back: the undo did fail
     const k2 = new FakeKernel([{ ifindex: 9, name: 'dev9', altnames: ['enp1s0v4'] }])
-    k2.opts.failures = [{ match: is('name', 'dev9'), errno: 'EEXIST' }, { match: is('add', 'dev9'), errno: 'EEXIST' }]
+    k2.opts.failures = [
+      { match: is('name', 'dev9'), errno: 'EEXIST' },
+      { match: is('add', 'dev9'), errno: 'EEXIST' },
+    ]
     const gone = applyPlan(namesOnly(steps), k2).names
     expect(gone.failed!.undoErrors).toEqual(['undo of "drop altname "enp1s0v4" of "dev9"" failed: RTNETLINK answers: File exists'])
   })

@@ -58,8 +58,7 @@ describe('rootReason', () => {
 })
 
 describe('runCommand', () => {
-  const cmd = (over: Partial<Command> = {}): Command & { main: ReturnType<typeof vi.fn> } =>
-    ({ summary: '', help: '', options: { json: { type: 'boolean' } }, root: 'it creates network namespaces', main: vi.fn(() => 0), ...over }) as never
+  const cmd = (over: Partial<Command> = {}): Command & { main: ReturnType<typeof vi.fn> } => ({ summary: '', help: '', options: { json: { type: 'boolean' } }, root: 'it creates network namespaces', main: vi.fn(() => 0), ...over }) as never
 
   function run(c: Command, argv: string[], euid: number) {
     let err = ''

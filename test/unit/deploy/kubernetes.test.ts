@@ -20,11 +20,7 @@ const sources = base.sources
 const rendered: Obj[] = render()
 const byKind = (kind: string, objs: Obj[] = rendered) => objs.filter((o) => o.kind === kind)
 /** The base alone, with each component, and with all of them. */
-const VARIANTS: [string, string[]][] = [
-  ['base', []],
-  ...Object.keys(components).map((n): [string, string[]] => [`base+${n}`, [n]]),
-  [`base+${Object.keys(components).join('+')}`, Object.keys(components)],
-]
+const VARIANTS: [string, string[]][] = [['base', []], ...Object.keys(components).map((n): [string, string[]] => [`base+${n}`, [n]]), [`base+${Object.keys(components).join('+')}`, Object.keys(components)]]
 const everyObject = VARIANTS.flatMap(([v, names]) => render(names).map((o) => [`${v}: ${key(o)}`, o] as const))
 
 // ------------------------------------------------------------------ the tests
@@ -189,7 +185,7 @@ describe('deploy/kubernetes: the design', () => {
     expect(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold).toBeGreaterThanOrEqual(60)
   })
 
-  it('the state dir is the node\'s /var/lib/nicback, writable; /run/udev read-only; /run/netns HostToContainer', () => {
+  it("the state dir is the node's /var/lib/nicback, writable; /run/udev read-only; /run/netns HostToContainer", () => {
     expect(volume('state').hostPath).toEqual({ path: '/var/lib/nicback', type: 'DirectoryOrCreate' })
     expect(mountAt('/var/lib/nicback')).toMatchObject({ name: 'state' })
     expect(mountAt('/var/lib/nicback').readOnly).not.toBe(true)
@@ -226,12 +222,12 @@ describe('deploy/kubernetes: the design', () => {
     expect(isMap(doc.contents)).toBe(true)
   })
 
-  it('the default pod does not see the node\'s processes: no hostPID (components/keepers adds it)', () => {
+  it("the default pod does not see the node's processes: no hostPID (components/keepers adds it)", () => {
     expect(spec.hostPID ?? false).toBe(false)
     expect(spec.hostIPC ?? false).toBe(false)
   })
 
-  it('the node\'s name in the env (downward API); a crash\'s last log lines as its termination message', () => {
+  it("the node's name in the env (downward API); a crash's last log lines as its termination message", () => {
     expect(c.env).toContainEqual({ name: 'NICBACK_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } })
     expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError')
   })
@@ -262,7 +258,7 @@ describe('deploy/kubernetes: the design', () => {
   })
 })
 
-describe('deploy/kubernetes/components/keepers: the privileges of status\'s keeper list, opt-in', () => {
+describe("deploy/kubernetes/components/keepers: the privileges of status's keeper list, opt-in", () => {
   const keepers = components.keepers!
   type Pod = { spec: any }
   const podOf = (objs: Obj[]) => (byKind('DaemonSet', objs)[0] as unknown as { spec: { template: Pod } }).spec.template

@@ -63,12 +63,7 @@ export function validate(o: Obj): void {
 // object ({ "name"?: T; ... }: the CRDs nest their whole schema so), or an
 // interface imported from another file (the API's kinds). Anything else is
 // a parse error, so a new form in a later version fails loudly.
-type FieldType =
-  | { kind: 'leaf' }
-  | { kind: 'ref'; dts: string }
-  | { kind: 'fields'; fields: Map<string, FieldType> }
-  | { kind: 'array'; of: FieldType }
-  | { kind: 'map'; of: FieldType }
+type FieldType = { kind: 'leaf' } | { kind: 'ref'; dts: string } | { kind: 'fields'; fields: Map<string, FieldType> } | { kind: 'array'; of: FieldType } | { kind: 'map'; of: FieldType }
 const LEAF: FieldType = { kind: 'leaf' }
 const shapes = new Map<string, FieldType | null>()
 
@@ -262,7 +257,10 @@ function selects(t: Patch['target'], o: Obj): boolean {
 export function applyJsonPatch(doc: unknown, ops: readonly JsonPatchOp[]): void {
   for (const { op, path, value } of ops) {
     if (op !== 'add' && op !== 'replace') throw new Error(`${op} ${path}: only add and replace are emulated`)
-    const keys = path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    const keys = path
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     const last = keys.pop()
     if (last === undefined) throw new Error(`${op} ${path}: the whole document`)
     let at = doc as Record<string, unknown> | unknown[]

@@ -45,13 +45,13 @@ describe('components/monitoring: the PodMonitor scrapes the agents as the rules 
   const pod = ds.spec.template
   const c = pod.spec.containers[0]
   const ep = pm.spec.podMetricsEndpoints
-  it('selects the DaemonSet\'s pods, in its namespace', () => {
+  it("selects the DaemonSet's pods, in its namespace", () => {
     expect(pm.metadata.namespace).toBe(ds.metadata.namespace)
     expect(pm.spec.namespaceSelector).toBeUndefined() // its own namespace
     expect(Object.keys(pm.spec.selector)).toEqual(['matchLabels'])
     for (const [k, v] of Object.entries(pm.spec.selector.matchLabels as Record<string, string>)) expect(pod.metadata.labels[k], k).toBe(v)
   })
-  it('one endpoint: the container\'s metrics port, /metrics over http', () => {
+  it("one endpoint: the container's metrics port, /metrics over http", () => {
     expect(ep).toHaveLength(1)
     expect(c.ports.map((p: { name: string }) => p.name)).toContain(ep[0].port)
     expect(ep[0]).toMatchObject({ path: '/metrics', scheme: 'http' })
@@ -64,7 +64,7 @@ describe('components/monitoring: the PodMonitor scrapes the agents as the rules 
       for (const [, , inside] of selectors) expect(inside, `${r.alert}: ${r.expr}`).toMatch(/\bjob="nicback"/)
     }
   })
-  it('node: the pod\'s node, from the target; the scraped copy (build_info\'s) dropped', () => {
+  it("node: the pod's node, from the target; the scraped copy (build_info's) dropped", () => {
     expect(ep[0].relabelings).toContainEqual({ action: 'replace', sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' })
     expect(ep[0].metricRelabelings).toContainEqual({ action: 'labeldrop', regex: 'exported_node' })
     expect(c.env).toContainEqual({ name: 'NICBACK_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } })
@@ -109,7 +109,7 @@ if (!promtool && !CI) {
     [
       '!'.repeat(78),
       'components/monitoring: promtool is NOT installed: the alert rules were NOT',
-      'tested (skipped). .ci/run installs it (Debian\'s prometheus package, only',
+      "tested (skipped). .ci/run installs it (Debian's prometheus package, only",
       'its promtool, in /var/cache/nicback-ci); under CI these tests fail without it.',
       '!'.repeat(78),
     ].join('\n'),
@@ -139,8 +139,7 @@ function runRuleTests(groups: unknown): { status: number | null; out: string } {
   return { status: r.status, out: `${r.stdout}${r.stderr}` }
 }
 /** The groups with one alert's expr changed. */
-const mutate = (alert: string, expr: (e: string) => string) =>
-  structuredClone(rule.spec.groups).map((g: { rules: Rule[] }) => ({ ...g, rules: g.rules.map((r) => (r.alert === alert ? { ...r, expr: expr(r.expr) } : r)) }))
+const mutate = (alert: string, expr: (e: string) => string) => structuredClone(rule.spec.groups).map((g: { rules: Rule[] }) => ({ ...g, rules: g.rules.map((r) => (r.alert === alert ? { ...r, expr: expr(r.expr) } : r)) }))
 
 describe('components/monitoring: promtool test rules (rules.test.yaml)', () => {
   const doc = parse(readFileSync(TESTS, 'utf8')) as {
@@ -153,8 +152,14 @@ describe('components/monitoring: promtool test rules (rules.test.yaml)', () => {
     const evals = doc.tests.flatMap((t) => t.alert_rule_test)
     expect([...new Set(evals.map((e) => e.alertname))].sort()).toEqual([...alerts].sort())
     for (const a of alerts) {
-      expect(evals.some((e) => e.alertname === a && e.exp_alerts.length > 0), `${a} fires somewhere`).toBe(true)
-      expect(evals.some((e) => e.alertname === a && e.exp_alerts.length === 0), `${a} stays quiet somewhere`).toBe(true)
+      expect(
+        evals.some((e) => e.alertname === a && e.exp_alerts.length > 0),
+        `${a} fires somewhere`,
+      ).toBe(true)
+      expect(
+        evals.some((e) => e.alertname === a && e.exp_alerts.length === 0),
+        `${a} stays quiet somewhere`,
+      ).toBe(true)
     }
     // every firing evaluation has series beside it that do not fire (other nodes, states, jobs)
     for (const t of doc.tests) {

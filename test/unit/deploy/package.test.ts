@@ -17,7 +17,7 @@ const control = () => controlFile(read('deploy/debian/control'), { version: '0.1
 const field = (text: string, name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]
 
 describe('the control file', () => {
-  it('Depends on nodejs as package.json\'s engines says, said only there', () => {
+  it("Depends on nodejs as package.json's engines says, said only there", () => {
     expect(pkg.engines.node).toBe('>=18')
     expect(field(control(), 'Depends')).toBe('nodejs (>= 18), iproute2')
     // the template names no version of its own
@@ -31,11 +31,11 @@ describe('the control file', () => {
     const oldest = /^>=(\d+)$/.exec(pkg.engines.node)?.[1]
     expect(/const MAJORS = \[(\d+),/.exec(read('test/pkg/nodes.test.ts'))?.[1]).toBe(oldest)
     // the build's esbuild target comes from engines too
-    expect(read('scripts/build.mjs')).toContain("const TARGET = `node${oldest}`")
+    expect(read('scripts/build.mjs')).toContain('const TARGET = `node${oldest}`')
     expect(read('scripts/build.mjs')).not.toMatch(/'node1\d'/)
   })
 
-  it('has a Homepage (package.json\'s) and the repository\'s Maintainer, the one who signs the changelog', () => {
+  it("has a Homepage (package.json's) and the repository's Maintainer, the one who signs the changelog", () => {
     const c = control()
     expect(pkg.homepage).toMatch(/^https:\/\//)
     expect(field(c, 'Homepage')).toBe(pkg.homepage)
@@ -48,7 +48,7 @@ describe('the control file', () => {
   })
 })
 
-describe('the package\'s paths', () => {
+describe("the package's paths", () => {
   it('the bundle is in /usr/libexec/nicback, the command /usr/sbin/nicback', () => {
     expect(PATHS.LIB).toBe('/usr/libexec/nicback')
     expect(PATHS.BIN).toBe('/usr/sbin/nicback')
@@ -60,7 +60,7 @@ describe('the package\'s paths', () => {
     expect('exec /usr/bin/node /usr/local/lib/nicback/nicback-runtime.mjs "$@"').not.toMatch(new RegExp(prermCheck))
   })
 
-  it('the udev rule runs the front from there, with Debian\'s node', () => {
+  it("the udev rule runs the front from there, with Debian's node", () => {
     const rules = rulesFile(read('udev/81-nicback.rules'))
     expect(rules).toMatch(/^RUN\+="\/bin\/sh \/usr\/libexec\/nicback\/udev\/nicback-udev-front\.sh \/usr\/bin\/node"$/m)
     expect(rules).toMatch(/^# Installed by the nicback package/m)
@@ -85,8 +85,7 @@ describe('the package\'s paths', () => {
 // ------------------------------------------------------------------ nicback(8)
 /** Every file the program runs from: the TypeScript and the udev front. */
 function sources(): string[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
+  const walk = (dir: string): string[] => readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
   return [...walk('scripts').filter((f) => f.endsWith('.ts')), ...walk('udev').filter((f) => f.endsWith('.sh'))]
 }
 
@@ -124,9 +123,7 @@ function section(man: string, name: string): string[] {
 const TOP = read('scripts/nicback.ts')
 /** A stand-in for the CLI's --help texts: the real top-level one's sections. */
 const help = (...cmd: string[]) =>
-  cmd.length > 0
-    ? `Usage: nicback ${cmd[0]}\n`
-    : `Usage: nicback COMMAND [OPTIONS]\n\nIt does things.\n\nCommands:\n  status     show\n\n${/^Environment:\n(?: {2}.*\n)+/m.exec(TOP)?.[0] ?? ''}\nExit status: 0 done.\n`
+  cmd.length > 0 ? `Usage: nicback ${cmd[0]}\n` : `Usage: nicback COMMAND [OPTIONS]\n\nIt does things.\n\nCommands:\n  status     show\n\n${/^Environment:\n(?: {2}.*\n)+/m.exec(TOP)?.[0] ?? ''}\nExit status: 0 done.\n`
 
 describe('nicback(8)', () => {
   const man = manPage({ help, version: pkg.version, date: '2026-12-06' })
@@ -157,7 +154,7 @@ describe('nicback(8)', () => {
     expect(scan('state=${NICBACK_STATE_DIR:-/var/lib/nicback}\ncase $ACTION in\nPATH=/usr/bin\n', true)).toEqual(['ACTION', 'NICBACK_STATE_DIR'])
   })
 
-  it('has EXAMPLES whose commands and options are nicback\'s own', async () => {
+  it("has EXAMPLES whose commands and options are nicback's own", async () => {
     expect(man).toMatch(/^\.SH EXAMPLES$/m)
     let lines = 0
     for (const [, cmds] of EXAMPLES) {

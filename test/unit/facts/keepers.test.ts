@@ -151,7 +151,10 @@ describe('readKeepers, on a made-up /proc', () => {
     // A process that exited between readdir and stat, and other entries.
     mkdirSync(join(dir, 'proc', '999'))
     mkdirSync(join(dir, 'proc', 'sys'))
-    writeFileSync(join(dir, 'proc', 'self', 'mountinfo'), mountinfo.replace(/INO\((\w+)\)/g, (_, ns: string) => String(ino(ns))))
+    writeFileSync(
+      join(dir, 'proc', 'self', 'mountinfo'),
+      mountinfo.replace(/INO\((\w+)\)/g, (_, ns: string) => String(ino(ns))),
+    )
     return { proc: join(dir, 'proc'), ino }
   }
 
@@ -190,13 +193,22 @@ describe('readKeepers, on a made-up /proc', () => {
 
   it('keepersOf: one entry per away NIC, with the reason when its netns cannot be found', () => {
     const { proc, ino } = fakeProc([{ pid: 7, ns: 'a', comm: 'x\n' }])
-    const got = keepersOf([{ since: 'T', via: 'hook', leftAs: 'eth1', netnsInode: ino('a') }, { since: 'T', via: 'udev', leftAs: 'eth2' }], proc)
+    const got = keepersOf(
+      [
+        { since: 'T', via: 'hook', leftAs: 'eth1', netnsInode: ino('a') },
+        { since: 'T', via: 'udev', leftAs: 'eth2' },
+      ],
+      proc,
+    )
     expect(got[0]).toEqual({ inode: ino('a'), total: 1, processes: [{ pid: 7, command: 'x', container: null, pod: null }], mounts: [], reason: null, unreadable: 0 })
     expect(got[1]).toMatchObject({ inode: null, total: 0, processes: [], mounts: [], reason: expect.stringMatching(/via udev/) })
   })
 
   it('counts the processes it may not look at (not root), skips those that are gone', () => {
-    const { proc, ino } = fakeProc([{ pid: 7, ns: 'a', comm: 'x\n' }, { pid: 8, ns: 'a', comm: 'y\n' }])
+    const { proc, ino } = fakeProc([
+      { pid: 7, ns: 'a', comm: 'x\n' },
+      { pid: 8, ns: 'a', comm: 'y\n' },
+    ])
     // A directory without search permission: EACCES, as /proc/PID/ns is for another user (root passes).
     chmodSync(join(proc, '8'), 0o000)
     const k = readKeepers([ino('a')], proc).get(ino('a'))!
@@ -210,7 +222,11 @@ describe('pidNamespaceLimit: whether nicback can see every process', () => {
   it("in the host's PID namespace (inode 0xeffffffc): no limit; in one of its own (a pod without hostPID): says so and what to add", () => {
     expect(pidNamespaceLimit(() => 0xeffffffc)).toBeNull()
     expect(pidNamespaceLimit(() => 4026532900)).toMatch(/PID namespace of its own .*components\/keepers/)
-    expect(pidNamespaceLimit(() => { throw new Error('no /proc') })).toBeNull()
+    expect(
+      pidNamespaceLimit(() => {
+        throw new Error('no /proc')
+      }),
+    ).toBeNull()
   })
   it('keepersOf carries the limit for every namespace it looked at, and status says it', () => {
     const k = keepersOf([{ since: 't', via: 'assign', leftAs: 'eth1', netnsInode: 77 }], '/nonexistent-proc', 'LIMIT')

@@ -16,7 +16,6 @@ describe('isValidIfname / isFallbackName', () => {
   })
 })
 
-
 describe('tempName', () => {
   test('temporary names: nbtmp<ifindex>, free on both sides, at most 15 bytes', () => {
     expect(tempName(7, new Set())).toBe('nbtmp7')

@@ -30,7 +30,11 @@ describe('udev naming policy', () => {
   })
 
   it('the first policy that yields a name wins; keep and kernel yield none here', () => {
-    const props = new Map([['ID_NET_NAME_SLOT', 'ens3'], ['ID_NET_NAME_PATH', 'enp0s3'], ['ID_NET_NAME_ONBOARD', 'eno1']])
+    const props = new Map([
+      ['ID_NET_NAME_SLOT', 'ens3'],
+      ['ID_NET_NAME_PATH', 'enp0s3'],
+      ['ID_NET_NAME_ONBOARD', 'eno1'],
+    ])
     expect(choosePolicyName({ namePolicy: ['keep', 'kernel', 'slot', 'path'], name: null }, props)).toEqual({ name: 'ens3', how: 'policy:slot' })
     expect(choosePolicyName({ namePolicy: ['onboard', 'slot'], name: null }, props)).toEqual({ name: 'eno1', how: 'policy:onboard' })
   })

@@ -105,7 +105,12 @@ describe('nicReturns: the report (summarize)', () => {
 
   it('all: the renamed NIC is asked for too; a NIC that is away does not make it fail', () => {
     const r = run({ kind: 'all' }, true)
-    expect(rows(r).map(([name, outcome]) => [name, outcome])).toEqual([['ens3', 'restore'], ['ens4', 'home'], ['ens5', 'away'], ['eth9', 'restore']])
+    expect(rows(r).map(([name, outcome]) => [name, outcome])).toEqual([
+      ['ens3', 'restore'],
+      ['ens4', 'home'],
+      ['ens5', 'away'],
+      ['eth9', 'restore'],
+    ])
     expect(r.steps.map((s) => s.description)).toEqual(expect.arrayContaining(['rename "dev3" to "ens3"', 'rename "lan9" to "eth9"']))
     expect(r.ok).toBe(true)
     expect(r.errors).toEqual([])
@@ -139,7 +144,12 @@ describe('nicReturns: the report (summarize)', () => {
       ['eth9', 'skipped', 'lan9', 'lan9', false],
     ])
     expect(r.ok).toBe(true)
-    expect(loadRegistry().nics.map((e) => [e.name, e.away === null])).toEqual([['ens3', true], ['ens4', true], ['ens5', false], ['eth9', true]])
+    expect(loadRegistry().nics.map((e) => [e.name, e.away === null])).toEqual([
+      ['ens3', true],
+      ['ens4', true],
+      ['ens5', false],
+      ['eth9', true],
+    ])
     expect(notifyNetworkManagers).toHaveBeenCalledTimes(1)
     expect(notifyNetworkManagers).toHaveBeenCalledWith('ens3')
   })
@@ -209,7 +219,15 @@ describe('logReport', () => {
     return lines
   }
   const nic = (name: string, outcome: RestoreReport['nics'][number]['outcome'], o: Partial<RestoreReport['nics'][number]> = {}) => ({
-    name, ifindex: 3, now: name, was: name, outcome, reason: `why ${name}`, settings: false, home: outcome === 'home', ...o,
+    name,
+    ifindex: 3,
+    now: name,
+    was: name,
+    outcome,
+    reason: `why ${name}`,
+    settings: false,
+    home: outcome === 'home',
+    ...o,
   })
   const report = (o: Partial<RestoreReport>): RestoreReport => ({ dryRun: false, steps: [], nics: [], errors: [], ok: true, ms: 12, ...o })
   const steps = [
@@ -246,10 +264,7 @@ describe('logReport', () => {
   })
 
   it('a dry run says what it would do', () => {
-    expect(logged(report({ dryRun: true, steps: steps.slice(0, 1), nics: [nic('ens3', 'restore', { was: 'dev3', now: 'dev3', home: false })] }))).toEqual([
-      'info: would run in 12 ms: rename "dev3" to "ens3"',
-      'info: would restore ens3: why ens3',
-    ])
+    expect(logged(report({ dryRun: true, steps: steps.slice(0, 1), nics: [nic('ens3', 'restore', { was: 'dev3', now: 'dev3', home: false })] }))).toEqual(['info: would run in 12 ms: rename "dev3" to "ens3"', 'info: would restore ens3: why ens3'])
   })
 
   it('nothing to do: silent', () => {
@@ -272,7 +287,7 @@ describe('carriedOut: a run planned again after a lost race', () => {
   const first = { names: [rename(1, 'eth1'), rename(2, 'eth2')], settings: [], decisions: [dec('eth1', 'restore', 1), dec('eth2', 'restore', 2), dec('eth3', 'home', 3)] }
   const second = { names: [rename(2, 'eth2')], settings: [], decisions: [dec('eth1', 'home', 1), dec('eth2', 'restore', 2), dec('eth3', 'home', 3)] }
 
-  it('keeps the decision and steps of the attempt that brought a NIC home, and the last attempt\'s for the others', () => {
+  it("keeps the decision and steps of the attempt that brought a NIC home, and the last attempt's for the others", () => {
     const p = carriedOut([first, second])
     expect(p.decisions.map((d) => d.outcome)).toEqual(['restore', 'restore', 'home'])
     expect(p.names).toEqual([rename(1, 'eth1'), rename(2, 'eth2')])
@@ -306,7 +321,14 @@ describe('nicReturns: a NIC that leaves the host during the run', () => {
   })
 
   /** A new pod takes dev3/ens3: it leaves the host for a container. */
-  const podTakes = (ifindex: number) => () => kernel.spaces.set('/proc/2/fd/9', kernel.space('').splice(kernel.space('').findIndex((d) => d.ifindex === ifindex), 1))
+  const podTakes = (ifindex: number) => () =>
+    kernel.spaces.set(
+      '/proc/2/fd/9',
+      kernel.space('').splice(
+        kernel.space('').findIndex((d) => d.ifindex === ifindex),
+        1,
+      ),
+    )
 
   it('has left right after its rename: not an error, not a failed restore; logged as such; the other NIC is brought home', () => {
     let taken = false

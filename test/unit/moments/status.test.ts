@@ -3,8 +3,15 @@ import { expect, it } from 'vitest'
 import { describeStatus, type StatusRow } from '../../../scripts/lib/moments/status.js'
 
 const row = (o: Partial<StatusRow>): StatusRow => ({
-  recordedName: 'eth2', name: 'eth2', state: 'home', identity: { bus: '0000:00:03.0', devPort: null, permAddr: null, mac: null },
-  container: null, away: null, detail: '', keepers: null, ...o,
+  recordedName: 'eth2',
+  name: 'eth2',
+  state: 'home',
+  identity: { bus: '0000:00:03.0', devPort: null, permAddr: null, mac: null },
+  container: null,
+  away: null,
+  detail: '',
+  keepers: null,
+  ...o,
 })
 
 it('gives a row its cells, and what keeps an away NIC away', () => {

@@ -10,21 +10,38 @@ describe('noteDeparture', () => {
     const n = noteDeparture(r, dep('eth2'), NOW)
     expect(n).toMatchObject({ changed: true, recordedName: 'eth2' })
     expect(n.message).toBe(`eth2 (bus ${BUS}) left the host (udev); will be given back as eth2`)
-    expect(r.nics).toEqual([
-      { name: 'eth2', bus: BUS, devPort: null, permAddr: null, mac: null, ifindex: 3, driver: null, mtu: null, up: null, recordedAt: NOW, away: { since: NOW, via: 'udev', leftAs: 'eth2' } },
-    ])
+    expect(r.nics).toEqual([{ name: 'eth2', bus: BUS, devPort: null, permAddr: null, mac: null, ifindex: 3, driver: null, mtu: null, up: null, recordedAt: NOW, away: { since: NOW, via: 'udev', leftAs: 'eth2' } }])
   })
 
   it('keeps what it read live before the move (hook, assign), and where it went', () => {
     const live: Link = {
-      ifindex: 3, name: 'eth2', altnames: ['enp0s3'], ifalias: null, driver: 'igb', kind: null, up: true, mtu: 9000,
-      bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03',
+      ifindex: 3,
+      name: 'eth2',
+      altnames: ['enp0s3'],
+      ifalias: null,
+      driver: 'igb',
+      kind: null,
+      up: true,
+      mtu: 9000,
+      bus: BUS,
+      devPort: 0,
+      permAddr: '00:1b:21:00:00:03',
+      mac: '00:1b:21:00:00:03',
     }
     const r = reg()
     noteDeparture(r, dep('eth2', { via: 'hook', devPort: 0, permAddr: live.permAddr, mac: live.mac, live, container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0', netnsInode: 4026532456 }), NOW)
     expect(r.nics).toEqual([
       {
-        name: 'eth2', bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03', ifindex: 3, driver: 'igb', mtu: 9000, up: true, recordedAt: NOW,
+        name: 'eth2',
+        bus: BUS,
+        devPort: 0,
+        permAddr: '00:1b:21:00:00:03',
+        mac: '00:1b:21:00:00:03',
+        ifindex: 3,
+        driver: 'igb',
+        mtu: 9000,
+        up: true,
+        recordedAt: NOW,
         away: { since: NOW, via: 'hook', leftAs: 'eth2', container: { id: 'c1', name: 'web', pid: 42 }, insideName: 'net0', netnsInode: 4026532456 },
       },
     ])
@@ -103,7 +120,10 @@ describe('noteDeparture', () => {
     const v = reg(entry('eth2'))
     const n = noteDeparture(v, dep('veth0', { bus: null, mac: '52:54:00:00:00:03', ifindex: 30 }), NOW)
     expect(n.recordedName).toBe('veth0')
-    expect(v.nics.map((e) => [e.name, e.bus])).toEqual([['eth2', BUS], ['veth0', null]])
+    expect(v.nics.map((e) => [e.name, e.bus])).toEqual([
+      ['eth2', BUS],
+      ['veth0', null],
+    ])
   })
 
   describe('a two-port function (the remove event has no dev_port)', () => {
@@ -113,14 +133,20 @@ describe('noteDeparture', () => {
       const r = ports()
       const n = noteDeparture(r, dep('dev5', { ifindex: 5 }), NOW)
       expect(n.recordedName).toBe('eth1')
-      expect(r.nics.map((e) => [e.name, e.devPort, e.away?.leftAs ?? null])).toEqual([['eth0', 0, null], ['eth1', 1, 'dev5']])
+      expect(r.nics.map((e) => [e.name, e.devPort, e.away?.leftAs ?? null])).toEqual([
+        ['eth0', 0, null],
+        ['eth1', 1, 'dev5'],
+      ])
     })
 
     it('tells the ports apart by name', () => {
       const r = ports()
       const n = noteDeparture(r, dep('eth0', { ifindex: 40 }), NOW)
       expect(n.recordedName).toBe('eth0')
-      expect(r.nics.map((e) => [e.name, e.devPort, e.away?.leftAs ?? null])).toEqual([['eth0', 0, 'eth0'], ['eth1', 1, null]])
+      expect(r.nics.map((e) => [e.name, e.devPort, e.away?.leftAs ?? null])).toEqual([
+        ['eth0', 0, 'eth0'],
+        ['eth1', 1, null],
+      ])
     })
 
     it('forgets neither port when it cannot tell which one left', () => {
@@ -203,8 +229,18 @@ describe('departureByName', () => {
   const to = { via: 'hook' as const, container: { id: 'c1' }, insideName: 'net0', netnsInode: 7 }
   it('knows a NIC by the device while it is on the host, else by its record, else not', () => {
     const live: Link = {
-      ifindex: 3, name: 'eth2', altnames: [], ifalias: null, driver: 'igb', kind: null, up: true, mtu: 9000,
-      bus: BUS, devPort: 0, permAddr: '00:1b:21:00:00:03', mac: '00:1b:21:00:00:03',
+      ifindex: 3,
+      name: 'eth2',
+      altnames: [],
+      ifalias: null,
+      driver: 'igb',
+      kind: null,
+      up: true,
+      mtu: 9000,
+      bus: BUS,
+      devPort: 0,
+      permAddr: '00:1b:21:00:00:03',
+      mac: '00:1b:21:00:00:03',
     }
     const recorded = entry('eth2', { ifindex: 9, devPort: 1 })
     expect(departureByName('eth2', [live], [recorded], to)).toEqual({ name: 'eth2', ifindex: 3, bus: BUS, devPort: 0, permAddr: live.permAddr, mac: live.mac, live, ...to })

@@ -58,7 +58,15 @@ describe('formatMetrics', () => {
   it('the histogram: cumulative buckets at the documented bounds, +Inf, sum, count', () => {
     const h = fams.get('nicback_return_to_name_seconds')!
     expect(h.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => [s.labels.le, s.value])).toEqual([
-      ['0.1', 1], ['0.25', 1], ['0.5', 2], ['1', 2], ['2.5', 2], ['5', 2], ['10', 2], ['30', 3], ['+Inf', 4],
+      ['0.1', 1],
+      ['0.25', 1],
+      ['0.5', 2],
+      ['1', 2],
+      ['2.5', 2],
+      ['5', 2],
+      ['10', 2],
+      ['30', 3],
+      ['+Inf', 4],
     ])
     expect(valueOf(fams, 'nicback_return_to_name_seconds_sum')).toBeCloseTo(57.35)
     expect(valueOf(fams, 'nicback_return_to_name_seconds_count')).toBe(4)
@@ -105,9 +113,36 @@ describe('label values', () => {
 // ------------------------------------------- causes, from the planner's own reasons
 
 const macOf = (n: number) => `52:54:00:00:00:${n.toString(16).padStart(2, '0')}`
-const nic = (i: number, name: string, o: Partial<Link> = {}): Link => ({ ifindex: i, name, altnames: [], ifalias: null, driver: 'e1000', kind: null, up: true, mtu: 1500, bus: `0000:00:${i.toString(16).padStart(2, '0')}.0`, devPort: null, permAddr: null, mac: macOf(i), ...o })
+const nic = (i: number, name: string, o: Partial<Link> = {}): Link => ({
+  ifindex: i,
+  name,
+  altnames: [],
+  ifalias: null,
+  driver: 'e1000',
+  kind: null,
+  up: true,
+  mtu: 1500,
+  bus: `0000:00:${i.toString(16).padStart(2, '0')}.0`,
+  devPort: null,
+  permAddr: null,
+  mac: macOf(i),
+  ...o,
+})
 const foreign = (i: number, name: string, o: Partial<Link> = {}) => nic(i, name, { bus: null, driver: 'veth', kind: 'veth', mac: macOf(0x80 + i), ...o })
-const rec = (i: number, name: string, o: Partial<Entry> = {}): Entry => ({ name, bus: `0000:00:${i.toString(16).padStart(2, '0')}.0`, devPort: null, permAddr: null, mac: macOf(i), ifindex: i, driver: 'e1000', mtu: 1500, up: true, recordedAt: 't', away: { since: 't', via: 'udev', leftAs: name }, ...o })
+const rec = (i: number, name: string, o: Partial<Entry> = {}): Entry => ({
+  name,
+  bus: `0000:00:${i.toString(16).padStart(2, '0')}.0`,
+  devPort: null,
+  permAddr: null,
+  mac: macOf(i),
+  ifindex: i,
+  driver: 'e1000',
+  mtu: 1500,
+  up: true,
+  recordedAt: 't',
+  away: { since: 't', via: 'udev', leftAs: name },
+  ...o,
+})
 const all: PlanOptions = { want: () => true, renameWhileUp: true }
 
 function causes(links: Link[], entries: Entry[]): Record<string, string> {
@@ -153,17 +188,28 @@ describe('runDelta', () => {
 
 describe('formatAgentMetrics', () => {
   const facts = {
-    version: '0.1.0', node: 'node-a', ready: true, lastReconcileSeconds: 1_700_000_000.5,
-    events: { add: 3, move: 1, remove: 2 }, runs: { ok: 4, failed: 1 },
+    version: '0.1.0',
+    node: 'node-a',
+    ready: true,
+    lastReconcileSeconds: 1_700_000_000.5,
+    events: { add: 3, move: 1, remove: 2 },
+    runs: { ok: 4, failed: 1 },
     process: { cpuUserSeconds: 1.5, cpuSystemSeconds: 0.25, residentBytes: 50 << 20, virtualBytes: 900 << 20, startTimeSeconds: 1_699_999_000, openFds: 21, maxFds: 1024 },
   }
   it('build info, readiness, events and runs, and the standard process metrics, as valid exposition text', () => {
     const f = parseExposition(formatAgentMetrics(facts))
     expect([...f.values()].map((x) => [x.name, x.type])).toEqual([
-      ['nicback_build_info', 'gauge'], ['nicback_agent_ready', 'gauge'], ['nicback_last_reconcile_success_timestamp_seconds', 'gauge'],
-      ['nicback_agent_events_total', 'counter'], ['nicback_agent_runs_total', 'counter'],
-      ['process_cpu_seconds_total', 'counter'], ['process_resident_memory_bytes', 'gauge'], ['process_virtual_memory_bytes', 'gauge'],
-      ['process_start_time_seconds', 'gauge'], ['process_open_fds', 'gauge'], ['process_max_fds', 'gauge'],
+      ['nicback_build_info', 'gauge'],
+      ['nicback_agent_ready', 'gauge'],
+      ['nicback_last_reconcile_success_timestamp_seconds', 'gauge'],
+      ['nicback_agent_events_total', 'counter'],
+      ['nicback_agent_runs_total', 'counter'],
+      ['process_cpu_seconds_total', 'counter'],
+      ['process_resident_memory_bytes', 'gauge'],
+      ['process_virtual_memory_bytes', 'gauge'],
+      ['process_start_time_seconds', 'gauge'],
+      ['process_open_fds', 'gauge'],
+      ['process_max_fds', 'gauge'],
     ])
     expect(valueOf(f, 'nicback_build_info', { version: '0.1.0', node: 'node-a' })).toBe(1)
     expect(valueOf(f, 'nicback_agent_ready')).toBe(1)

@@ -168,7 +168,10 @@ describe('planRestore: examples', () => {
     it('is restored when it was seen leaving (returned)', () => {
       const p = planRestore(links, entries, sel({ kind: 'returned' }))
       expect(p.names).toEqual([rename(3, 'eth9', 'ens3')])
-      expect(outcomes(p)).toEqual([['ens3', 'restore'], ['eth0', 'home']])
+      expect(outcomes(p)).toEqual([
+        ['ens3', 'restore'],
+        ['eth0', 'home'],
+      ])
     })
 
     it('is not touched by "returned" when nicback did not see it leave and its name looks ordinary', () => {
@@ -190,7 +193,10 @@ describe('planRestore: examples', () => {
     it('is skipped when another NIC is named', () => {
       const p = planRestore(links, entries, sel({ kind: 'names', names: ['eth0'] }))
       expect(p.names).toEqual([])
-      expect(outcomes(p)).toEqual([['ens3', 'skipped'], ['eth0', 'home']])
+      expect(outcomes(p)).toEqual([
+        ['ens3', 'skipped'],
+        ['eth0', 'home'],
+      ])
       expect(p.decisions[0]!.reason).toBe('not selected')
     })
   })
@@ -199,7 +205,10 @@ describe('planRestore: examples', () => {
     const links = [nic(2, 'eth1'), nic(3, 'eth0')]
     const p = planRestore(links, [entry(2, 'eth0'), entry(3, 'eth1')], all)
     expect(p.names).toEqual([rename(2, 'eth1', 'nbtmp2', true), rename(3, 'eth0', 'eth1'), rename(2, 'nbtmp2', 'eth0')])
-    expect(outcomes(p)).toEqual([['eth0', 'restore'], ['eth1', 'restore']])
+    expect(outcomes(p)).toEqual([
+      ['eth0', 'restore'],
+      ['eth1', 'restore'],
+    ])
     const k = run(links, p, true)
     expect([k.name(2), k.name(3)]).toEqual(['eth0', 'eth1'])
   })
@@ -207,12 +216,7 @@ describe('planRestore: examples', () => {
   it('breaks a 3-cycle with one temporary name', () => {
     const links = [nic(2, 'eth1'), nic(3, 'eth2'), nic(4, 'eth0')]
     const p = planRestore(links, [entry(2, 'eth0'), entry(3, 'eth1'), entry(4, 'eth2')], all)
-    expect(p.names).toEqual([
-      rename(2, 'eth1', 'nbtmp2', true),
-      rename(3, 'eth2', 'eth1'),
-      rename(4, 'eth0', 'eth2'),
-      rename(2, 'nbtmp2', 'eth0'),
-    ])
+    expect(p.names).toEqual([rename(2, 'eth1', 'nbtmp2', true), rename(3, 'eth2', 'eth1'), rename(4, 'eth0', 'eth2'), rename(2, 'nbtmp2', 'eth0')])
     const k = run(links, p, true)
     expect([k.name(2), k.name(3), k.name(4)]).toEqual(['eth0', 'eth1', 'eth2'])
   })
@@ -259,7 +263,11 @@ describe('planRestore: examples', () => {
       const p = planRestore(links, entries, opts)
       expect(p.names).toEqual([])
       expect(p.settings).toEqual([])
-      expect(outcomes(p)).toEqual([['eth0', 'conflict'], ['eth1', 'conflict'], ['eth2', 'conflict']])
+      expect(outcomes(p)).toEqual([
+        ['eth0', 'conflict'],
+        ['eth1', 'conflict'],
+        ['eth2', 'conflict'],
+      ])
       expect(p.decisions.map((d) => d.now)).toEqual(['eth1', 'eth2', 'dev4'])
       expect(p.decisions[1]!.reason).toMatch(/held by eth1 .* which cannot move/)
     }
@@ -270,7 +278,10 @@ describe('planRestore: examples', () => {
     const links = [nic(2, 'eth1'), nic(5, 'dev5')]
     const p = planRestore(links, [entry(2, 'eth0', { away: null }), entry(5, 'eth1')], sel({ kind: 'names', names: ['dev5'] }))
     expect(p.names).toEqual([rename(2, 'eth1', 'eth0'), rename(5, 'dev5', 'eth1')])
-    expect(outcomes(p)).toEqual([['eth0', 'restore'], ['eth1', 'restore']])
+    expect(outcomes(p)).toEqual([
+      ['eth0', 'restore'],
+      ['eth1', 'restore'],
+    ])
   })
 
   describe('an UP NIC', () => {
@@ -299,19 +310,16 @@ describe('planRestore: examples', () => {
     it('swapped with another UP NIC: each taken down once, each up once at the end', () => {
       const two = [nic(2, 'eth1', { up: true }), nic(3, 'eth0', { up: true })]
       const p = planRestore(two, [entry(2, 'eth0', { up: null }), entry(3, 'eth1', { up: null })], { want: () => true, renameWhileUp: false })
-      expect(p.names).toEqual([
-        { op: 'down', ifindex: 2, dev: 'eth1' },
-        rename(2, 'eth1', 'nbtmp2', true),
-        { op: 'down', ifindex: 3, dev: 'eth0' },
-        rename(3, 'eth0', 'eth1'),
-        rename(2, 'nbtmp2', 'eth0'),
-      ])
+      expect(p.names).toEqual([{ op: 'down', ifindex: 2, dev: 'eth1' }, rename(2, 'eth1', 'nbtmp2', true), { op: 'down', ifindex: 3, dev: 'eth0' }, rename(3, 'eth0', 'eth1'), rename(2, 'nbtmp2', 'eth0')])
       expect(p.settings).toEqual([
         { op: 'up', ifindex: 2, dev: 'eth0' },
         { op: 'up', ifindex: 3, dev: 'eth1' },
       ])
       const k = run(two, p, false)
-      expect(k.devs.map((d) => [d.name, d.up])).toEqual([['eth0', true], ['eth1', true]])
+      expect(k.devs.map((d) => [d.name, d.up])).toEqual([
+        ['eth0', true],
+        ['eth1', true],
+      ])
     })
   })
 
@@ -327,12 +335,18 @@ describe('planRestore: examples', () => {
   it('refuses a name recorded for two NICs', () => {
     const p = planRestore([nic(3, 'dev3'), nic(4, 'dev4')], [entry(3, 'eth0'), entry(4, 'eth0')], all)
     expect(p.names).toEqual([])
-    expect(outcomes(p)).toEqual([['eth0', 'conflict'], ['eth0', 'conflict']])
+    expect(outcomes(p)).toEqual([
+      ['eth0', 'conflict'],
+      ['eth0', 'conflict'],
+    ])
     expect(p.decisions[0]!.reason).toMatch(/recorded for 2 NICs/)
     // One of them home already: the other never takes its name.
     const q = planRestore([nic(3, 'eth0'), nic(4, 'dev4')], [entry(3, 'eth0'), entry(4, 'eth0')], all)
     expect(q.names).toEqual([])
-    expect(outcomes(q)).toEqual([['eth0', 'home'], ['eth0', 'conflict']])
+    expect(outcomes(q)).toEqual([
+      ['eth0', 'home'],
+      ['eth0', 'conflict'],
+    ])
   })
 
   it('does not guess when the identity is ambiguous', () => {
@@ -352,7 +366,10 @@ describe('planRestore: examples', () => {
     const links = [nic(3, 'dev3', { permAddr: macOf(3) })]
     const p = planRestore(links, [entry(3, 'eth0'), entry(99, 'eth1', { bus: null, permAddr: macOf(3) })], all)
     expect(p.names).toEqual([])
-    expect(outcomes(p)).toEqual([['eth0', 'ambiguous'], ['eth1', 'ambiguous']])
+    expect(outcomes(p)).toEqual([
+      ['eth0', 'ambiguous'],
+      ['eth1', 'ambiguous'],
+    ])
   })
 
   describe('settings', () => {
@@ -448,7 +465,10 @@ const worldArb = fc
     nics: fc.array(nicSpec, { minLength: 12, maxLength: 12 }),
     foreign: fc.array(fc.record({ name: fc.constantFrom(...NOW_POOL), alt: fc.subarray(ALT_POOL, { maxLength: 2 }), up: fc.boolean() }), { maxLength: 3 }),
     awayOnly: fc.integer({ min: 0, max: 2 }),
-    ifindexes: fc.shuffledSubarray(Array.from({ length: 20 }, (_, i) => i + 2), { minLength: 20, maxLength: 20 }),
+    ifindexes: fc.shuffledSubarray(
+      Array.from({ length: 20 }, (_, i) => i + 2),
+      { minLength: 20, maxLength: 20 },
+    ),
     order: fc.array(fc.nat(), { minLength: 20, maxLength: 20 }),
     selection: fc.constantFrom('all', 'returned', 'subset'),
     renameWhileUp: fc.boolean(),
@@ -497,9 +517,12 @@ const worldArb = fc
     })
     // Entries of NICs that are away (not in this netns), names from the unused part of the pool.
     g.recs.slice(g.n, g.n + g.awayOnly).forEach((rec, j) => entries.push(entry(0x40 + j, rec)))
-    const shuffle = <T>(xs: T[]) => xs.map((x, i) => [g.order[i % g.order.length]! + i / 100, x] as const).sort((a, b) => a[0] - b[0]).map((p) => p[1])
-    const want: PlanOptions['want'] =
-      g.selection === 'all' ? () => true : g.selection === 'returned' ? wanted({ kind: 'returned' }) : (e) => chosen.has(e.name)
+    const shuffle = <T>(xs: T[]) =>
+      xs
+        .map((x, i) => [g.order[i % g.order.length]! + i / 100, x] as const)
+        .sort((a, b) => a[0] - b[0])
+        .map((p) => p[1])
+    const want: PlanOptions['want'] = g.selection === 'all' ? () => true : g.selection === 'returned' ? wanted({ kind: 'returned' }) : (e) => chosen.has(e.name)
     return {
       links: shuffle(links),
       entries: shuffle(entries),
@@ -529,7 +552,7 @@ function expectedOutcomes(w: World): Map<Entry, 'home' | 'restore' | 'conflict' 
   }
   const restorable = (e: Entry): boolean => {
     const seen = new Set<Entry>()
-    for (let cur: Entry | 'blocked' | null = e; ; ) {
+    for (let cur: Entry | 'blocked' | null = e; ;) {
       if (cur === null) return true
       if (cur === 'blocked') return false
       if (seen.has(cur)) return true // a cycle of managed NICs: broken with a temporary name

@@ -11,8 +11,19 @@ const AWAY: Away = { since: T0, via: 'udev', leftAs: 'eth2' }
 
 function link(ifindex: number, name: string, o: Partial<Link> = {}): Link {
   return {
-    ifindex, name, altnames: [], ifalias: null, driver: 'e1000', kind: null, up: true, mtu: 1500,
-    bus: bus(ifindex), devPort: null, permAddr: `52:54:00:00:00:${ifindex.toString(16).padStart(2, '0')}`, mac: `52:54:00:00:00:${ifindex.toString(16).padStart(2, '0')}`, ...o,
+    ifindex,
+    name,
+    altnames: [],
+    ifalias: null,
+    driver: 'e1000',
+    kind: null,
+    up: true,
+    mtu: 1500,
+    bus: bus(ifindex),
+    devPort: null,
+    permAddr: `52:54:00:00:00:${ifindex.toString(16).padStart(2, '0')}`,
+    mac: `52:54:00:00:00:${ifindex.toString(16).padStart(2, '0')}`,
+    ...o,
   }
 }
 function entry(slot: number, name: string, o: Partial<Entry> = {}): Entry {
@@ -25,7 +36,17 @@ const plain = { force: false, boot: false }
 describe('entryFromLink', () => {
   it('keeps identity, MTU and admin state, and is home', () => {
     expect(entryFromLink(link(3, 'eth0', { devPort: 1, up: false, mtu: 9000 }), NOW)).toEqual({
-      name: 'eth0', bus: bus(3), devPort: 1, permAddr: '52:54:00:00:00:03', mac: '52:54:00:00:00:03', ifindex: 3, driver: 'e1000', mtu: 9000, up: false, recordedAt: NOW, away: null,
+      name: 'eth0',
+      bus: bus(3),
+      devPort: 1,
+      permAddr: '52:54:00:00:00:03',
+      mac: '52:54:00:00:00:03',
+      ifindex: 3,
+      driver: 'e1000',
+      mtu: 9000,
+      up: false,
+      recordedAt: NOW,
+      away: null,
     })
   })
 })
@@ -106,7 +127,7 @@ describe('recordLinks', () => {
 })
 
 describe('recordLinks and a name promised to a NIC that is away', () => {
-  it('does not give an away NIC\'s name to another NIC without --force', () => {
+  it("does not give an away NIC's name to another NIC without --force", () => {
     const r = reg(entry(3, 'eth2', { away: AWAY }))
     const res = recordLinks(r, [link(5, 'eth2')], plain, NOW)
     expect(res.recorded).toEqual([])

@@ -21,7 +21,7 @@ describe('handOverRepairs', () => {
     expect(handOverRepairs([rec('temp_27', { away: { since: 'x', via: 'udev', leftAs: 'temp_27' } })], [vf('net1')], policy('enp1s0v0'))).toHaveLength(1)
   })
 
-  it("nothing a user did by hand: another number, another pattern, a NIC that is not on the host, no policy name", () => {
+  it('nothing a user did by hand: another number, another pattern, a NIC that is not on the host, no policy name', () => {
     expect(handOverRepairs([rec('temp_5')], [vf('temp_5')], policy('enp1s0v0'))).toEqual([])
     expect(handOverRepairs([rec('tmp_27')], [vf('tmp_27')], policy('enp1s0v0'))).toEqual([])
     expect(handOverRepairs([rec('temp_27')], [], policy('enp1s0v0'))).toEqual([])

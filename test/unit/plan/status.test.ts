@@ -11,18 +11,10 @@ const held = (inode: number): Keepers => ({ inode, processes: [{ pid: 9, command
 describe('statusRows with keepers', () => {
   it('keepers for every away NIC (asked once, in order), null for the others', () => {
     const asked: Away[][] = []
-    const rows = statusRows(
-      [link('eth0')],
-      [
-        entry('eth0'),
-        entry('eth1', { mac: '02:00:00:00:00:02', away: away('eth1', { netnsInode: 11 }) }),
-        entry('eth2', { mac: '02:00:00:00:00:03', away: away('eth2', { netnsInode: 12 }) }),
-      ],
-      (a) => {
-        asked.push(a)
-        return a.map((x) => held(x.netnsInode!))
-      },
-    )
+    const rows = statusRows([link('eth0')], [entry('eth0'), entry('eth1', { mac: '02:00:00:00:00:02', away: away('eth1', { netnsInode: 11 }) }), entry('eth2', { mac: '02:00:00:00:00:03', away: away('eth2', { netnsInode: 12 }) })], (a) => {
+      asked.push(a)
+      return a.map((x) => held(x.netnsInode!))
+    })
     expect(asked).toEqual([[away('eth1', { netnsInode: 11 }), away('eth2', { netnsInode: 12 })]])
     expect(rows.map((r) => [r.recordedName, r.state, r.keepers?.inode ?? null])).toEqual([
       ['eth0', 'home', null],

@@ -14,7 +14,7 @@ describe('addRuntime', () => {
     expect(JSON.parse(r.text)).toEqual({ runtimes: { nicback: value } })
   })
 
-  it('keeps every other setting and runtime, and the file\'s indentation', () => {
+  it("keeps every other setting and runtime, and the file's indentation", () => {
     const text = '{\n    "log-level": "warn",\n    "runtimes": {\n        "crun": { "path": "/usr/bin/crun" }\n    }\n}\n'
     const r = addRuntime(text, P, 'nicback', value)
     expect(r).toMatchObject({ changed: true, createdFile: false, createdRuntimes: false })

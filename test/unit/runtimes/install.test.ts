@@ -33,12 +33,14 @@ afterEach(() => {
 
 /** Every file below root, relative. */
 function tree(at = root, prefix = ''): string[] {
-  return readdirSync(at, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? tree(join(at, d.name), `${prefix}/${d.name}`) : [`${prefix}/${d.name}`])).sort()
+  return readdirSync(at, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? tree(join(at, d.name), `${prefix}/${d.name}`) : [`${prefix}/${d.name}`]))
+    .sort()
 }
 
 describe('install below a root, then uninstall', () => {
   it('writes the files the manifest lists, templates filled, and uninstall leaves the root as it was', async () => {
-    writeFileSync(join(root, 'keep'), 'not nicback\'s')
+    writeFileSync(join(root, 'keep'), "not nicback's")
     const r = await install({ root, record: false, docker: true, netdevices: true })
     expect(r.kind).toBe('installed')
     expect(r.done).toEqual(['added runtime "nicback" to /etc/docker/daemon.json'])

@@ -86,10 +86,13 @@ describe('MetricsCache', () => {
 
   test("a read that fails: the scrapes get its error, and the next read's text once it works", async () => {
     let fail = true
-    const cache = new MetricsCache(async () => {
-      if (fail) throw new Error('registry unreadable')
-      return 'ok 1\n'
-    }, () => Date.now())
+    const cache = new MetricsCache(
+      async () => {
+        if (fail) throw new Error('registry unreadable')
+        return 'ok 1\n'
+      },
+      () => Date.now(),
+    )
     const first = expect(cache.get()).rejects.toThrow('registry unreadable')
     await vi.advanceTimersByTimeAsync(0)
     await first

@@ -55,7 +55,7 @@ describe('createRuntime', () => {
     expect(readLinks).not.toHaveBeenCalled()
   })
 
-  it("a bundle without config.json: says which file", async () => {
+  it('a bundle without config.json: says which file', async () => {
     const dir = bundleDir({})
     await expect(createRuntime(state(`${dir}/missing`), false)).rejects.toThrow(`cannot read the bundle's ${dir}/missing/config.json`)
   })

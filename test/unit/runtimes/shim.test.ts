@@ -147,8 +147,7 @@ describe('resolveRuntime', () => {
 // memlock=-1`'s 18446744073709551615 into 18446744073709552000, and runc
 // refused the bundle ("cannot unmarshal ... uint64").
 describe('editBundle edits config.json in place, never re-serialised', () => {
-  const hooksJson = (bin = '/usr/local/sbin/nicback') =>
-    `"hooks":{"createRuntime":[{"path":"${bin}","args":["nicback","hook","--stage","createRuntime"]}],"poststop":[{"path":"${bin}","args":["nicback","hook","--stage","poststop"]}]}`
+  const hooksJson = (bin = '/usr/local/sbin/nicback') => `"hooks":{"createRuntime":[{"path":"${bin}","args":["nicback","hook","--stage","createRuntime"]}],"poststop":[{"path":"${bin}","args":["nicback","hook","--stage","poststop"]}]}`
   // As dockerd writes it (Go's json.Marshal: one line, no spaces).
   const docker =
     '{"ociVersion":"1.0.2","process":{"env":["PATH=/bin","NICBACK_NICS=ens3:eth0"],"rlimits":[{"type":"RLIMIT_MEMLOCK","hard":18446744073709551615,"soft":18446744073709551615},{"type":"RLIMIT_NOFILE","hard":1048576,"soft":1048576}]},' +
@@ -169,7 +168,7 @@ describe('editBundle edits config.json in place, never re-serialised', () => {
     expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(`${docker.slice(0, -1)},${hooksJson()}}`)
   })
 
-  it('appends to the hooks already there in place, in the file\'s own indentation, every other byte identical', () => {
+  it("appends to the hooks already there in place, in the file's own indentation, every other byte identical", () => {
     const before = '{\n\t"process": {"rlimits": [{"type": "RLIMIT_MEMLOCK", "hard": 18446744073709551615, "soft": 18446744073709551615}], "env": ["NICBACK_NICS=ens3:eth0"]},\n\t"hooks": {\n\t\t"poststop": [\n\t\t\t{"path": "/x"}\n\t\t]\n\t}\n}\n'
     const dir = bundleDir(before)
     expect(editBundle(dir, '/opt/nb')).toEqual({ declares: true, changed: true })

@@ -148,7 +148,10 @@ describe('addRun', () => {
         const h = c.returnToName
         expect(h.count).toBe(all.length)
         BUCKETS.forEach((b, i) => expect(h.counts[i]).toBe(all.filter((s) => s <= b).length))
-        expect(h.sum).toBeCloseTo(all.reduce((a, s) => a + s, 0), 6)
+        expect(h.sum).toBeCloseTo(
+          all.reduce((a, s) => a + s, 0),
+          6,
+        )
         expect(c.restores.done).toBe(runs.reduce((a, r) => a + r.done, 0))
         expect(parseCounters(JSON.stringify(c))).toEqual({ counters: c })
       }),

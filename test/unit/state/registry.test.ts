@@ -61,7 +61,7 @@ describe('registry file', () => {
     expect(statSync(registryPath()).mode & 0o777).toBe(0o600)
   })
 
-  it('updateRegistry writes only when asked to, under the lock, and leaves only the registry and its lock file (and the front\'s)', () => {
+  it("updateRegistry writes only when asked to, under the lock, and leaves only the registry and its lock file (and the front's)", () => {
     const v = updateRegistry((reg) => ({ changed: false, value: reg.nics.length }))
     expect(v).toBe(0)
     expect(readdirSync(state.dir).sort()).toEqual(['registry.json.lock', 'udev-leader.lock'])
@@ -86,12 +86,13 @@ describe('registry file', () => {
         const mode = statSync(registryPath()).mode
         expectRegistryError(() => loadRegistry(), pattern, new RegExp(registryPath().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')))
         let called = false
-        expectRegistryError(() =>
-          updateRegistry((reg) => {
-            called = true
-            reg.nics = []
-            return { changed: true, value: null }
-          }),
+        expectRegistryError(
+          () =>
+            updateRegistry((reg) => {
+              called = true
+              reg.nics = []
+              return { changed: true, value: null }
+            }),
           pattern,
         )
         expect(called).toBe(false)
@@ -135,6 +136,9 @@ describe('putEntry', () => {
     // NIC A is now called eth1: its old entry goes, and B's (same name) too.
     const displaced = putEntry(reg, entry('eth1', { bus: 'A' }))
     expect(displaced.map((e) => [e.name, e.bus])).toEqual([['eth1', 'B']])
-    expect(reg.nics.map((e) => [e.name, e.bus])).toEqual([['eth1', 'A'], ['eth2', 'C']])
+    expect(reg.nics.map((e) => [e.name, e.bus])).toEqual([
+      ['eth1', 'A'],
+      ['eth2', 'C'],
+    ])
   })
 })

@@ -23,7 +23,7 @@ describe('NicbackError', () => {
     expect(isNicbackError(new Error('lock_held'), 'lock_held')).toBe(false)
     expect(isNicbackError('lock_held')).toBe(false)
   })
-  it('toFields gives a NicbackError\'s data, and any other error\'s text as its cause', () => {
+  it("toFields gives a NicbackError's data, and any other error's text as its cause", () => {
     expect(toFields(nicbackError('not_netns', 'open netns', 'not a netns', { nic: 'eth1', fix: 'give a netns' }))).toEqual({ code: 'not_netns', verb: 'open netns', nic: 'eth1', cause: 'not a netns', fix: 'give a netns' })
     expect(toFields(nicbackError('command_failed', 'run ip', 'x', { status: 1 }))).toEqual({ code: 'command_failed', verb: 'run ip', cause: 'x', status: 1 })
     expect(toFields(new Error('plain'))).toEqual({ cause: 'plain' })

@@ -46,7 +46,7 @@ test('leadership is refused for a descriptor that is not a private regular file'
   }
 })
 
-test('leadership is refused for a private regular file that is not the state dir\'s udev-leader.lock itself', () => {
+test("leadership is refused for a private regular file that is not the state dir's udev-leader.lock itself", () => {
   process.env.NICBACK_STATE_DIR = state
   const other = join(dir, 'elsewhere.lock')
   const fd = openSync(other, 'a', 0o600)

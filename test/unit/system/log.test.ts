@@ -58,7 +58,15 @@ describe('fields on a text line (every line structured: issue 19)', () => {
     const err = new NicbackError({ code: 'lock_held', verb: 'take the lock', cause: 'cannot lock /l: still held', fix: 'check "fuser -v /l"' })
     expect(stderrLine('err', err.message, toFields(err), false)).toBe('nicback: error: cannot lock /l: still held; check "fuser -v /l" [code=lock_held verb="take the lock"]')
     const time = new Date('2024-01-01T00:00:00Z')
-    expect(JSON.parse(stderrLine('err', err.message, toFields(err), true, time))).toEqual({ time: time.toISOString(), level: 'error', msg: err.message, code: 'lock_held', verb: 'take the lock', cause: 'cannot lock /l: still held', fix: 'check "fuser -v /l"' })
+    expect(JSON.parse(stderrLine('err', err.message, toFields(err), true, time))).toEqual({
+      time: time.toISOString(),
+      level: 'error',
+      msg: err.message,
+      code: 'lock_held',
+      verb: 'take the lock',
+      cause: 'cannot lock /l: still held',
+      fix: 'check "fuser -v /l"',
+    })
     expect(syslogLine('err', err.message, toFields(err))).toBe('<27>cannot lock /l: still held; check "fuser -v /l" [code=lock_held verb="take the lock"]')
   })
 })

@@ -66,7 +66,7 @@ describe('openNetns', () => {
     expect(() => openNetns(regular, 'netns x')).toThrow(`${regular} is not a namespace file (a netns name under /run/netns, /proc/PID/ns/net or a bind mount of one)`)
   })
 
-  it("our own netns: held by a descriptor of ours, closed once however often close() is called", () => {
+  it('our own netns: held by a descriptor of ours, closed once however often close() is called', () => {
     const ns = openNetns('/proc/self/ns/net', 'the host')
     expect(ns.path).toMatch(new RegExp(`^/proc/${process.pid}/fd/\\d+$`))
     expect(ns.where).toBe('the host')

@@ -28,9 +28,7 @@ describe('printable', () => {
     expect(printable('x\u001b[31mx\u0007')).toBe('x\\x1b[31mx\\x07')
     expect(printable('\u202e1hte')).toBe('\\u{202e}1hte')
     expect(printable('a\nb\r\t\u0000\u007f\u009b')).toBe('a\\x0ab\\x0d\\x09\\x00\\x7f\\x9b')
-    expect(printable('\u061c\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u2066\u2069\ufeff\u00ad')).toBe(
-      '\\u{61c}\\u{200b}\\u{200c}\\u{200d}\\u{200e}\\u{200f}\\u{2028}\\u{2029}\\u{202a}\\u{2066}\\u{2069}\\u{feff}\\xad',
-    )
+    expect(printable('\u061c\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u2066\u2069\ufeff\u00ad')).toBe('\\u{61c}\\u{200b}\\u{200c}\\u{200d}\\u{200e}\\u{200f}\\u{2028}\\u{2029}\\u{202a}\\u{2066}\\u{2069}\\u{feff}\\xad')
     expect(printable('eth\u{e0031}')).toBe('eth\\u{e0031}')
     expect(printable('a\ud800b\udfff')).toBe('a\\u{d800}b\\u{dfff}')
     expect(printable('x\u3000y\u00a0z')).toBe('x\\u{3000}y\\xa0z')
@@ -54,7 +52,13 @@ describe('printable', () => {
       expect(printable(s)).toBe(s)
     }
     fc.assert(fc.property(printableAscii, unchanged), runs)
-    fc.assert(fc.property(anyString.filter((s) => !UNSAFE.test(s) && !OTHER_SPACES.test(s)), unchanged), runs)
+    fc.assert(
+      fc.property(
+        anyString.filter((s) => !UNSAFE.test(s) && !OTHER_SPACES.test(s)),
+        unchanged,
+      ),
+      runs,
+    )
   })
 
   it('is idempotent: text escaped once (or a name escapeBytes wrote) comes through a second pass unchanged', () => {
@@ -68,9 +72,12 @@ describe('printable', () => {
 
   it('reads back unambiguously where the text holds no backslash of its own (the documented exception)', () => {
     fc.assert(
-      fc.property(anyString.filter((s) => !s.includes('\\')), (s) => {
-        expect(unescape(printable(s))).toBe(s)
-      }),
+      fc.property(
+        anyString.filter((s) => !s.includes('\\')),
+        (s) => {
+          expect(unescape(printable(s))).toBe(s)
+        },
+      ),
       runs,
     )
   })

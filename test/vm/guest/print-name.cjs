@@ -11,6 +11,9 @@ try {
 } catch {
   process.exit(0)
 }
-const pci = device.split('/').reverse().find((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p))
+const pci = device
+  .split('/')
+  .reverse()
+  .find((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p))
 const entry = reg.nics.find((e) => e.bus === pci)
 if (entry && entry.name !== name) process.stdout.write(`NICBACK_NAME=${entry.name}\n`)

@@ -153,10 +153,13 @@ mon?.stdout.on('data', (d) => {
     buf = buf.slice(i + 2)
   }
 })
-const timer = setInterval(() => {
-  if (mon === null || performance.now() - lastEvent >= 300) look()
-  else check()
-}, mon === null ? 5 : 100)
+const timer = setInterval(
+  () => {
+    if (mon === null || performance.now() - lastEvent >= 300) look()
+    else check()
+  },
+  mon === null ? 5 : 100,
+)
 look()
 await finished
 clearInterval(timer)
