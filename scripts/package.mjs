@@ -30,12 +30,13 @@
 // --lintian runs lintian on it (installed with apt-get when missing) and
 // fails on any error. Imported (the unit tier), it only exports its parts.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { invoked } from './invoked.mjs'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const DEB = join(repo, 'deploy/debian')
@@ -387,13 +388,4 @@ export function manPage({ help, version, date }) {
   return `${out.join('\n')}\n`
 }
 
-const invoked =
-  process.argv[1] !== undefined &&
-  (() => {
-    try {
-      return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-    } catch {
-      return false
-    }
-  })()
-if (invoked) main(process.argv.slice(2))
+if (invoked(import.meta.url)) main(process.argv.slice(2))

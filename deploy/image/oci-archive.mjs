@@ -21,9 +21,10 @@
 // written to a temporary name and renamed into place.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { closeSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { invoked } from '../../scripts/invoked.mjs'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -273,16 +274,7 @@ function main(argv) {
   process.stderr.write(`oci-archive: ${out}: ${pkg.name}:${pkg.version} (${r.images.map((i) => i.arch).join(', ')}), index ${r.index}\n`)
 }
 
-const invoked =
-  process.argv[1] !== undefined &&
-  (() => {
-    try {
-      return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-    } catch {
-      return false
-    }
-  })()
-if (invoked) {
+if (invoked(import.meta.url)) {
   try {
     main(process.argv.slice(2))
   } catch (err) {

@@ -16,7 +16,8 @@
 import { macOnly, sameNic } from '../facts/identity.js'
 import { displayName, readLinksIn, sysfsNames } from '../facts/links.js'
 import { tempName } from '../facts/names.js'
-import { describeStep, HOST } from '../plan/describe.js'
+import { describeStep } from '../plan/describe.js'
+import { planHomeFromScratch } from '../plan/planner.js'
 import { log } from '../system/log.js'
 import { hostNetnsPath, scratchNetns, type Netns } from '../system/netns.js'
 import type { Away, Identity, Link, Step } from '../types.js'
@@ -149,27 +150,19 @@ function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (str
         { nic: hostName },
       )
     }
-    if (nic.mac !== null && it.mac !== null && it.mac !== nic.mac) {
-      // Its own MAC back while nothing else can touch it (a MAC-only NIC is
-      // known on the host by it).
-      const f = setMac(journal, { op: 'mac', ifindex: it.ifindex, dev: it.name, mac: nic.mac, was: it.mac }, scratch)
-      if (f !== null) throw moveError(`failed to set the MAC of "${it.name}" back to ${nic.mac}: ${f.text}; it goes back to the host with the kernel`, 'move_failed', { nic: hostName })
+    const plan = (now: Link, as: string) => planHomeFromScratch(now, nic.mac, as, scratch.where, hostNetnsPath())
+    const first = plan(it, hostName)
+    if (first.mac !== null) {
+      const f = setMac(journal, first.mac, scratch)
+      if (f !== null) throw moveError(`failed to ${describeStep(first.mac)}: ${f.text}; it goes back to the host with the kernel`, 'move_failed', { nic: hostName })
     }
-    // Named here first, where nobody else acts, then moved: the host sees it
-    // arrive under its host name and no other.
-    const home = (as: string): Step[] => [
-      ...(as !== it.name ? [{ op: 'rename' as const, ifindex: it.ifindex, from: it.name, to: as, temporary: false }] : []),
-      { op: 'netns', ifindex: it.ifindex, dev: as, to: hostNetnsPath(), where: HOST, from: scratch.where, name: as },
-    ]
     let as = hostName
-    let f = journal.run(home(as), scratch)
+    let f = journal.run(first.home, scratch)
     if (f !== null && f.step.op === 'netns' && f.errno === 'EEXIST') {
-      // Taken on the host meanwhile: arrive under a temporary name instead.
+      // Taken on the host meanwhile: arrive under a temporary name instead
+      // (it is named hostName in here by now).
       as = tempName(it.ifindex, new Set([...sysfsNames().values()].map(displayName)))
-      f = journal.run(
-        home(as).map((s) => (s.op === 'rename' ? { ...s, from: hostName } : s)),
-        scratch,
-      )
+      f = journal.run(plan({ ...it, name: hostName, mac: nic.mac ?? it.mac }, as).home, scratch)
     }
     if (f !== null) throw moveError(`failed to ${describeStep(f.step)}: ${f.text}; it goes back to the host with the kernel`, 'move_failed', { nic: hostName })
     return as

@@ -12,7 +12,7 @@ import { identityKey, matchNics } from '../facts/identity.js'
 import { isValidIfname, tempName } from '../facts/names.js'
 import type { Cause } from '../state/counters.js'
 import type { Entry, Link, Step } from '../types.js'
-import { describeAway } from './describe.js'
+import { describeAway, HOST } from './describe.js'
 
 export type { Step }
 
@@ -62,6 +62,20 @@ interface Move {
   link: Link
   /** Name the device has at this point of the plan. */
   at: string
+}
+
+/** Pure: the steps that take a pulled-out NIC from nicback's scratch netns
+ *  home (apply/transit.ts pullOut), `it` being the device as it is there
+ *  now: its own MAC back when the container changed it (a MAC-only NIC is
+ *  known on the host by it; set with the executor's setMac), then named `as`
+ *  there, where nobody else acts, then moved, so the host sees it arrive
+ *  under that name and no other. `scratch`: where it is, for people;
+ *  `hostPath`: the host's netns file. */
+export function planHomeFromScratch(it: Pick<Link, 'ifindex' | 'name' | 'mac'>, mac: string | null, as: string, scratch: string, hostPath: string): { mac: Extract<Step, { op: 'mac' }> | null; home: Step[] } {
+  return {
+    mac: mac !== null && it.mac !== null && it.mac !== mac ? { op: 'mac', ifindex: it.ifindex, dev: it.name, mac, was: it.mac } : null,
+    home: [...(as !== it.name ? [{ op: 'rename' as const, ifindex: it.ifindex, from: it.name, to: as, temporary: false }] : []), { op: 'netns', ifindex: it.ifindex, dev: as, to: hostPath, where: HOST, from: scratch, name: as }],
+  }
 }
 
 /** Who holds every name now: a device's name, or an altname of it. */

@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isValidIfname } from '../../../scripts/lib/facts/names.js'
-import { planRestore, type Decision, type Plan, type PlanOptions, type Step } from '../../../scripts/lib/plan/planner.js'
+import { planHomeFromScratch, planRestore, type Decision, type Plan, type PlanOptions, type Step } from '../../../scripts/lib/plan/planner.js'
 import { wanted, type Selection } from '../../../scripts/lib/moments/return.js'
 import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
 
@@ -630,5 +630,21 @@ describe('planRestore: property', () => {
     expect(cycles).toBeGreaterThan(50)
     expect(altDrops).toBeGreaterThan(50)
     expect(downs).toBeGreaterThan(50)
+  })
+})
+
+describe('planHomeFromScratch: a pulled-out NIC from the scratch netns home', () => {
+  const it_ = { ifindex: 7, name: 'eth0', mac: '02:00:00:00:99:99' }
+  it('its MAC back when the container changed it, named there first, then moved to the host under that name', () => {
+    const p = planHomeFromScratch(it_, '52:54:00:00:00:07', 'ens7', "nicback's scratch namespace", '/proc/1/ns/net')
+    expect(p.mac).toEqual({ op: 'mac', ifindex: 7, dev: 'eth0', mac: '52:54:00:00:00:07', was: '02:00:00:00:99:99' })
+    expect(p.home).toEqual([
+      { op: 'rename', ifindex: 7, from: 'eth0', to: 'ens7', temporary: false },
+      { op: 'netns', ifindex: 7, dev: 'ens7', to: '/proc/1/ns/net', where: 'the host', from: "nicback's scratch namespace", name: 'ens7' },
+    ])
+  })
+  it('its own MAC, or none known: no MAC step; already under the name: no rename', () => {
+    expect(planHomeFromScratch(it_, '02:00:00:00:99:99', 'eth0', 's', '/h').mac).toBeNull()
+    expect(planHomeFromScratch(it_, null, 'eth0', 's', '/h')).toEqual({ mac: null, home: [{ op: 'netns', ifindex: 7, dev: 'eth0', to: '/h', where: 'the host', from: 's', name: 'eth0' }] })
   })
 })
