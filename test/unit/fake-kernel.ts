@@ -89,6 +89,10 @@ export class FakeKernel implements Kernel {
     return structuredClone(this.space(''))
   }
 
+  linksIn(ns: Netns): Link[] {
+    return structuredClone(this.space(ns.path))
+  }
+
   /** As facts/links.ts refreshLinks: the same devices, renamed as they are
    *  now; those gone from the host dropped. */
   refresh(before: readonly Link[]): Link[] {

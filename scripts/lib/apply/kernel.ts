@@ -5,7 +5,7 @@
 // on text. The in-memory fake (test/unit/fake-kernel.ts) is the other
 // implementation: unit tests run the engine on it, the netns and vm tiers run
 // it on this one.
-import { altnamesOf, busPresent, busPresentAsync, readLinks, readLinksAsync, refreshLinks, sysfsNames } from '../facts/links.js'
+import { altnamesOf, busPresent, busPresentAsync, readLinks, readLinksAsync, readLinksIn, refreshLinks, sysfsNames } from '../facts/links.js'
 import { isCommandFailure, run, which } from '../system/exec.js'
 import type { Netns } from '../system/netns.js'
 import type { Link } from '../types.js'
@@ -30,6 +30,9 @@ export interface BatchResult {
 export interface Kernel {
   /** The host's devices now (`ip -j -d link` and sysfs). */
   links(): Link[]
+  /** The devices of a namespace nicback holds (netlink only: sysfs there
+   *  shows nicback's own netns). */
+  linksIn(ns: Netns): Link[]
   /** `links` read again (cheaply where nothing changed). */
   refresh(links: readonly Link[]): Link[]
   /** links() without blocking the event loop (the agent's metrics). */
@@ -125,6 +128,7 @@ let host: Kernel | null = null
 export function hostKernel(): Kernel {
   host ??= {
     links: () => readLinks(),
+    linksIn: (ns) => readLinksIn(ns),
     refresh: refreshLinks,
     linksAsync: (signal) => readLinksAsync(signal),
     busPresent,

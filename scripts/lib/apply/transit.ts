@@ -14,7 +14,7 @@
 // step run through a Journal on the kernel port; the MAC goes through the
 // executor's setMac, the one way a MAC is set.
 import { macOnly, sameNic } from '../facts/identity.js'
-import { displayName, readLinksIn, sysfsNames } from '../facts/links.js'
+import { displayName } from '../facts/links.js'
 import { tempName } from '../facts/names.js'
 import { describeStep } from '../plan/describe.js'
 import { planHomeFromScratch } from '../plan/planner.js'
@@ -86,7 +86,7 @@ export function moveIn(link: Link, ns: Netns, insideName: string, up: boolean, j
   journal.must([move], undefined, undo)
   // Where it is inside: by identity; a MAC-only stand-in by the ifindex it
   // had, else (taken there) by the only device with its MAC.
-  const links = readLinksIn(ns)
+  const links = journal.kernel.linksIn(ns)
   const there = findNic(link, links, [insideName]) ?? findNic({ ...link, ifindex: null }, links, [insideName])
   if (there === undefined) throw moveError(`${link.name} is not in ${ns.where} after the move (looked for it by identity)`, 'move_failed', { nic: link.name })
   inside = there.ifindex
@@ -130,7 +130,7 @@ export function pullOut(ns: Netns, nic: Nic, hostName: string, hints: readonly (
 }
 
 function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (string | undefined)[] | null, journal: Journal): string {
-  const inside = readLinksIn(ns)
+  const inside = journal.kernel.linksIn(ns)
   const dev = findNic(nic, inside, hints ?? [])
   if (dev === undefined) throw moveError(`${hostName} is not in ${ns.where} (looked for it by identity)`, 'not_there', { nic: hostName })
   const scratch = scratchNetns()
@@ -139,7 +139,7 @@ function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (str
     const failed = fault('move-out') ?? journal.run([out], ns)?.text
     if (failed != null) throw moveError(`failed to ${describeStep(out)}: ${failed}; ${hostName} is still in ${ns.where} as "${dev.name}"`, 'move_failed', { nic: hostName })
     // Whatever arrived is checked here, where only nicback acts.
-    const arrived = readLinksIn(scratch)
+    const arrived = journal.kernel.linksIn(scratch)
     const it = findNic({ ...nic, ifindex: macOnly(nic) ? dev.ifindex : nic.ifindex }, arrived, [])
     for (const other of arrived.filter((l) => l !== it)) sendBack(scratch, ns, other, journal)
     if (it === undefined) {
@@ -161,7 +161,7 @@ function pullThrough(ns: Netns, nic: Nic, hostName: string, hints: readonly (str
     if (f !== null && f.step.op === 'netns' && f.errno === 'EEXIST') {
       // Taken on the host meanwhile: arrive under a temporary name instead
       // (it is named hostName in here by now).
-      as = tempName(it.ifindex, new Set([...sysfsNames().values()].map(displayName)))
+      as = tempName(it.ifindex, new Set([...journal.kernel.names().values()].map(displayName)))
       f = journal.run(plan({ ...it, name: hostName, mac: nic.mac ?? it.mac }, as).home, scratch)
     }
     if (f !== null) throw moveError(`failed to ${describeStep(f.step)}: ${f.text}; it goes back to the host with the kernel`, 'move_failed', { nic: hostName })

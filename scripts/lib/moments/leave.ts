@@ -7,10 +7,10 @@
 //               set up; all or nothing, registry included (one Journal).
 import { isMoveError, moveError, moveIn } from '../apply/transit.js'
 import { Journal } from '../apply/journal.js'
+import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { isNicbackError } from '../system/errors.js'
 import { macOnly, sameNic } from '../facts/identity.js'
 import { hostUse, isWireless } from '../facts/hostuse.js'
-import { readLinks, readLinksIn } from '../facts/links.js'
 import { describeAway } from '../plan/describe.js'
 import { departureFrom, noteDeparture, type Departure, type DepartureNote } from '../plan/departure.js'
 import { assignRefusals, type AssignFacts } from '../plan/refusals.js'
@@ -55,6 +55,8 @@ export interface GiveOptions {
   container: NonNullable<Away['container']>
   /** Move them although plan/refusals.ts says so without --force. */
   force?: boolean | undefined
+  /** The kernel it changes (apply/kernel.ts); the machine's by default. */
+  kernel?: Kernel
 }
 
 export interface GiveResult {
@@ -95,9 +97,10 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
     throw moveError(`refusing to move ${names} to ${ns.where}: that is this host's own network namespace (a container run with --network host?)`, 'move_refused')
   }
   // Check first, act after.
-  const links = readLinks()
+  const kernel = opts.kernel ?? hostKernel()
+  const links = kernel.links()
   const entries = loadRegistry().nics
-  const inside = readLinksIn(ns)
+  const inside = kernel.linksIn(ns)
   const chosen: { give: Give; link: Link; insideName: string }[] = []
   for (const give of gives) {
     const link = links.find((l) => l.name === give.host)
@@ -117,7 +120,7 @@ export async function nicsLeave(gives: readonly Give[], ns: Netns, opts: GiveOpt
   }
 
   const inode = netnsInode(ns.path)
-  const journal = new Journal()
+  const journal = new Journal(kernel)
   const results: GiveResult[] = []
   try {
     for (const { give, link, insideName } of chosen) {

@@ -2,7 +2,7 @@
 // identifies it are written down while it is home (`nicback record`, the
 // boot-time unit, `nicback install`), and taken out again (`nicback forget`).
 // The one place that reads the links and writes what plan/record.ts decides.
-import { readLinks } from '../facts/links.js'
+import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { recordLinks, type RecordResult } from '../plan/record.js'
 import { describeEntry, registryPath, updateRegistry } from '../state/registry.js'
 
@@ -20,8 +20,8 @@ export interface Recorded extends RecordResult {
 
 /** Records the NICs asked for (plan/record.ts) in one registry write. A name
  *  that is no device here is skipped, saying so. */
-export function nicsRecorded(req: RecordRequest): Recorded {
-  const links = readLinks()
+export function nicsRecorded(req: RecordRequest, kernel: Kernel = hostKernel()): Recorded {
+  const links = kernel.links()
   const unknown = req.names.filter((n) => !links.some((l) => l.name === n))
   const chosen = req.names.length > 0 ? links.filter((l) => req.names.includes(l.name)) : links.filter((l) => l.bus !== null)
   const result = updateRegistry((reg) => {

@@ -361,7 +361,7 @@ export async function nicsComeBack(names: readonly string[], opts: ComeBackOptio
       return a ? describeAway(a) : 'not recorded as away'
     }
     log.info(`waiting up to ${opts.timeoutMs / 1000} s for the kernel to hand back ${waitFor.map((n) => `${n} (${why(n)})`).join(', ')}`, { nics: waitFor, timeoutMs: opts.timeoutMs })
-    const { back, missing } = await waitForReturn(waitFor, opts.timeoutMs)
+    const { back, missing } = await waitForReturn(waitFor, opts.timeoutMs, kernel)
     result.returned.push(...back)
     present.push(...back)
     for (const name of missing) {

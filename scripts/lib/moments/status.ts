@@ -3,7 +3,7 @@
 // keeps its network namespace alive. Read-only: takes no lock.
 import { identityKey } from '../facts/identity.js'
 import { keepersOf } from '../facts/keepers.js'
-import { busPresent, readLinks } from '../facts/links.js'
+import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { describeKeepers } from '../plan/describe.js'
 import { statusRows, type StatusRow } from '../plan/status.js'
 import { loadRegistry } from '../state/registry.js'
@@ -12,8 +12,13 @@ export { MAX_LISTED } from '../facts/keepers.js'
 export type { StatusRow }
 
 /** One row per recorded NIC and per unrecorded NIC on a bus. */
-export function readStatus(): StatusRow[] {
-  return statusRows(readLinks(), loadRegistry().nics, (aways) => keepersOf(aways), busPresent)
+export function readStatus(kernel: Kernel = hostKernel()): StatusRow[] {
+  return statusRows(
+    kernel.links(),
+    loadRegistry().nics,
+    (aways) => keepersOf(aways),
+    (bus) => kernel.busPresent(bus),
+  )
 }
 
 /** A row for people: its cells (RECORDED, NOW, STATE, IDENTITY, WHERE), and

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process'
 import { which } from '../system/exec.js'
 import { sameNic } from '../facts/identity.js'
-import { readLinks } from '../facts/links.js'
+import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { loadRegistry } from '../state/registry.js'
 import type { Entry, Link } from '../types.js'
 
@@ -31,12 +31,12 @@ export function presentNics(names: readonly string[], entries: readonly Entry[],
 
 /** Waits until every NIC in `names` (recorded host names) is back in this
  *  network namespace, at most `timeoutMs`. Never throws. */
-export function waitForReturn(names: string[], timeoutMs: number): Promise<{ back: string[]; missing: string[] }> {
+export function waitForReturn(names: string[], timeoutMs: number, kernel: Kernel = hostKernel()): Promise<{ back: string[]; missing: string[] }> {
   const entries = loadRegistry().nics
   let back: string[] = []
   const check = (): boolean => {
     try {
-      back = presentNics(names, entries, readLinks())
+      back = presentNics(names, entries, kernel.links())
     } catch {
       // A device renamed between `ip link` and the sysfs read: the rename has
       // an event of its own, the next check sees it settled.
