@@ -104,7 +104,15 @@ export default {
     const cleanup = () => {
       if (cleaned) return
       cleaned = true
-      for (const ns of [host, ctr, wire]) delNetns(ns)
+      // A step cut short by the same Ctrl-C may still be letting go of its
+      // namespace (ip netns del then fails once): try again for a while.
+      const pause = new Int32Array(new SharedArrayBuffer(4))
+      for (let i = 0; i < 40; i++) {
+        const left = [host, ctr, wire].filter((ns) => list('/run/netns').includes(ns))
+        if (left.length === 0) break
+        if (i > 0) Atomics.wait(pause, 0, 0, 50)
+        for (const ns of left) delNetns(ns)
+      }
       if (state !== null) rmSync(state, { recursive: true, force: true })
     }
     // First signal: stop after the step under way. A second: now.
