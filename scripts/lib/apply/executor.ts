@@ -33,7 +33,7 @@ export interface ApplyResult {
   alsoFailed?: NonNullable<ApplyResult['failed']>[]
 }
 
-function checkDevice(s: Step, names: Map<number, string>): string | null {
+function checkDevice(s: Step, names: ReadonlyMap<number, string>): string | null {
   const name = devName(s)
   const now = names.get(s.ifindex)
   if (address(name, s.ifindex) !== name) {
@@ -50,8 +50,7 @@ function checkDevice(s: Step, names: Map<number, string>): string | null {
 
 /** Checks, before a batch, that every device is where the plan starts it:
  *  the first step that names a device must find it under that name. */
-export function checkDevices(steps: readonly Step[], kernel: Kernel): { at: number; message: string } | null {
-  const names = new Map([...kernel.names()].map(([i, b]) => [i, displayName(b)]))
+export function checkDevices(steps: readonly Step[], names: ReadonlyMap<number, string>): { at: number; message: string } | null {
   const seen = new Set<number>()
   for (const [i, s] of steps.entries()) {
     if (seen.has(s.ifindex)) continue
@@ -111,7 +110,10 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
   // is not is reported and dropped; a rename group whose device is not fails
   // whole, before anything runs; the others go on.
   let names = [...plan.names]
-  for (let moved = checkDevices([...names, ...settings], kernel); moved !== null; moved = checkDevices([...names, ...settings], kernel)) {
+  // One read of the devices' names for every check: dropping a step does
+  // not change where the others are.
+  const now = new Map([...kernel.names()].map(([i, b]) => [i, displayName(b)]))
+  for (let moved = checkDevices([...names, ...settings], now); moved !== null; moved = checkDevices([...names, ...settings], now)) {
     if (moved.at >= names.length) {
       const step = settings[moved.at - names.length]!
       settingErrors.push({ ifindex: step.ifindex, message: `failed to ${describeStep(step)}: ${moved.message}` })

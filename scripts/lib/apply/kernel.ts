@@ -102,7 +102,13 @@ function ipBatch(cmds: string[][], force: boolean, ns?: Netns): BatchResult {
     const lines = [...err.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]))
     // No line named: ip did not run at all (missing, killed), so nothing was done.
     const named = lines.length > 0 ? lines : [1]
-    return { ok: false, failed: named.map((line) => ({ line, errno: errnoOf(wordsFor(err.stderr, line, lines.length === 0)), text: wordsFor(err.stderr, line, lines.length === 0) })) }
+    return {
+      ok: false,
+      failed: named.map((line) => {
+        const text = wordsFor(err.stderr, line, lines.length === 0)
+        return { line, errno: errnoOf(text), text }
+      }),
+    }
   }
 }
 
