@@ -67,10 +67,11 @@ export function errnoOf(text: string): Errno {
 
 /** ip's own words about what failed, without the batch bookkeeping: the
  *  words ip printed for `line` (it prints a line's error, then "Command
- *  failed -:N"). */
-function wordsFor(stderr: string, line: number, only: boolean): string {
+ *  failed -:N"); `whole`: all of stderr is that line's (one command run
+ *  alone, or ip named no line). */
+function wordsFor(stderr: string, line: number, whole: boolean): string {
   let text = stderr
-  if (!only) {
+  if (!whole) {
     const chunks = stderr.split(/^Command failed -:(\d+)\s*$/m)
     // [before1, N1, before2, N2, ...]: the words before "Command failed -:N" are N's.
     for (let i = 1; i < chunks.length; i += 2) if (Number(chunks[i]) === line) text = chunks[i - 1]!
