@@ -241,6 +241,10 @@ export const ENVIRONMENT = [
     'NICBACK_NICS',
     "Not nicback's own environment but a container's (its config.json process.env): the NICs the container is to be given, \"eth2:eth0,eth3\" (host name, optional name inside), as the annotation io.nicback.nics says it. Read by nicback hook at createRuntime and by nicback-runtime, Docker's runtime shim: docker run --runtime nicback -e NICBACK_NICS=eth2:eth0 ...",
   ],
+  [
+    'NICBACK_SRIOV_CNI_DIR',
+    "Where sriov-cni keeps its cache (default /var/lib/cni/sriov, its own default): the host name of each VF it moved, read when a VF comes back with no record. Read only if that directory and those above it are root's and no one else may write it, and only files that are root's alone.",
+  ],
   ['NICBACK_HOOK_STAGE', 'The stage of nicback hook when --stage is not given: createRuntime (or prestart) or poststop. OCI runtimes do not tell a hook its stage.'],
   ['NICBACK_HOOK_TIMEOUT', 'Seconds nicback hook waits at poststop for the NICs to come back when --timeout is not given (default 10).'],
   ['NICBACK_RUNTIME', "The OCI runtime nicback-runtime (Docker's shim) hands every call to when daemon.json's runtimeArgs give no --nicback-runtime (default runc, looked up on PATH)."],

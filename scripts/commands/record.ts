@@ -7,7 +7,12 @@ const help = `Usage: nicback record [IFACE...] [--force] [--boot] [--json]
 Remembers the host name of NICs, with what identifies them (bus position and
 dev_port, permanent MAC), their MTU and admin state.
 
-  (no IFACE)  every NIC on a bus (PCI, USB...) in this network namespace
+  (no IFACE)  every NIC on a bus (PCI, USB...) in this network namespace;
+              and every NIC on a bus that is in another network namespace
+              (a container's) with no record is written down as away (its
+              bus position, permanent MAC, where it is): its host name was
+              never seen here, so it gets the name udev's naming policy or
+              sriov-cni's cache gives it when it comes back (nicback status)
   IFACE...    exactly these, virtual devices included (recognised by MAC)
   --force     record a NIC that carries a kernel fallback name (devN) or
               that nicback has recorded as away under another name
@@ -30,8 +35,8 @@ export default {
     const { values, positionals } = parse(argv, options)
     const result = nicsRecorded({ names: positionals, force: values.force === true, boot: values.boot === true })
     if (values.json) printJson(result)
-    else if (result.recorded.length > 0) {
-      process.stdout.write(table([['RECORDED', 'IDENTITY'], ...result.recorded.map((r) => [r.name, r.identity])]))
+    else if (result.recorded.length > 0 || result.away.length > 0) {
+      process.stdout.write(table([['RECORDED', 'IDENTITY'], ...result.recorded.map((r) => [r.name, r.identity]), ...result.away.map((a) => [`- (away: ${a.where})`, a.identity])]))
     } else if (result.skipped.length === 0) {
       process.stdout.write('No NIC on a bus here; name the devices to record.\n')
     }

@@ -6,12 +6,16 @@ import { nicReturns, type RestoreReport, type Selection } from '../lib/moments/r
 const help = `Usage: nicback restore [IFACE...] [--all] [--dry-run] [--json]
 
 Gives returned NICs their recorded host names back, then their recorded MTU
-and admin state. Plans every rename first (swaps and cycles go through a
+and admin state. A NIC back with no record (devN, or written down as away
+when nicback was installed; or named as IFACE) gets the name udev's naming
+policy or sriov-cni's cache gives it, if no other device holds that name
+and no recorded NIC has it; it is recorded once home. Plans every rename first (swaps and cycles go through a
 temporary name, udev's altname on the wanted name is dropped), applies the
 plan all or nothing, and reads the result back from the kernel.
 
   (no IFACE)   NICs seen leaving, or back as devN / a nicback temporary name
   IFACE...     these NICs, by recorded name or by the name they have now
+               (one with no record: by the name it has now)
   --all        every recorded NIC present under another name
   --dry-run    print the plan, change nothing
   --json       print the report as JSON

@@ -4,15 +4,27 @@ import { printable } from '../lib/system/printable.js'
 
 const help = `Usage: nicback status [--json]
 
-One row per recorded NIC, and one per NIC on a bus that is not recorded yet:
+One row per recorded NIC, one per NIC on a bus that is not recorded yet,
+and one per NIC that was away with no record when nicback was installed:
 
-  RECORDED  the host name nicback gives back
+  RECORDED  the host name nicback gives back ("-": none recorded)
   NOW       its name now, "-" while it is away
   STATE     home | away | gone | returned_misnamed | conflict | unrecorded
             (away: in a namespace that is alive; gone: no device at its
             bus position any more, a VF removed or a card unplugged)
+  SOURCE    where the name it gets comes from: registry (seen on the
+            host), or for a NIC back with no record, policy (udev's
+            naming policy for its bus position) or sriov-cni (its cache of
+            the VF's host name); "-": no name
   IDENTITY  what it is recognised by (bus position, permanent MAC)
-  WHERE     where it went and who holds it, or why it cannot be restored
+  WHERE     where it went and who holds it, or why it cannot be restored;
+            for a NIC back with no record and no name, why, and the
+            command that gives it one
+
+A NIC back with no record (a kernel fallback name devN, or seen away at
+install) gets the name its source gives it, if no other device holds that
+name and no recorded NIC has it; a CNI host-device ifalias is shown as a
+hint only (a container can set it).
 
 Under every NIC that is away, what keeps the network namespace it went to
 alive (it comes back only when that namespace dies):
@@ -30,8 +42,8 @@ cannot be found, the line says why. The namespace is the one recorded when
 the NIC left (assign and the OCI hook note its inode), else the recorded
 netns file or PID if still alive.
 
---json prints an array of objects with recordedName, name, state, identity,
-container, away, detail and keepers: null unless the NIC is away, else
+--json prints an array of objects with recordedName, name, state, source,
+identity, container, away, detail and keepers: null unless the NIC is away, else
 {inode, processes: [{pid, command, container, pod}], mounts, total, reason,
 unreadable}: total counts every process in the namespace, listed or not;
 inode is null and reason says why when the namespace cannot be found;
@@ -59,7 +71,7 @@ export default {
       return 0
     }
     const shown = rows.map(describeStatus)
-    const lines = table([['RECORDED', 'NOW', 'STATE', 'IDENTITY', 'WHERE'], ...shown.map((r) => r.cells)]).split('\n')
+    const lines = table([['RECORDED', 'NOW', 'STATE', 'SOURCE', 'IDENTITY', 'WHERE'], ...shown.map((r) => r.cells)]).split('\n')
     // Under each away NIC's row: what keeps it away (escaped as table() does its cells).
     const out = [lines[0]!]
     shown.forEach((r, i) => {

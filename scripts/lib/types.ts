@@ -53,9 +53,20 @@ export interface Away {
   netnsInode?: number | undefined
 }
 
+/** Where a recorded name came from when nicback did not see the NIC on the
+ *  host (plan/origin.ts): udev's naming policy for its bus position, or
+ *  sriov-cni's cache of the VF's host name. Absent: seen on the host. */
+export type FoundBy = 'policy' | 'sriov-cni'
+
+/** Where the name nicback gives a NIC comes from: `registry` for a name it
+ *  saw on the host; the others for a NIC it never saw there (FoundBy). */
+export type NameSource = 'registry' | FoundBy
+
 /** One NIC nicback remembers: the host name to give back, and how to know it. */
 export interface Entry extends Identity {
   name: string
+  /** The name was found, not seen on the host (absent: seen). */
+  foundBy?: FoundBy | undefined
   ifindex: number | null
   driver: string | null
   mtu: number | null
@@ -64,10 +75,28 @@ export interface Entry extends Identity {
   away: Away | null
 }
 
+/** A NIC nicback found in another network namespace when it was installed
+ *  (or its agent started), and so never saw on the host: its host name is
+ *  not known. Written down so that status shows it from the first minute and
+ *  its return is recognised; the name is worked out when it comes back
+ *  (plan/origin.ts), as its udev properties cannot be read while away. */
+export interface UnnamedNic extends Identity {
+  seenAt: string
+  /** nsfs inode of the network namespace it was in. */
+  netnsInode: number
+  /** What held that namespace then, for people ("pid 1234 (pause)",
+   *  "/run/netns/x"); status reads what holds it now. */
+  where: string
+  /** Its name in there: a hint, a container chose it. */
+  insideName: string | null
+}
+
 export interface Registry {
   format: 'nicback-registry'
   version: 1
   nics: Entry[]
+  /** Away when nicback was installed, host name never seen (absent: none). */
+  unnamed?: UnnamedNic[] | undefined
 }
 
 /** Every change nicback makes to a link, typed; apply/ip.ts says how each is

@@ -24,9 +24,9 @@ describe('status', () => {
     writeRegistry(entry('eth7', 'nicback-test/bus/1'))
     const r = nicback('status')
     expect(r.code, r.err).toBe(0)
-    expect(r.out).toMatch(/^RECORDED +NOW +STATE +IDENTITY +WHERE$/m)
+    expect(r.out).toMatch(/^RECORDED +NOW +STATE +SOURCE +IDENTITY +WHERE$/m)
     // its bus position has no device on this machine: gone, not away
-    expect(r.out).toMatch(/^eth7 +- +gone +bus nicback-test\/bus\/1 +no device at bus nicback-test\/bus\/1 any more .*"nicback forget eth7"/m)
+    expect(r.out).toMatch(/^eth7 +- +gone +registry +bus nicback-test\/bus\/1 +no device at bus nicback-test\/bus\/1 any more .*"nicback forget eth7"/m)
   })
 
   it('a corrupted registry: exit 1, the file named, the file left as it is', () => {

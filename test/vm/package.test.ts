@@ -34,7 +34,8 @@ interface Result {
   node18: { rc: number; ms: number; version: string; log: string }
   nodeMs: number
   install: { rc: number; ms: number; log: string }
-  installed: { bin: string; version: string; rule: boolean; ruleRun: string; unitEnabled: string; man: boolean; hooks: string; daemonJson: string; status: { recordedName: string; name: string; state: string }[] | null }
+  installed: { bin: string; version: string; rule: boolean; ruleRun: string; unitEnabled: string; man: boolean; hooks: string; daemonJson: string; status: StatusRow[] | null }
+  dayOne: { watch: Watch; status: StatusRow[]; registry: { nics: { name: string; foundBy?: string }[] } }
   seed: { watch: Watch; status: unknown; untouched: boolean; after: string }
   shim: { rc: number; ms: number; log: string; daemonJson: string; wrapper: boolean; manifest: { files: string[]; docker?: unknown } | null; runtimes: string[] | null }
   upgrade: { rc: number; log: string; daemonJsonKept: boolean; wrapper: boolean }
@@ -59,6 +60,14 @@ interface Result {
   image: { rc: number; ms: number; log: string; inspect: { Architecture: string; Config: { Entrypoint: string[]; Cmd: string[]; Labels: Record<string, string> } } | null; version: string }
   kernel: { watch: Watch; final: string }
   syslog: string
+}
+
+interface StatusRow {
+  recordedName: string | null
+  name: string | null
+  state: string
+  source: string | null
+  identity: { bus: string | null }
 }
 
 /** The unit's wants link and its mask in /etc/systemd/system ("" if none). */
@@ -129,6 +138,21 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
 
     // installed where the package puts things, enabled, every NIC recorded
     expect(r.install.rc, context).toBe(0)
+    // Issue 20: ens6 left before the install; postinst wrote it down, and it
+    // came home under its policy name, recorded as found by policy.
+    const M6 = '52:54:00:00:00:13'
+    const busOf6 = (rows: StatusRow[] | null) => (rows ?? []).filter((x) => x.identity.bus === '0000:00:06.0')
+    expect(busOf6(r.installed.status), context).toMatchObject([{ recordedName: null, name: null, state: 'away', source: null }])
+    expect(
+      r.dayOne.watch.nics[M6]?.seen.some((n) => /^dev\d+$/.test(n)),
+      JSON.stringify(r.dayOne),
+    ).toBe(true)
+    expect(r.dayOne.watch.nics[M6]?.final, JSON.stringify(r.dayOne)).toBe('ens6')
+    expect(busOf6(r.dayOne.status), JSON.stringify(r.dayOne)).toMatchObject([{ recordedName: 'ens6', name: 'ens6', state: 'home', source: 'policy' }])
+    expect(
+      r.dayOne.registry.nics.find((e) => e.name === 'ens6'),
+      JSON.stringify(r.dayOne),
+    ).toMatchObject({ foundBy: 'policy' })
     expect(r.installed.bin, context).toBe('/usr/sbin/nicback')
     expect(r.installed.version, context).toMatch(/^nicback \d/)
     expect(r.installed.rule, context).toBe(true)
@@ -138,7 +162,8 @@ describeVm('the Debian package: install on node 18, the seed restored, purge lea
     expect(r.installed.man, context).toBe(true)
     expect(r.installed.hooks.split('\n').sort()).toEqual(['50-nicback-createruntime.json', '50-nicback-poststop.json'])
     const recorded = (r.installed.status ?? []).filter((s) => s.state === 'home').map((s) => s.recordedName)
-    expect(recorded.sort(), context).toEqual(['ens3', 'ens4', 'ens5', 'ens6'])
+    // ens6 is away (day one, above): written down, not recorded
+    expect(recorded.sort(), context).toEqual(['ens3', 'ens4', 'ens5'])
     // installing the package leaves Docker's daemon.json alone
     expect(r.installed.daemonJson, context).toBe(r.files.daemonJson[0])
 

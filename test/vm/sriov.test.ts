@@ -80,7 +80,7 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
           setup.status.map((s) => s.name),
           `${vf} recorded`,
         ).toContain(vf)
-      for (const k of ['udevd-alone', 'single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle', ...CNI.flatMap(([k]) => [k, `${k}-without`]), 'cni-repair']) expect(r[k], `${k}\n${context}`).toBeDefined()
+      for (const k of ['udevd-alone', 'single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle', ...CNI.flatMap(([k]) => [k, `${k}-without`]), 'cni-repair', 'cni-day1']) expect(r[k], `${k}\n${context}`).toBeDefined()
     })
 
     test.each(['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle'])('%s: every VF home, the host as before, no error or warning logged', (k) => {
@@ -304,6 +304,29 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
       expect(p.recordedAfter.split(' '), JSON.stringify(p)).not.toContain(p.tempName)
       expect(p.names, p.syslog).toBe(cni('cni-v2').expected)
       expect(p.syslog).toMatch(new RegExp(`${p.tempName} .* the name udev's naming policy gives it is ${p.vf} \\(policy:path\\): record repaired`))
+    })
+
+    test("cni-day1: a VF sriov-cni moved before nicback knew it, on a host whose policy names it not, comes home under sriov-cni's cached name", () => {
+      type Row = { recordedName: string | null; name: string | null; state: string; source: string | null; identity: { bus: string | null } }
+      const d = r['cni-day1'] as { vf: string; pci: string; cached: string; names: string; statusBefore: Row[]; status: Row[]; registry: { nics: { name: string; foundBy?: string }[]; unnamed?: unknown[] }; syslog: string }
+      const all = JSON.stringify(d)
+      expect(d.cached, all).toBe(d.vf)
+      // written down by "nicback record" while it was in the pod
+      expect(
+        d.statusBefore.filter((x) => x.identity.bus === d.pci),
+        all,
+      ).toMatchObject([{ recordedName: null, name: null, state: 'away', source: null }])
+      expect(d.names, all).toBe(cni('cni-v2').expected)
+      expect(
+        d.status.filter((x) => x.identity.bus === d.pci),
+        all,
+      ).toMatchObject([{ recordedName: d.vf, name: d.vf, state: 'home', source: 'sriov-cni' }])
+      expect(
+        d.registry.nics.find((e) => e.name === d.vf),
+        all,
+      ).toMatchObject({ foundBy: 'sriov-cni' })
+      expect(d.registry.unnamed ?? [], all).toEqual([])
+      expect(d.syslog, all).toMatch(new RegExp(`restored ${d.vf}: .*it had no record: the name is sriov-cni's cache`))
     })
 
     test("cycle: the VFs came back under each other's names", () => {

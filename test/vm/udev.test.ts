@@ -122,4 +122,40 @@ describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
     ).toEqual([])
     console.log(`[vm ${kernel} lxc] ${rows.join('; ')}`)
   })
+
+  // Issue 20: day one. ens6 left before nicback was there, renamed inside;
+  // nicback then started as the agent (a), was installed (b), was installed
+  // on a host whose .link file names the port uplink0 (c). Each time the NIC
+  // came home under the name udev's policy gives it.
+  const M6 = '52:54:00:00:00:13'
+  type DayOne = { watch: WatchedScenario['watch']; statusBefore: Row[]; status: Row[]; registry: { nics: { name: string; foundBy?: string }[]; unnamed?: unknown[] } | null }
+  type Row = { recordedName: string | null; name: string | null; state: string; source: string | null; identity: { bus: string | null }; detail: string }
+  const DAY_ONE = [
+    ['day1-agent', 'the agent started after it left (back as eth7)', 'ens6', /^eth7$/],
+    ['day1-install', 'nicback install after it left (back as devN)', 'ens6', /^dev\d+$/],
+    ['day1-link', 'a .link Name=uplink0, nicback installed after it left', 'uplink0', /^(dev\d+|uplink0)$/],
+  ] as const
+  test.each(DAY_ONE)('day one, %s: %s: home under the policy name, recorded as found by policy', (key, _what, want, back) => {
+    const r = (results as unknown as Record<string, DayOne>)[key]
+    expect(r, context).toBeDefined()
+    const n = r!.watch.nics[M6]
+    const all = `${JSON.stringify(r)}\n${context}`
+    expect(n?.seen[0], all).toMatch(back)
+    expect(n?.final, all).toBe(want)
+    // written down when nicback started, before it came back: away, no name yet
+    const away = r!.statusBefore.filter((x) => x.identity.bus === '0000:00:06.0')
+    expect(away, all).toMatchObject([{ recordedName: null, name: null, state: 'away', source: null }])
+    expect(away[0]!.detail, all).toContain('away since before nicback was installed')
+    // home, recorded with where its name came from; no longer written down
+    expect(
+      r!.status.filter((x) => x.identity.bus === '0000:00:06.0'),
+      all,
+    ).toMatchObject([{ recordedName: want, name: want, state: 'home', source: 'policy' }])
+    expect(
+      r!.registry?.nics.find((e) => e.name === want),
+      all,
+    ).toMatchObject({ foundBy: 'policy' })
+    expect(r!.registry?.unnamed ?? [], all).toEqual([])
+    expect(n!.namedMs, all).not.toBeNull()
+  })
 })

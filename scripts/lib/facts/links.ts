@@ -319,6 +319,17 @@ export function busPresent(bus: string): boolean {
   return existsSync(busPath(bus))
 }
 
+/** Whether a network device of that bus position is in this network
+ *  namespace: sysfs lists under a device's net/ only the network devices of
+ *  the namespace that mounted it. */
+export function busOnHost(bus: string): boolean {
+  try {
+    return readdirSync(`${busPath(bus)}/net`).length > 0
+  } catch {
+    return false
+  }
+}
+
 /** The same, without blocking (the agent). */
 export async function busPresentAsync(bus: string): Promise<boolean> {
   return access(busPath(bus)).then(

@@ -8,7 +8,8 @@
 // (systemd.link(5)). Here the same order, without `keep` (a NIC back from a
 // container keeps a name that is not the host's) and without `kernel` (the
 // kernel's predictable name of a device that has been renamed since cannot
-// be read any more).
+// be read any more). `net.ifnames=0` on the kernel's command line turns
+// NamePolicy= off (udevd's enable_name_policy); Name= still applies.
 import { readFileSync, statSync } from 'node:fs'
 import { isValidIfname } from './names.js'
 import { udevProperties } from './udevdb.js'
@@ -63,9 +64,33 @@ export interface PolicyName {
   how: string
 }
 
-/** Pure: net_setup_link's choice for a device with udev properties `props`. */
-export function choosePolicyName(naming: LinkNaming, props: ReadonlyMap<string, string>): PolicyName | null {
-  for (const policy of naming.namePolicy) {
+/** Pure: whether udevd applies NamePolicy=, from the kernel's command line:
+ *  the last `net.ifnames` word decides; absent, or a value that is not a
+ *  boolean, means yes (systemd's proc_cmdline_get_bool and parse_boolean). */
+export function namePolicyEnabled(cmdline: string): boolean {
+  let enabled = true
+  for (const word of cmdline.trim().split(/\s+/)) {
+    const m = /^net\.ifnames(?:=(.*))?$/.exec(word)
+    if (m === null) continue
+    const value = (m[1] ?? '1').toLowerCase()
+    if (['0', 'no', 'n', 'false', 'f', 'off'].includes(value)) enabled = false
+    else if (['1', 'yes', 'y', 'true', 't', 'on'].includes(value)) enabled = true
+  }
+  return enabled
+}
+
+function kernelCmdline(): string {
+  try {
+    return readFileSync('/proc/cmdline', 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+/** Pure: net_setup_link's choice for a device with udev properties `props`;
+ *  `enabled`: NamePolicy= applies (namePolicyEnabled). */
+export function choosePolicyName(naming: LinkNaming, props: ReadonlyMap<string, string>, enabled = true): PolicyName | null {
+  for (const policy of enabled ? naming.namePolicy : []) {
     const prop = POLICY_PROPERTY[policy]
     const name = prop === undefined ? undefined : props.get(prop)
     if (name !== undefined && isValidIfname(name)) return { name, how: `policy:${policy}` }
@@ -87,13 +112,14 @@ function readLinkFile(path: string): string | null {
 
 /** The name udev's naming policy gives device `ifindex` of the host's
  *  network namespace, from udev's database; null when udev has no entry for
- *  it, no .link file applied, or no policy yields a name (a host naming by
- *  kernel enumeration only, `net.ifnames=0`). */
+ *  it, no .link file applied, or no policy yields a name and the file sets
+ *  no Name= (a host naming by kernel enumeration only: `net.ifnames=0`, or
+ *  a .link file with an empty NamePolicy=). */
 export function policyName(ifindex: number): PolicyName | null {
   const props = udevProperties(ifindex)
   const file = props?.get('ID_NET_LINK_FILE')
   if (props === null || file === undefined) return null
   const texts = [file, ...(props.get('ID_NET_LINK_FILE_DROPINS')?.split(':') ?? [])].map(readLinkFile)
   if (texts[0] === null) return null
-  return choosePolicyName(parseLinkNaming(texts.filter((t): t is string => t !== null)), props)
+  return choosePolicyName(parseLinkNaming(texts.filter((t): t is string => t !== null)), props, namePolicyEnabled(kernelCmdline()))
 }

@@ -8,6 +8,7 @@ import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { initializedUsec, monotonicUsec } from '../facts/udevdb.js'
 import { formatMetrics, metricsJson, runDelta, type RunNic } from '../plan/metrics.js'
 import { statusRows, type StatusRow } from '../plan/status.js'
+import { noRecordFacts } from './status.js'
 import { loadCounters, noteRun, type Counters } from '../state/counters.js'
 import { loadRegistry } from '../state/registry.js'
 import { writeFileDurably } from '../system/atomic.js'
@@ -35,7 +36,9 @@ export function countRun(nics: readonly RunNic[], applyFailed: boolean, eventUse
 
 /** The numbers now: status rows (the gauges) and the counters. */
 export function readMetrics(kernel: Kernel = hostKernel()): { rows: StatusRow[]; counters: Counters } {
-  return { rows: statusRows(kernel.links(), loadRegistry().nics, undefined, (bus) => kernel.busPresent(bus)), counters: loadCounters() }
+  const links = kernel.links()
+  const reg = loadRegistry()
+  return { rows: statusRows(links, reg.nics, undefined, (bus) => kernel.busPresent(bus), noRecordFacts(links, reg)), counters: loadCounters() }
 }
 
 /** The numbers now, as `nicback metrics` gives them: the Prometheus text,
@@ -82,12 +85,13 @@ export function writeTextfile(target: string, text: string): void {
  *  are replaced atomically). Throws only when the registry cannot be read. */
 export async function renderMetrics(signal?: AbortSignal, kernel: Kernel = hostKernel()): Promise<string> {
   const links = await kernel.linksAsync(signal)
-  const entries = loadRegistry().nics
-  const buses = [...new Set(entries.flatMap((e) => (e.away !== null && e.bus !== null ? [e.bus] : [])))]
+  const reg = loadRegistry()
+  const entries = reg.nics
+  const buses = [...new Set([...entries.flatMap((e) => (e.away !== null && e.bus !== null ? [e.bus] : [])), ...(reg.unnamed ?? []).flatMap((u) => (u.bus !== null ? [u.bus] : []))])]
   const present = await Promise.all(buses.map((b) => kernel.busPresentAsync(b)))
   const absent = new Set(buses.filter((_, i) => !present[i]))
   return formatMetrics(
-    statusRows(links, entries, undefined, (bus) => !absent.has(bus)),
+    statusRows(links, entries, undefined, (bus) => !absent.has(bus), noRecordFacts(links, reg)),
     loadCounters(),
   )
 }

@@ -11,9 +11,11 @@ import { applyPlan, type ApplyResult } from '../apply/executor.js'
 import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { notifyNetworkManagers } from '../apply/notify.js'
 import { isMoveError, pullOut } from '../apply/transit.js'
-import { matchNics } from '../facts/identity.js'
+import { identityKey, matchNics, sameNic } from '../facts/identity.js'
 import { isFallbackName } from '../facts/names.js'
 import { policyName } from '../facts/policy.js'
+import { hostNameSources } from '../facts/name-sources.js'
+import { adoptions, looksReturned, type Adoption } from '../plan/origin.js'
 import { handOverRepairs } from '../plan/repair.js'
 import { stillWithUdev } from '../facts/udevdb.js'
 import { describeAway, describeStep } from '../plan/describe.js'
@@ -22,7 +24,7 @@ import { loadRegistry, updateRegistry } from '../state/registry.js'
 import type { ErrorCode } from '../system/errors.js'
 import { log } from '../system/log.js'
 import type { Netns } from '../system/netns.js'
-import type { Entry, Link } from '../types.js'
+import type { Entry, Link, NameSource, UnnamedNic } from '../types.js'
 import { countRun } from './metrics.js'
 import { waitForReturn } from './wait.js'
 
@@ -47,6 +49,9 @@ export function wanted(sel: Selection): (e: Entry, l: Link) => boolean {
 export interface NicResult extends Decision {
   /** Its name before this run (`now` is its name after). */
   was: string | null
+  /** Where the name came from: the registry, or for a NIC that had no
+   *  record, the source it was found in (plan/origin.ts). */
+  source: NameSource
   /** Verified by reading the kernel back after applying. */
   home: boolean
 }
@@ -95,17 +100,35 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       }
       const repaired = new Set(repairs.map((r) => r.entry))
       const want = wanted(opts.select)
+      // NICs back with no record get the name the host's sources give them
+      // (plan/origin.ts): in the plan as recorded NICs, kept in the registry
+      // only once home under it.
+      const pick = picked(opts.select, reg.unnamed ?? [])
+      const sources = nameSources()
+      let found: Adoption[] = []
+      let adopted: Entry[] = []
       // Renames are tried while up (kernels from 6.2); read at each call: an
       // EBUSY answer below teaches the kernel port otherwise.
-      const planOn = (links: Link[]) => planRestore(links, reg.nics, { want: (e, l) => repaired.has(e) || want(e, l), renameWhileUp: kernel.renameWhileUp })
+      const planOn = (links: Link[]) => {
+        const base = reg.nics.filter((e) => !adopted.includes(e))
+        found = adoptions(links, base, sources, pick, new Date().toISOString())
+        adopted = stableOrder(
+          adopted,
+          found.flatMap((a) => (a.entry === null ? [] : [a.entry])),
+        )
+        reg.nics = [...base, ...adopted]
+        return planRestore(links, reg.nics, { want: (e, l) => repaired.has(e) || adopted.includes(e) || want(e, l), renameWhileUp: kernel.renameWhileUp })
+      }
       let plan = planOn(links)
-      if (opts.dryRun) return { changed: false, value: summarize(plan, links, reg.nics, opts, [], true) }
+      if (opts.dryRun) return { changed: false, value: withSources(summarize(plan, links, reg.nics, opts, noNames(found, opts.select), true), found) }
 
-      // Never race udevd on a device it is still naming: wait for its event
-      // to finish (its own RUN then finds the work done), then plan again;
-      // NICs still coming back may be in the new plan: look again.
+      // Never race udevd on a device it is still naming (or whose naming
+      // properties a name is to be found from): wait for its event to finish
+      // (its own RUN then finds the work done), then plan again; NICs still
+      // coming back may be in the new plan: look again.
       const udevDeadline = performance.now() + UDEV_WAIT_MS
-      while (waitForUdev(plan, udevDeadline)) plan = planOn((links = kernel.links()))
+      const touched = () => [...plan.names, ...plan.settings].map((s) => s.ifindex).concat(found.map((a) => a.link.ifindex))
+      while (waitForUdev(touched(), udevDeadline)) plan = planOn((links = kernel.links()))
       const errors: string[] = []
       // Every plan applied in this run, in order: an attempt planned again
       // finds home what an earlier one brought there.
@@ -150,10 +173,10 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       }
       errors.push(...settingErrors.filter((e) => here.has(e.ifindex)).map((e) => e.message))
       plan = { ...plan, decisions: plan.decisions.map((d) => (d.ifindex !== null && (d.outcome === 'restore' || d.settings) && !here.has(d.ifindex) ? leftDuringRun(d) : d)) }
-      const { found } = matchNics(reg.nics, after)
+      const { found: back } = matchNics(reg.nics, after)
       let changed = repairs.length > 0
       for (const entry of reg.nics) {
-        const link = found.get(entry)
+        const link = back.get(entry)
         if (link === undefined) continue
         const d = plan.decisions[reg.nics.indexOf(entry)]!
         const cameHome = link.name === entry.name && (d.outcome === 'restore' || d.settings)
@@ -164,8 +187,19 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
           changed = true
         }
       }
-      const value = summarize(plan, after, reg.nics, opts, errors, false)
+      for (const a of found) if (a.found.name === null) log.warn(`${a.link.name} (${identityKey(a.link)}) came back with no record, and nicback has no name for it: ${a.found.why}`, { nic: a.link.name, cause: a.found.why, fix: a.found.fix })
+      const value = withSources(summarize(plan, after, reg.nics, opts, [...errors, ...noNames(found, opts.select)], false), found)
       countRun(value.nics, errors.length > 0, opts.returnedAtUsec)
+      // A found name is recorded once the NIC is home under it, not before
+      // (after the report: decisions and entries are paired by position).
+      const home = (e: Entry) => back.get(e)?.name === e.name
+      const kept = adopted.filter(home)
+      reg.nics = reg.nics.filter((e) => !adopted.includes(e) || home(e))
+      if (kept.length > 0) {
+        reg.nics.sort((a, b) => a.name.localeCompare(b.name))
+        reg.unnamed = reg.unnamed?.filter((u) => !kept.some((e) => sameNic(u, back.get(e)!)))
+        changed = true
+      }
       return { changed, value }
     },
     { lockTimeoutSec: opts.lockTimeoutSec },
@@ -175,6 +209,44 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
   // every path, for every NIC this run brought home.
   if (!report.dryRun && opts.notify !== false) for (const n of report.nics) if (n.home && (n.outcome === 'restore' || n.settings)) notifyNetworkManagers(n.name)
   return report
+}
+
+/** Which devices with no record a run looks for a name for: those that
+ *  came back (a kernel fallback name, or seen away at install), or the ones
+ *  named by hand. */
+function picked(sel: Selection, unnamed: readonly UnnamedNic[]): (l: Link) => boolean {
+  return sel.kind === 'names' ? (l) => sel.names.includes(l.name) : (l) => looksReturned(l, unnamed)
+}
+
+/** The sources of a name for devices with no record, read once per plan
+ *  and only if a device needs them. */
+function nameSources() {
+  return hostNameSources((file, why) => log.warn(`not reading sriov-cni's cache file ${file}: ${why}`, { path: file, cause: why, fix: "sriov-cni writes its cache as root, mode 0600: check who wrote this one before making it root's" }))
+}
+
+/** This attempt's entries for NICs with no record, those of the attempt
+ *  before first and in their places when they are for the same NIC and
+ *  name: the attempts' decisions are matched by position (carriedOut). */
+function stableOrder(before: readonly Entry[], now: readonly Entry[]): Entry[] {
+  const same = (a: Entry, b: Entry) => a.name === b.name && sameNic(a, b)
+  const kept = before.filter((b) => now.some((n) => same(b, n)))
+  return [...kept, ...now.filter((n) => !kept.some((b) => same(b, n)))]
+}
+
+/** A device asked for by name that has no record and no name found. */
+function noNames(found: readonly Adoption[], sel: Selection): string[] {
+  if (sel.kind !== 'names') return []
+  return found.flatMap((a) => (a.found.name === null ? [`${a.link.name} has no record, and nicback has no name for it: ${a.found.why}; ${a.found.fix}`] : []))
+}
+
+/** Each NIC of a report with where its name came from. */
+function withSources(r: RestoreReport, found: readonly Adoption[]): RestoreReport {
+  const how = new Map(found.flatMap((a) => (a.found.name === null ? [] : [[a.found.name, a.found]])))
+  r.nics = r.nics.map((n) => {
+    const f = how.get(n.name)
+    return f === undefined || f.name === null ? n : { ...n, source: f.foundBy, reason: `${n.reason}; it had no record: the name is ${f.how}` }
+  })
+  return r
 }
 
 /** The run's plan as carried out over its attempts: a NIC an earlier attempt
@@ -226,8 +298,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4))
 
 /** Waits until udevd is done with every device the plan touches, or the
  *  deadline; true if it waited (the facts are stale: plan again). */
-function waitForUdev(plan: Plan, deadline: number): boolean {
-  const touched = [...plan.names, ...plan.settings].map((s) => s.ifindex)
+function waitForUdev(touched: readonly number[], deadline: number): boolean {
   let busy = stillWithUdev(touched)
   if (busy.length === 0 || performance.now() >= deadline) {
     if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`, { ifindex: busy, ms: UDEV_WAIT_MS })
@@ -249,7 +320,7 @@ function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOpt
   const nics = plan.decisions.map((d, i) => {
     const link = found.get(entries[i]!)
     const home = dryRun ? d.outcome === 'home' : link !== undefined && link.name === d.name
-    return { ...d, was: d.now, now: link?.name ?? null, home }
+    return { ...d, was: d.now, now: link?.name ?? null, home, source: 'registry' as NameSource }
   })
   const sel = opts.select
   const asked = (n: NicResult) => {
@@ -286,7 +357,7 @@ export function logReport(r: RestoreReport): void {
   if (r.steps.length > 0) log.info(`${r.dryRun ? 'would run' : 'ran'} in ${r.ms} ms: ${r.steps.map((s) => s.description).join('; ')}`, { steps: r.steps.map((s) => s.description), ms: r.ms, dryRun: r.dryRun })
   for (const n of r.nics) {
     if (n.leftDuringRun) log.info(`${n.name} (was ${n.was ?? 'away'}) ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
-    else if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason })
+    else if (n.outcome === 'restore') log.info(`${r.dryRun ? 'would restore' : n.home ? 'restored' : 'failed to restore'} ${n.name}: ${n.reason}`, { nic: n.name, was: n.was, cause: n.reason, source: n.source })
     else if (n.outcome === 'conflict' || n.outcome === 'ambiguous')
       log.warn(`cannot restore ${n.name} (now ${n.now ?? 'away'}): ${n.reason}`, { nic: n.name, now: n.now, cause: n.reason, fix: 'free the name (rename the device that holds it), then "nicback restore"' })
   }

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs'
 import { sameNic } from '../facts/identity.js'
 import { eventUsec } from '../facts/udevdb.js'
-import { busFromDevicePath, displayName, SYS_NET, sysfsFacts, sysfsNames } from '../facts/links.js'
+import { busFromDevicePath, busOnHost, displayName, SYS_NET, sysfsFacts, sysfsNames } from '../facts/links.js'
 import { isFallbackName, isValidIfname, lostBytes } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
@@ -66,19 +66,22 @@ export function needsNothing(name: string, ifindex: number | null = null): boole
     if (facts.ifindex !== ifindex) return true
   }
   const dev = { bus: facts.bus, devPort: facts.devPort, permAddr: facts.permAddr, mac: facts.mac, ifindex: facts.ifindex! }
-  const recorded = loadRegistry().nics.filter((e) => sameNic(e, dev))
-  // Not recorded: there is no name to give back (status lists it as unrecorded).
-  if (recorded.length === 0) return true
+  const reg = loadRegistry()
+  const recorded = reg.nics.filter((e) => sameNic(e, dev))
+  // Not recorded: a run finds its name only if it came back (plan/origin.ts
+  // looksReturned); any other is left as it is (status lists it).
+  if (recorded.length === 0) return !isFallbackName(now) && !(reg.unnamed ?? []).some((u) => sameNic(u, dev))
   return recorded.every((e) => e.away === null && e.name === now)
 }
 
 /** Whether a restore run could bring any NIC home: a recorded NIC is away,
- *  or a device carries a kernel fallback or nicback temporary name (what
+ *  a NIC seen away at install with no name is back on the host, or a device carries a kernel fallback or nicback temporary name (what
  *  the 'returned' selection asks for). Reads the registry and one directory:
  *  the marks of a storm's later events (the move events of the leader's own
  *  temporary renames among them) cost no run once every NIC is home. */
 export function anyNicMayBeBack(): boolean {
-  if (loadRegistry().nics.some((e) => e.away !== null)) return true
+  const reg = loadRegistry()
+  if (reg.nics.some((e) => e.away !== null) || (reg.unnamed ?? []).some((u) => u.bus !== null && busOnHost(u.bus))) return true
   return readdirSync(SYS_NET).some(isFallbackName)
 }
 

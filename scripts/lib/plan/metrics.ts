@@ -5,7 +5,8 @@
 // restore run adds to those counters. Written by hand, not with prom-client:
 // its import alone costs more than a node start, and its histograms cannot
 // be loaded from counts kept in a file.
-import { BUCKETS, CAUSES, type Cause, type Counters, type RunDelta } from '../state/counters.js'
+import { BUCKETS, CAUSES, FOUND_BY, type Cause, type Counters, type RunDelta } from '../state/counters.js'
+import type { NameSource } from '../types.js'
 import type { ProcessFacts } from '../facts/process.js'
 import type { Outcome } from './planner.js'
 import type { State, StatusRow } from './status.js'
@@ -29,6 +30,8 @@ export interface RunNic {
   cause?: Cause
   home: boolean
   ifindex: number | null
+  /** Where its name came from (absent: the registry). */
+  source?: NameSource
 }
 
 /** Pure: what a (not dry) restore run adds to the counters. `seconds` gives
@@ -36,6 +39,7 @@ export interface RunNic {
 export function runDelta(nics: readonly RunNic[], applyFailed: boolean, seconds: (n: RunNic) => number | null): RunDelta {
   const d: RunDelta = { done: 0, failed: 0, conflicts: {}, run: null, seconds: [] }
   for (const n of nics) {
+    if (n.home && n.source !== undefined && n.source !== 'registry') d.found = { ...d.found, [n.source]: (d.found?.[n.source] ?? 0) + 1 }
     if (n.outcome === 'restore') {
       if (n.home) {
         d.done += 1
@@ -94,7 +98,7 @@ export function formatMetrics(rows: readonly StatusRow[], c: Counters): string {
       family(
         'nicback_nics',
         'gauge',
-        'NICs by state now, as "nicback status" shows them: home, away (in a container), gone (no device at its bus position any more), returned_misnamed (back under another name), conflict (back, but its name cannot be given back), unrecorded (on a bus, never recorded).',
+        'NICs by state now, as "nicback status" shows them: home, away (in a container, recorded or written down with no name when nicback was installed), gone (no device at its bus position any more), returned_misnamed (back under another name, or back with no record and a name found for it), conflict (back, but its name cannot be given back), unrecorded (on a bus, never recorded, no name found).',
         STATES.map((s) => ['', { state: s }, byState.get(s) ?? 0]),
       ),
       family('nicback_restores_total', 'counter', 'NICs a restore run renamed home: confirmed by reading the kernel back (done), or not (failed).', [
@@ -110,6 +114,12 @@ export function formatMetrics(rows: readonly StatusRow[], c: Counters): string {
         'counter',
         'NICs a restore run could not plan home, by cause (counted again by each run that tries).',
         CAUSES.map((cause) => ['', { cause }, c.conflicts[cause]]),
+      ),
+      family(
+        'nicback_names_found_total',
+        'counter',
+        "NICs back with no record (they left before nicback was there) that a restore run brought home under a name found for them, by source: policy (udev's naming policy for the bus position) or sriov-cni (its cache of the VF's host name).",
+        FOUND_BY.map((source): Sample => ['', { source }, c.found[source]]),
       ),
       family('nicback_return_to_name_seconds', 'histogram', "Seconds from a NIC's return to the host (udev's USEC_INITIALIZED) to its recorded name restored and read back.", [
         ...BUCKETS.map((b, i): Sample => ['_bucket', { le: formatValue(b) }, h.counts[i] ?? 0]),
@@ -180,6 +190,7 @@ export function metricsJson(rows: readonly StatusRow[], c: Counters) {
     restores: { ...c.restores },
     conflicts: { ...c.conflicts },
     runs: { ...c.runs },
+    namesFound: { ...c.found },
     returnToNameSeconds: {
       // An array: object keys that look like integers ("1", "5") would be reordered.
       buckets: [...BUCKETS.map((b, i) => ({ le: formatValue(b), count: c.returnToName.counts[i] ?? 0 })), { le: '+Inf', count: c.returnToName.count }],

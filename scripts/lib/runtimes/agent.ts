@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Server } from 'node:http'
 import { MonitorStream } from '../facts/udev-monitor.js'
+import { nicsRecorded } from '../moments/record.js'
 import { logReport, nicReturns } from '../moments/return.js'
 import { dispatchUdevEvent, parseUdevEvent } from '../moments/udev-event.js'
 import { HAND_OVER_MS, type HostRename } from '../plan/handover.js'
@@ -150,6 +151,7 @@ export class Agent {
     // Listening first, then the reconcile: a NIC back in between is seen by
     // one of the two.
     this.checkState()
+    this.recordNew()
     this.restoreRun('start-up reconcile')
     this.started = true
     this.ticker = setInterval(() => (this.lastTick = Date.now()), TICK_MS)
@@ -159,6 +161,25 @@ export class Agent {
       listen: this.opts.listen ? `${this.opts.listen.host}:${this.opts.listen.port}` : undefined,
     })
     flushSyslog()
+  }
+
+  /** On start: the NICs home with no record are recorded, and those away
+   *  with no record (they left before nicback ran here) are written down, so
+   *  that status shows them and their return is recognised. Recorded NICs
+   *  are left as they are: one under another name is the reconcile's. */
+  private recordNew(): void {
+    if (this.stateProblem !== null) return
+    try {
+      const r = nicsRecorded({ names: [], force: false, boot: false, onlyNew: true })
+      if (r.recorded.length > 0 || r.away.length > 0)
+        log.info(`recorded ${r.recorded.map((x) => x.name).join(', ') || 'no NIC'}; ${r.away.length} NIC(s) away with no record written down${r.away.length > 0 ? ` (${r.away.map((a) => `${a.identity} in ${a.where}`).join(', ')})` : ''}`, {
+          event: 'recorded',
+          nics: r.recorded.map((x) => x.name),
+          away: r.away.length,
+        })
+    } catch (err) {
+      log.warn(`recording the NICs at start failed: ${errorText(err)}; the reconcile goes on`, toFields(err))
+    }
   }
 
   /** SIGTERM: no new run starts; the one in progress has finished (runs are

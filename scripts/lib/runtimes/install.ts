@@ -4,11 +4,14 @@
 // in daemon.json), udev reloaded and every NIC recorded (moments/record.ts).
 // Everything written is listed in a manifest (state/manifest.ts) so that
 // uninstalling removes exactly that. `nicback install` and `nicback
-// uninstall` parse and print; the work is here.
+// uninstall` parse and print; the work is here. Installing records every
+// NIC, writes down those already away, and brings home those already back
+// as devN (moments/return.ts finds their names).
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { $ } from 'zx/core'
 import { nicsRecorded } from '../moments/record.js'
+import { logReport, nicReturns } from '../moments/return.js'
 import { writeFileDurably } from '../system/atomic.js'
 import { log } from '../system/log.js'
 import { distDir, nodeBin } from '../system/paths.js'
@@ -163,6 +166,13 @@ export async function install(opts: InstallOptions): Promise<Installed> {
     if (opts.record) {
       const r = nicsRecorded({ names: [], force: false, boot: false })
       done.push(`recorded ${r.recorded.map((x) => x.name).join(', ') || 'no NIC'}`)
+      if (r.away.length > 0) done.push(`wrote down ${r.away.length} NIC(s) already away with no record (${r.away.map((a) => `${a.identity} in ${a.where}`).join(', ')}): each gets its host name when it comes back`)
+      // NICs back before nicback was here (devN): named now, as the agent's
+      // start-up reconcile and the rule's next event would.
+      const back = nicReturns({ select: { kind: 'returned' } })
+      logReport(back)
+      const named = back.nics.filter((n) => n.home && n.outcome === 'restore')
+      if (named.length > 0) done.push(`brought home ${named.map((n) => `${n.name} (was ${n.was}, name from ${n.source})`).join(', ')}`)
       for (const s of r.skipped) log.warn(s.reason, { nic: s.name, cause: s.reason })
     }
   }

@@ -16,6 +16,7 @@ import { writeFileDurably } from '../system/atomic.js'
 import { log } from '../system/log.js'
 import { errorText, nicbackError, toFields } from '../system/errors.js'
 import { countersPath, privateProblem } from '../system/paths.js'
+import type { FoundBy } from '../types.js'
 
 export { countersPath }
 
@@ -57,7 +58,12 @@ export interface Counters {
   /** Seconds from a NIC's return (udev's USEC_INITIALIZED) to its name
    *  restored and read back. `counts` are cumulative, one per BUCKETS bound. */
   returnToName: { le: number[]; counts: number[]; sum: number; count: number }
+  /** NICs back with no record, home under a name found for them, by where
+   *  the name came from (plan/origin.ts). */
+  found: Record<FoundBy, number>
 }
+
+export const FOUND_BY: readonly FoundBy[] = ['policy', 'sriov-cni']
 
 /** What one restore run adds. */
 export interface RunDelta {
@@ -68,6 +74,8 @@ export interface RunDelta {
   run: 'ok' | 'failed' | null
   /** Return-to-name seconds of the NICs it brought home whose return time is known. */
   seconds: number[]
+  /** NICs with no record it brought home under a found name, by source. */
+  found?: Partial<Record<FoundBy, number>>
 }
 
 const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
@@ -80,6 +88,8 @@ const CountersSchema = v.pipe(
     conflicts: v.object(Object.fromEntries(CAUSES.map((c) => [c, v.optional(count, 0)])) as Record<Cause, v.OptionalSchema<typeof count, 0>>),
     // absent from files written before runs were counted
     runs: v.optional(v.object({ ok: count, failed: count }), { ok: 0, failed: 0 }),
+    // absent from files written before names were found
+    found: v.optional(v.object({ policy: v.optional(count, 0), 'sriov-cni': v.optional(count, 0) }), { policy: 0, 'sriov-cni': 0 }),
     returnToName: v.pipe(
       v.object({
         le: v.array(v.number()),
@@ -101,6 +111,7 @@ export function emptyCounters(): Counters {
     conflicts: Object.fromEntries(CAUSES.map((c) => [c, 0])) as Record<Cause, number>,
     runs: { ok: 0, failed: 0 },
     returnToName: { le: [...BUCKETS], counts: BUCKETS.map(() => 0), sum: 0, count: 0 },
+    found: { policy: 0, 'sriov-cni': 0 },
   }
 }
 
@@ -179,7 +190,7 @@ export function saveCounters(c: Counters, path = countersPath()): void {
 
 /** Whether a run has anything to count (a run that did nothing writes nothing). */
 export function isEmptyDelta(d: RunDelta): boolean {
-  return d.done === 0 && d.failed === 0 && d.run === null && d.seconds.length === 0 && Object.values(d.conflicts).every((n) => !n)
+  return d.done === 0 && d.failed === 0 && d.run === null && d.seconds.length === 0 && Object.values(d.conflicts).every((n) => !n) && Object.values(d.found ?? {}).every((n) => !n)
 }
 
 /** Pure: `c` with one run added. A NaN, negative or infinite duration is
@@ -190,6 +201,7 @@ export function addRun(c: Counters, d: RunDelta): Counters {
   out.restores.failed += d.failed
   for (const cause of CAUSES) out.conflicts[cause] += d.conflicts[cause] ?? 0
   if (d.run !== null) out.runs[d.run] += 1
+  for (const by of FOUND_BY) out.found[by] += d.found?.[by] ?? 0
   const h = out.returnToName
   for (const s of d.seconds) {
     if (!Number.isFinite(s) || s < 0) continue

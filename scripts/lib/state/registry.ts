@@ -51,12 +51,25 @@ const EntrySchema = v.object({
   up: v.nullable(v.boolean()),
   recordedAt: text,
   away: v.nullable(AwaySchema),
+  foundBy: v.optional(v.picklist(['policy', 'sriov-cni'])),
+})
+
+const UnnamedSchema = v.object({
+  bus: nullableString,
+  devPort: v.nullable(count),
+  permAddr: mac,
+  mac,
+  seenAt: text,
+  netnsInode: count,
+  where: text,
+  insideName: v.nullable(ifname),
 })
 
 const RegistrySchema = v.object({
   format: v.literal('nicback-registry'),
   version: v.literal(1),
   nics: v.array(EntrySchema),
+  unnamed: v.optional(v.array(UnnamedSchema)),
 })
 
 export { registryPath, stateDir }

@@ -10,7 +10,7 @@
 // through it, where no container can rename or swap it, before it reaches
 // the host. If nicback dies holding it, the kernel hands the NIC back to the
 // host (the udev path then restores it).
-import { closeSync, existsSync, openSync, statSync, statfsSync } from 'node:fs'
+import { closeSync, constants, existsSync, openSync, statSync, statfsSync } from 'node:fs'
 import { run, runBytes, which } from './exec.js'
 import { nicbackError } from './errors.js'
 
@@ -58,7 +58,8 @@ export function openNetns(path: string, where: string): Netns {
   }
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    // never blocks: a FIFO put where a namespace file was is not waited on
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (err) {
     throw nicbackError('netns', 'open a network namespace', `cannot open the network namespace of ${where} (${path}): ${(err as Error).message}`)
   }

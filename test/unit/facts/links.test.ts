@@ -1,8 +1,9 @@
 // Devices as `ip -j -d link` and sysfs show them: the bus of a device path,
 // links read in another netns, the same read blocking and not.
 import { describe, expect, it, test } from 'vitest'
+import { existsSync, readdirSync } from 'node:fs'
 import { sameNic } from '../../../scripts/lib/facts/identity.js'
-import { busFromDevicePath, linksFromIpJson, readLinks, readLinksAsync } from '../../../scripts/lib/facts/links.js'
+import { busFromDevicePath, busOnHost, linksFromIpJson, readLinks, readLinksAsync } from '../../../scripts/lib/facts/links.js'
 import { identity as id } from '../helpers.js'
 
 describe('busFromDevicePath', () => {
@@ -68,5 +69,14 @@ describe('readLinksAsync', () => {
     const read = readLinksAsync(ctl.signal)
     ctl.abort()
     await expect(read).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
+
+describe('busOnHost', () => {
+  it("a bus position with a network device in this namespace (read from this machine's sysfs, never changed); none: false", () => {
+    expect(busOnHost('0000:ff:1f.7')).toBe(false)
+    expect(busOnHost('no/such/device')).toBe(false)
+    const withNet = readdirSync('/sys/bus/pci/devices').filter((d) => existsSync(`/sys/bus/pci/devices/${d}/net`) && readdirSync(`/sys/bus/pci/devices/${d}/net`).length > 0)
+    for (const d of withNet) expect(busOnHost(d), d).toBe(true)
   })
 })

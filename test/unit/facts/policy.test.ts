@@ -1,7 +1,7 @@
 // udev's naming policy (facts/policy.ts): the .link file's settings and the
 // choice net_setup_link makes. Pure parts.
 import { describe, expect, it } from 'vitest'
-import { choosePolicyName, parseLinkNaming } from '../../../scripts/lib/facts/policy.js'
+import { choosePolicyName, namePolicyEnabled, parseLinkNaming } from '../../../scripts/lib/facts/policy.js'
 import { dbProperties } from '../../../scripts/lib/facts/udevdb.js'
 
 const DEFAULT_LINK = `# 99-default.link of systemd 252
@@ -54,5 +54,24 @@ describe('udev naming policy', () => {
 
   it('net.ifnames=0 (no policy, no Name=): no answer', () => {
     expect(choosePolicyName({ namePolicy: ['kernel'], name: null }, new Map())).toBeNull()
+  })
+})
+
+describe('net.ifnames on the kernel command line', () => {
+  it('the last net.ifnames word decides; absent or not a boolean: on (systemd proc_cmdline_get_bool)', () => {
+    expect(namePolicyEnabled('BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet')).toBe(true)
+    expect(namePolicyEnabled('root=/dev/vda1 net.ifnames=0')).toBe(false)
+    expect(namePolicyEnabled('net.ifnames=0 biosdevname=0 net.ifnames=1')).toBe(true)
+    expect(namePolicyEnabled('net.ifnames=off')).toBe(false)
+    expect(namePolicyEnabled('net.ifnames')).toBe(true)
+    expect(namePolicyEnabled('net.ifnames=maybe')).toBe(true)
+    expect(namePolicyEnabled('xnet.ifnames=0 net.ifnames.x=0')).toBe(true)
+  })
+
+  it('off: NamePolicy= gives no name, Name= still does (link_config_generate_new_name)', () => {
+    const props = new Map([['ID_NET_NAME_PATH', 'enp0s3']])
+    expect(choosePolicyName({ namePolicy: ['path'], name: null }, props, false)).toBeNull()
+    expect(choosePolicyName({ namePolicy: ['path'], name: 'uplink0' }, props, false)).toEqual({ name: 'uplink0', how: 'link-file' })
+    expect(choosePolicyName({ namePolicy: ['path'], name: null }, props, true)).toEqual({ name: 'enp0s3', how: 'policy:path' })
   })
 })

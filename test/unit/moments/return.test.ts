@@ -227,6 +227,7 @@ describe('logReport', () => {
     reason: `why ${name}`,
     settings: false,
     home: outcome === 'home',
+    source: 'registry' as const,
     ...o,
   })
   const report = (o: Partial<RestoreReport>): RestoreReport => ({ dryRun: false, steps: [], nics: [], errors: [], ok: true, ms: 12, ...o })

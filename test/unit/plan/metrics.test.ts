@@ -20,6 +20,7 @@ const row = (state: StatusRow['state'], recorded = state !== 'unrecorded'): Stat
   away: null,
   keepers: null,
   detail: '',
+  source: recorded ? 'registry' : null,
 })
 
 describe('formatMetrics', () => {
@@ -35,6 +36,7 @@ describe('formatMetrics', () => {
       ['nicback_restores_total', 'counter'],
       ['nicback_restore_runs_total', 'counter'],
       ['nicback_conflicts_total', 'counter'],
+      ['nicback_names_found_total', 'counter'],
       ['nicback_return_to_name_seconds', 'histogram'],
     ])
     for (const f of fams.values()) expect(f.help.length).toBeGreaterThan(20)

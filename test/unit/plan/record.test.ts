@@ -1,6 +1,6 @@
 // What `nicback record` does to the registry (pure: no system).
 import { describe, expect, it } from 'vitest'
-import { entryFromLink, recordLinks } from '../../../scripts/lib/plan/record.js'
+import { entryFromLink, recordLinks, writeDownAway } from '../../../scripts/lib/plan/record.js'
 import { emptyRegistry } from '../../../scripts/lib/state/registry.js'
 import type { Away, Entry, Link, Registry } from '../../../scripts/lib/types.js'
 
@@ -61,6 +61,7 @@ describe('recordLinks', () => {
         { name: 'eth0', identity: `bus ${bus(3)}`, replaced: [] },
       ],
       skipped: [],
+      away: [],
     })
     expect(r.nics).toEqual([entryFromLink(link(3, 'eth0'), NOW), entryFromLink(link(4, 'eth1'), NOW)])
   })
@@ -145,5 +146,44 @@ describe('recordLinks and a name promised to a NIC that is away', () => {
     const res = recordLinks(r, [link(5, 'eth2')], { force: false, boot: true }, NOW)
     expect(res.skipped).toEqual([])
     expect(names(r)).toEqual([['eth2', bus(5)]])
+  })
+})
+
+describe('day one: NICs away with no record (issue 20)', () => {
+  const seen = (slot: number, name: string) => ({ link: link(slot, name), netnsInode: 4026532000 + slot, where: `pid ${slot} (pause)` })
+
+  it('writeDownAway: what identifies each and where it is; not a recorded NIC, not a device without a bus; once per NIC', () => {
+    const r = reg(entry(3, 'eth0'))
+    const out = writeDownAway(r, [seen(3, 'net1'), seen(4, 'net1'), { ...seen(5, 'x'), link: link(5, 'veth0', { bus: null }) }, seen(4, 'net2')], NOW)
+    expect(out).toEqual([
+      { identity: `bus ${bus(4)}`, where: 'pid 4 (pause)' },
+      { identity: `bus ${bus(4)}`, where: 'pid 4 (pause)' },
+    ])
+    expect(r.unnamed).toEqual([{ bus: bus(4), devPort: null, permAddr: '52:54:00:00:00:04', mac: '52:54:00:00:00:04', seenAt: NOW, netnsInode: 4026532004, where: 'pid 4 (pause)', insideName: 'net2' }])
+  })
+
+  it('a name in there that is not a valid interface name is not kept', () => {
+    const r = reg()
+    writeDownAway(r, [{ ...seen(4, 'x'), link: link(4, 'a/b') }], NOW)
+    expect(r.unnamed![0]!.insideName).toBeNull()
+  })
+
+  it('recording a NIC home drops it from the NICs with no name; --boot forgets them all', () => {
+    const r = reg()
+    writeDownAway(r, [seen(4, 'net1'), seen(5, 'net1')], NOW)
+    recordLinks(r, [link(4, 'enp0s4')], plain, NOW)
+    expect(r.unnamed!.map((u) => u.bus)).toEqual([bus(5)])
+    recordLinks(r, [], { force: false, boot: true }, NOW)
+    expect(r.unnamed).toBeUndefined()
+  })
+
+  it("onlyNew (the agent's start): a recorded NIC under another name is not recorded again", () => {
+    const r = reg(entry(3, 'eth0'))
+    const res = recordLinks(r, [link(3, 'eth9'), link(4, 'eth1')], { ...plain, onlyNew: true }, NOW)
+    expect(res.recorded.map((x) => x.name)).toEqual(['eth1'])
+    expect(names(r)).toEqual([
+      ['eth0', bus(3)],
+      ['eth1', bus(4)],
+    ])
   })
 })

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import type { Keepers } from '../../../scripts/lib/facts/keepers.js'
 import { statusRows } from '../../../scripts/lib/plan/status.js'
-import type { Away } from '../../../scripts/lib/types.js'
+import type { Found } from '../../../scripts/lib/plan/origin.js'
+import type { Away, Link, UnnamedNic } from '../../../scripts/lib/types.js'
 import { entry, link } from '../helpers.js'
 
 const away = (leftAs: string, o: Partial<Away> = {}): Away => ({ since: 't', via: 'assign', leftAs, ...o })
@@ -50,5 +51,60 @@ describe('gone: no device at the bus position any more', () => {
   it('a VF created again at that bus position is a NIC back: returned_misnamed, to be renamed home', () => {
     const back = link('eth7', { bus: VF, ifindex: 40, mac: '02:00:00:00:09:09' })
     expect(statusRows([back], [vf], undefined, () => true)[0]).toMatchObject({ state: 'returned_misnamed', name: 'eth7' })
+  })
+})
+
+describe('day one: NICs with no record (issue 20)', () => {
+  const pci = (slot: number) => `0000:00:${slot.toString(16).padStart(2, '0')}.0`
+  const nic = (slot: number, name: string, o: Partial<Link> = {}) => link(name, { ifindex: slot, bus: pci(slot), ...o })
+  const unnamed = (slot: number): UnnamedNic => ({ bus: pci(slot), devPort: null, permAddr: null, mac: null, seenAt: 't0', netnsInode: 40 + slot, where: 'pid 7 (pause)', insideName: 'net1' })
+  const found: Record<string, Found> = {
+    dev3: { name: 'enp0s3', foundBy: 'policy', how: "udev's naming policy (policy:path)" },
+    dev4: { name: null, why: 'no name anywhere', fix: 'if you know its host name, give it and record it: "ip link set dev dev4 name NAME && nicback record NAME"' },
+    uplink0: { name: 'uplink0', foundBy: 'policy', how: "udev's naming policy (link-file)" },
+  }
+  const noRecord = { unnamed: [unnamed(5), unnamed(6), unnamed(8)], find: (l: Link) => found[l.name]! }
+
+  it('back with a name found: returned_misnamed with its source; with none: why, the ifalias hint and the command; an ordinary unrecorded name: record it', () => {
+    const rows = statusRows([nic(3, 'dev3'), nic(4, 'dev4', { ifalias: 'eth2' }), nic(5, 'uplink0'), nic(7, 'storage0')], [], undefined, () => true, noRecord)
+    expect(rows.filter((r) => r.name !== null).map((r) => [r.name, r.state, r.source, r.detail])).toEqual([
+      ['dev3', 'returned_misnamed', 'policy', `back with no record; udev's naming policy (policy:path) names it enp0s3: run "nicback restore dev3"`],
+      [
+        'dev4',
+        'unrecorded',
+        null,
+        'back with no record, and nicback has no name for it: no name anywhere; its ifalias says "eth2" (the CNI host-device plugin keeps the host name there, but a container can set it: a hint, never acted on); if you know its host name, give it and record it: "ip link set dev dev4 name NAME && nicback record NAME"',
+      ],
+      ['uplink0', 'unrecorded', 'policy', `home under the name udev's naming policy (link-file) gives it: "nicback restore" records it`],
+      ['storage0', 'unrecorded', null, 'run "nicback record storage0"'],
+    ])
+  })
+
+  it('seen away at install and not back: away (with what keeps its namespace) or gone; no name, no source', () => {
+    const asked: Away[][] = []
+    const rows = statusRows(
+      [nic(5, 'uplink0')],
+      [],
+      (a) => (asked.push(a), a.map((x) => held(x.netnsInode!))),
+      (bus) => bus !== pci(8),
+      noRecord,
+    )
+    const away = rows.filter((r) => r.name === null)
+    expect(away.map((r) => [r.recordedName, r.state, r.source, r.identity.bus])).toEqual([
+      [null, 'away', null, pci(6)],
+      [null, 'gone', null, pci(8)],
+    ])
+    expect(away[0]!.detail).toBe("away since before nicback was installed (pid 7 (pause), named net1 there): its host name was never seen, so it gets the name udev's naming policy or sriov-cni's cache gives it when it comes back")
+    expect(away[0]!.keepers).toEqual(held(46))
+    expect(away[1]!.keepers).toBeNull()
+    expect(asked.map((a) => a.map((x) => x.netnsInode))).toEqual([[46]])
+  })
+
+  it('a recorded row says registry, or where its name was found', () => {
+    const rows = statusRows([nic(3, 'enp0s3'), nic(4, 'eth4')], [entry('enp0s3', { bus: pci(3), foundBy: 'policy' }), entry('eth4', { bus: pci(4) })])
+    expect(rows.map((r) => [r.recordedName, r.source])).toEqual([
+      ['enp0s3', 'policy'],
+      ['eth4', 'registry'],
+    ])
   })
 })

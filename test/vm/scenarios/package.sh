@@ -6,6 +6,8 @@
 # list; apt-get install ./nicback_*.deb; the seed's Docker scenario (ens3
 # renamed ens4 inside, docker rm -f) must bring ens3 back; apt-get purge nicback; file list again (must be the same) and the
 # same scenario must now end as the kernel leaves it (devN).
+# Issue 20: a NIC away before the install (ens6) is written down by
+# postinst and comes home under its policy name (result dayOne).
 # Issue 18: the admin disables the boot unit; "apt-get remove" masks it and
 # a reinstall leaves it disabled (remove used to forget it: enabled again).
 # At the end, the image's archive is loaded by Docker, and the package
@@ -84,6 +86,12 @@ files > /tmp/files.before
 DAEMON_BEFORE=$(sum_of /etc/docker/daemon.json)
 SNAP_BEFORE=$(snapshot)
 
+# Issue 20, day one: ens6 leaves before the package is installed (renamed
+# inside to a host name: back as devN); postinst's "nicback record" writes it
+# down, and it comes home under the name udev's policy gives it.
+ip netns add pkg1
+ip link set ens6 netns pkg1 && ip -n pkg1 link set ens6 name ens3
+
 # apt-get install ./nicback_*.deb: offline, every dependency is installed.
 t=$(ms)
 apt-get -o DPkg::Options::=--force-unsafe-io install -y --no-install-recommends "$DEB" > /out/install.log 2>&1
@@ -101,6 +109,9 @@ result installed "{
   \"status\": $(nicback status --json 2>/dev/null || echo null)
 }"
 DPKG_FILES=$(dpkg-query -L nicback 2>/dev/null)
+w=$($WATCH --timeout 120000 --expect $M6=ens6 -- ip netns del pkg1)
+udevadm settle
+result dayOne "{\"watch\": $w, \"status\": $(nicback status --json 2>/dev/null || echo null), \"registry\": $(cat /var/lib/nicback/registry.json 2>/dev/null || echo null)}"
 
 # The admin disables the unit; remove, then install again: still disabled.
 unit_state() { echo "\"wants\": \"$(readlink $wants)\", \"mask\": \"$(readlink /etc/systemd/system/nicback-record.service)\""; }

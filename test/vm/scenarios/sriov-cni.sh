@@ -213,3 +213,34 @@ cni_repair() {
   after=$(cni_recorded)
   result cni-repair "{\"vf\": \"$v\", \"tempName\": \"temp_$idx\", \"recordedBefore\": \"$before\", \"recordedAfter\": \"$after\", \"names\": \"$(cni_names)\", \"syslog\": $(json_str "$(cni_syslog "$from")")}"
 }
+
+# Issue 20, day one: a VF sriov-cni v2.10.0 moved into a pod before nicback
+# knew it (its record forgotten, as on a node where nicback came later),
+# written down as away by "nicback record" (what install and the package's
+# postinst run), on a host whose naming policy gives that VF no name (a
+# .link file with an empty NamePolicy= and no Name=). The pod dies without
+# DEL: the VF comes back as net1 (free on the host) and nicback names it
+# from sriov-cni's cache.
+cni_day_one() {
+  local v=${CNI_VFS[5]} p status_before from cached
+  p=${CNI_PCI[$v]}
+  mkdir -p /etc/systemd/network
+  printf '[Match]\nPath=pci-%s\n[Link]\nNamePolicy=\n' "$p" > /etc/systemd/network/10-nbtest-vf.link
+  udevadm control --reload
+  ip netns add day1
+  cni v2.10.0 ADD day1 day1 "$p"
+  udevadm settle
+  cached=$(sed -n 's/.*"HostIFName":"\([^"]*\)".*/\1/p' /var/lib/cni/sriov/day1-net1 2>/dev/null)
+  $NB forget "$v" > /dev/null 2>&1
+  $NB record > /dev/null 2>&1
+  status_before=$($NB status --json)
+  from=$(cni_lines)
+  ip netns del day1
+  wait_for cni_back 20
+  wait_for cni_home 15
+  result cni-day1 "{\"vf\": \"$v\", \"pci\": \"$p\", \"cached\": \"$cached\", \"names\": \"$(cni_names)\", \"statusBefore\": $status_before, \"status\": $($NB status --json), \"registry\": $(cat /var/lib/nicback/registry.json), \"syslog\": $(json_str "$(cni_syslog "$from")")}"
+  rm -f /etc/systemd/network/10-nbtest-vf.link
+  udevadm control --reload
+  # the kubelet's DEL, the netns gone: sriov-cni drops its cache
+  cni v2.10.0 DEL day1 day1 "$p"
+}

@@ -147,6 +147,7 @@ cni_phase cni-v2 v2.10.0
 cni_phase cni-main main
 cni_phase hd host-device
 cni_repair
+cni_day_one
 
 # AGENT=0: the rule's scenarios only (the agent's do not depend on the kernel).
 if [ "${AGENT:-1}" = 0 ]; then

@@ -10,7 +10,50 @@ set -u
 busybox syslogd -O /out/syslog.log      # nicback logs through logger(1) to /dev/log
 # Issue 16: LXC's phys type before nicback is installed (docs/movers.md).
 lxc_phase lxc-without ens5
+
+# Issue 20, day one: a NIC that left before nicback was there comes home
+# under the name udev's policy gives it (ens6: its slot name). Renamed
+# inside to a host name (ens3), so it comes back as devN (6.1: add, then a
+# move to devN; 6.12: add devN), or to a free one (eth7: it keeps it).
+rm -rf /var/lib/nicback
+leave_early() { ip netns add "$1"; ip link set ens6 netns "$1"; ip -n "$1" link set ens6 name "$2"; }
+# day_one KEY WATCH_JSON STATUS_BEFORE
+day_one() { result "$1" "{\"watch\": $2, \"statusBefore\": $3, \"status\": $($NB status --json), \"registry\": $(cat /var/lib/nicback/registry.json 2>/dev/null || echo null)}"; }
+# a. The agent, started after the NIC left: its first start writes it down.
+leave_early d1 eth7
+$NB watch > /out/day1-watch.log 2>&1 &
+agent=$!
+for _ in $(seq 300); do grep -q 'watching udev events' /out/day1-watch.log && break; sleep 0.1; done
+st=$($NB status --json)
+day_one day1-agent "$($WATCH --expect $M6=ens6 -- ip netns del d1)" "$st"
+kill $agent; wait $agent
+result day1-agent-log "$(json_str "$(cat /out/day1-watch.log)")"
+rm -rf /var/lib/nicback
+# b. nicback install (its record writes it down, as the package's postinst
+#    "nicback record" does).
+leave_early d2 ens3
 $NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
+st=$($NB status --json)
+day_one day1-install "$($WATCH --expect $M6=ens6 -- ip netns del d2)" "$st"
+result day1-install-log "$(json_str "$(cat /out/install.log)")"
+$NB uninstall --purge > /dev/null 2>&1
+# c. A .link file names the port uplink0 (Name=, no NamePolicy=): udev names
+#    it so on its return; nicback records that name and does not fight it.
+mkdir -p /etc/systemd/network
+printf '[Match]\nPermanentMACAddress=%s\n[Link]\nName=uplink0\n' "$M6" > /etc/systemd/network/10-nbtest-uplink.link
+udevadm control --reload
+leave_early d3 ens3
+$NB install > /out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
+st=$($NB status --json)
+day_one day1-link "$($WATCH --expect $M6=uplink0 -- ip netns del d3)" "$st"
+# back to the host every later scenario expects: ens6, recorded as ens6
+rm -f /etc/systemd/network/10-nbtest-uplink.link
+udevadm control --reload
+udevadm settle
+$NB forget uplink0 > /dev/null
+ip link set uplink0 down; ip link property del dev uplink0 altname ens6 2>/dev/null
+ip link set uplink0 name ens6 && $NB record ens6 > /dev/null
+udevadm settle
 BEFORE=$(snapshot)
 # The guest's own `node -e 0`, median of 5: under software emulation every
 # time is many times a real server's, so times are judged against this.
