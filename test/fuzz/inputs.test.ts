@@ -1,7 +1,7 @@
 // Fuzz tier (issue 8): every input a container or a caller controls, thrown
 // at the parsers and the planner with fast-check. No uncaught exception of
 // another kind than the parser's own, no registry nicback would refuse to
-// read back, nothing renamed that the input did not justify. 12,500 cases
+// read back, nothing renamed that the input did not justify. 14,000 cases
 // a run in total (NICBACK_FUZZ_RUNS scales them).
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -9,6 +9,7 @@ import { parseAssign } from '../../scripts/commands/assign.js'
 import { parseRelease } from '../../scripts/commands/release.js'
 import { parseIpJson, linksFromIpJson } from '../../scripts/lib/facts/links.js'
 import { isValidIfname } from '../../scripts/lib/facts/names.js'
+import { parseSriovCache } from '../../scripts/lib/facts/sriov-cache.js'
 import { parseUdevEvent } from '../../scripts/lib/moments/udev-event.js'
 import { noteDeparture } from '../../scripts/lib/plan/departure.js'
 import { planRestore } from '../../scripts/lib/plan/planner.js'
@@ -164,6 +165,32 @@ describe('the registry file', () => {
         } catch (err) {
           expect(err).toMatchObject({ code: 'registry' })
         }
+      }),
+      runs(1500),
+    )
+  })
+})
+
+describe("sriov-cni's cache (day one)", () => {
+  it('parseSriovCache never throws; what it accepts is a PCI address and a name the kernel allows, and a registry entry under it reads back', () => {
+    const hostIfName = fc.oneof(
+      fc.string(),
+      fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b).toString('utf8')),
+      fc.constantFrom('enp1s0v3', 'eth0', '', '.', 'a/b', 'x'.repeat(16)),
+    )
+    const bus = fc.oneof(fc.string(), fc.constantFrom('0000:01:10.0', '0000:01:10.7', '0000:01:10.8', 'FFFF:FF:1F.7', '../../x'))
+    const text = fc.oneof(
+      fc.string(),
+      fc.record({ deviceID: fc.oneof(bus, fc.integer(), fc.constant(null)), OrigVfState: fc.oneof(fc.record({ HostIFName: fc.oneof(hostIfName, fc.integer()) }), fc.constant(null), fc.string()) }).map((o) => JSON.stringify(o)),
+    )
+    fc.assert(
+      fc.property(text, (t) => {
+        const r = parseSriovCache(t)
+        if (typeof r === 'string') return
+        expect(r.bus).toMatch(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/)
+        expect(isValidIfname(r.name)).toBe(true)
+        const reg = { ...emptyRegistry(), nics: [{ name: r.name, bus: r.bus, devPort: null, permAddr: null, mac: null, ifindex: 3, driver: null, mtu: null, up: null, recordedAt: 't', away: null, foundBy: 'sriov-cni' as const }] }
+        expect(parseRegistry(JSON.stringify(reg), 'fuzz').nics[0]!.name).toBe(r.name)
       }),
       runs(1500),
     )

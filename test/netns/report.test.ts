@@ -113,12 +113,12 @@ describe('status --json', () => {
     const reg = w.registryText()
     const r = w.nicbackJson<StatusJson[]>(['status'])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.json.map((s) => [s.recordedName, s.name, s.state])).toEqual([
-      ['eth0', 'eth0', 'home'],
-      ['eth1', null, 'away'],
-      ['eth2', dev2, 'returned_misnamed'],
-      ['eth3', dev3, 'conflict'],
-      ['eth4', 'eth9', 'returned_misnamed'],
+    expect(r.json.map((s) => [s.recordedName, s.name, s.state, s.source])).toEqual([
+      ['eth0', 'eth0', 'home', 'registry'],
+      ['eth1', null, 'away', 'registry'],
+      ['eth2', dev2, 'returned_misnamed', 'registry'],
+      ['eth3', dev3, 'conflict', 'registry'],
+      ['eth4', 'eth9', 'returned_misnamed', 'registry'],
     ])
     expect(r.json.some((s) => s.state === 'unrecorded')).toBe(false)
     const row = (n: string) => r.json.find((s) => s.recordedName === n)!
@@ -131,8 +131,8 @@ describe('status --json', () => {
 
     const t = w.nicback(['status'])
     expect(t.code).toBe(0)
-    expect(t.stdout.split('\n')[0]).toMatch(/^RECORDED\s+NOW\s+STATE\s+IDENTITY\s+WHERE$/)
-    expect(t.stdout).toMatch(/^eth1\s+-\s+away\s/m)
+    expect(t.stdout.split('\n')[0]).toMatch(/^RECORDED\s+NOW\s+STATE\s+SOURCE\s+IDENTITY\s+WHERE$/)
+    expect(t.stdout).toMatch(/^eth1\s+-\s+away\s+registry\s/m)
 
     // When the container dies too, eth1 comes back under its own name: home.
     expect(w.handBack(alive)).toEqual({ eth1: 'eth1' })

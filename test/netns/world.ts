@@ -65,6 +65,8 @@ export interface StatusJson {
   container: unknown
   away: unknown
   detail: string
+  /** Where its name comes from (registry, policy, sriov-cni); null: none. */
+  source: string | null
   /** What keeps the netns of an away NIC alive; null for the other states. */
   keepers: {
     inode: number | null

@@ -23,6 +23,8 @@ export interface CachedName {
   name: string
   /** The cache file that says so. */
   file: string
+  /** When sriov-cni wrote it (its ADD), ms since the epoch. */
+  mtimeMs: number
 }
 
 export interface SriovCache {
@@ -74,7 +76,7 @@ function dirProblem(dir: string): string | null {
 
 /** One file's text, if it is a regular file root's alone, read without
  *  following a link or blocking on a FIFO; else why not. */
-function readRootsFile(path: string): string | { why: string } {
+function readRootsFile(path: string): { text: string; mtimeMs: number } | { why: string } {
   const st = lstatSync(path)
   if (!st.isFile()) return { why: st.isSymbolicLink() ? 'a symlink' : 'not a regular file' }
   const before = notRootsAlone(st, 'the file')
@@ -84,7 +86,7 @@ function readRootsFile(path: string): string | { why: string } {
     const now = fstatSync(fd)
     const problem = !now.isFile() || now.ino !== st.ino ? 'replaced while being read' : (notRootsAlone(now, 'the file') ?? (now.size > MAX_BYTES ? `larger than ${MAX_BYTES} bytes` : null))
     if (problem !== null) return { why: problem }
-    return readFileSync(fd, 'utf8')
+    return { text: readFileSync(fd, 'utf8'), mtimeMs: now.mtimeMs }
   } finally {
     closeSync(fd)
   }
@@ -111,14 +113,14 @@ export function readSriovCache(dir = process.env.NICBACK_SRIOV_CNI_DIR || SRIOV_
     try {
       // its pci/ directory holds the netns path of each VF, not a name
       if (lstatSync(file).isDirectory()) continue
-      const text = readRootsFile(file)
-      const parsed = typeof text === 'string' ? parseSriovCache(text) : text.why
+      const read = readRootsFile(file)
+      const parsed = 'text' in read ? parseSriovCache(read.text) : read.why
       if (typeof parsed === 'string') {
         cache.refused.push({ file, why: parsed })
         continue
       }
       const list = cache.byBus.get(parsed.bus) ?? []
-      list.push({ name: parsed.name, file })
+      list.push({ name: parsed.name, file, mtimeMs: 'text' in read ? read.mtimeMs : 0 })
       cache.byBus.set(parsed.bus, list)
     } catch (err) {
       // gone since the listing (a DEL): not an error

@@ -4,7 +4,7 @@
 //   1. udev's naming policy for its bus position (facts/policy.ts): the
 //      name the host gives that port;
 //   2. sriov-cni's cache of the VF's host name (facts/sriov-cache.ts), root's
-//      alone on the host;
+//      alone on the host: its newest file for the VF (the last ADD);
 //   3. nothing: the NIC stays as it is, and status says why and what to run.
 // The CNI host-device plugin's ifalias is written inside the container's
 // reach: shown as a hint, never acted on. A found name is used only if no
@@ -17,6 +17,9 @@ import type { Entry, FoundBy, Link, UnnamedNic } from '../types.js'
 import { entryFromLink } from './record.js'
 
 export type Found = { name: string; foundBy: FoundBy; how: string } | { name: null; why: string; fix: string }
+
+/** sriov-cni v2's name for a VF on the host the instant before its move. */
+const HAND_OVER = /^temp_\d+$/
 
 /** A device nicback has no record of, and the name found for it. */
 export interface Adoption {
@@ -46,9 +49,14 @@ export function findHostName(link: Link, src: NameSources, links: readonly Link[
   let c: { name: string; foundBy: FoundBy; how: string } | null = null
   if (src.policy !== null) c = { name: src.policy.name, foundBy: 'policy', how: `udev's naming policy (${src.policy.how})` }
   else if (src.sriov.length > 0) {
-    const names = [...new Set(src.sriov.map((s) => s.name))]
-    if (names.length > 1) return { name: null, why: `sriov-cni's cache names it ${names.map((n) => `"${n}"`).join(' and ')} (${src.sriov.map((s) => s.file).join(', ')}): nicback does not choose between them`, fix }
-    c = { name: names[0]!, foundBy: 'sriov-cni', how: `sriov-cni's cache (${src.sriov[0]!.file})` }
+    // The newest file is the last ADD, the pod it comes back from: older ones
+    // are pods that died without a DEL before it was given out again.
+    const newest = [...src.sriov].sort((a, b) => b.mtimeMs - a.mtimeMs || a.file.localeCompare(b.file))[0]!
+    const tied = src.sriov.filter((s) => s.mtimeMs === newest.mtimeMs && s.name !== newest.name)
+    if (tied.length > 0) return { name: null, why: `sriov-cni's cache files written at the same moment name it "${newest.name}" (${newest.file}) and "${tied[0]!.name}" (${tied[0]!.file}): nicback does not choose between them`, fix }
+    if (isFallbackName(newest.name) || HAND_OVER.test(newest.name))
+      return { name: null, why: `sriov-cni's newest cache file (${newest.file}) names it "${newest.name}", a name the kernel or a mover gives a NIC that is not home: not a host name`, fix }
+    c = { name: newest.name, foundBy: 'sriov-cni', how: `sriov-cni's cache (${newest.file})` }
   }
   if (c === null) {
     return {

@@ -1,7 +1,7 @@
 // sriov-cni's cache as data (facts/sriov-cache.ts): the VF's PCI address and
 // host name from each file, and only files that are root's alone, in a
 // directory that is too.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
@@ -54,7 +54,10 @@ describe.runIf(process.getuid?.() === 0)('readSriovCache', () => {
     put('c1-net1', cache('0000:01:10.0', 'enp1s16'))
     put('c2-net1', cache('0000:01:10.1', 'enp1s16f1'))
     const c = readSriovCache(dir)
-    expect(Object.fromEntries(c.byBus)).toEqual({ '0000:01:10.0': [{ name: 'enp1s16', file: join(dir, 'c1-net1') }], '0000:01:10.1': [{ name: 'enp1s16f1', file: join(dir, 'c2-net1') }] })
+    expect(Object.fromEntries(c.byBus)).toEqual({
+      '0000:01:10.0': [{ name: 'enp1s16', file: join(dir, 'c1-net1'), mtimeMs: statSync(join(dir, 'c1-net1')).mtimeMs }],
+      '0000:01:10.1': [{ name: 'enp1s16f1', file: join(dir, 'c2-net1'), mtimeMs: statSync(join(dir, 'c2-net1')).mtimeMs }],
+    })
     expect(c.refused).toEqual([])
     expect(readSriovCache(join(top, 'none'))).toEqual({ byBus: new Map(), refused: [] })
   })

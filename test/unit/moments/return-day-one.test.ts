@@ -26,7 +26,8 @@ vi.mock('../../../scripts/lib/facts/name-sources.js', () => ({ hostNameSources: 
 const pci = (slot: number) => `0000:00:${slot.toString(16).padStart(2, '0')}.0`
 const nic = (slot: number, name: string, o: Partial<Link> = {}) => link(name, { ifindex: slot, bus: pci(slot), ...o })
 const policy = (name: string): NameSources => ({ policy: { name, how: 'policy:path' }, sriov: [] })
-const cached = (...names: string[]): NameSources => ({ policy: null, sriov: names.map((name, i) => ({ name, file: `/var/lib/cni/sriov/c${i}-net1` })) })
+/** Cache files, all written at one moment. */
+const cached = (...names: string[]): NameSources => ({ policy: null, sriov: names.map((name, i) => ({ name, file: `/var/lib/cni/sriov/c${i}-net1`, mtimeMs: 1000 })) })
 const unnamed = (slot: number): UnnamedNic => ({ bus: pci(slot), devPort: null, permAddr: null, mac: null, seenAt: '2024-01-01T00:00:00.000Z', netnsInode: 4026532000 + slot, where: 'pid 42 (pause)', insideName: 'net1' })
 
 let kernel: FakeKernel
@@ -52,7 +53,7 @@ describe('a NIC back with no record', () => {
     expect(loadCounters().found).toEqual({ policy: 1, 'sriov-cni': 0 })
   })
 
-  it("no policy name: sriov-cni's cached name; two cache files that disagree: no name, said why", () => {
+  it("no policy name: sriov-cni's cached name; two cache files of one moment that disagree: no name, said why", () => {
     start(reg(), nic(3, 'dev3'), nic(4, 'dev4'))
     sources.set(3, cached('vf3'))
     sources.set(4, cached('vf4', 'vf9'))
@@ -62,7 +63,7 @@ describe('a NIC back with no record', () => {
     expect(r.nics).toMatchObject([{ name: 'vf3', source: 'sriov-cni', home: true }])
     expect(loadRegistry().nics.map((e) => [e.name, e.foundBy])).toEqual([['vf3', 'sriov-cni']])
     expect(warn).toHaveBeenCalledWith(
-      expect.stringContaining('dev4 (bus 0000:00:04.0) came back with no record, and nicback has no name for it: sriov-cni\'s cache names it "vf4" and "vf9"'),
+      expect.stringContaining('dev4 (bus 0000:00:04.0) came back with no record, and nicback has no name for it: sriov-cni\'s cache files written at the same moment name it "vf4"'),
       expect.objectContaining({ nic: 'dev4', fix: expect.stringContaining('ip link set dev dev4 name NAME && nicback record NAME') }),
     )
   })

@@ -10,7 +10,8 @@ const pci = (slot: number) => `0000:00:${slot.toString(16).padStart(2, '0')}.0`
 const nic = (slot: number, name: string, o: Partial<Link> = {}) => link(name, { ifindex: slot, bus: pci(slot), ...o })
 const none: NameSources = { policy: null, sriov: [] }
 const policy = (name: string, how = 'policy:path'): NameSources => ({ policy: { name, how }, sriov: [] })
-const cache = (...names: string[]) => names.map((name, i) => ({ name, file: `/var/lib/cni/sriov/c${i}-net1` }))
+/** Cache files, each written after the one before it. */
+const cache = (...names: string[]) => names.map((name, i) => ({ name, file: `/var/lib/cni/sriov/c${i}-net1`, mtimeMs: 1000 + i }))
 const unnamed = (slot: number): UnnamedNic => ({ bus: pci(slot), devPort: null, permAddr: null, mac: null, seenAt: NOW, netnsInode: 7, where: 'pid 1 (x)', insideName: null })
 
 describe('looksReturned', () => {
@@ -27,7 +28,7 @@ describe('findHostName', () => {
   const me = nic(3, 'dev3', { altnames: ['enp0s3'] })
   it("udev's policy first, then sriov-cni's cache; the device's own altname is no obstacle", () => {
     expect(findHostName(me, { policy: { name: 'enp0s3', how: 'policy:path' }, sriov: cache('vf0') }, [me], [])).toEqual({ name: 'enp0s3', foundBy: 'policy', how: "udev's naming policy (policy:path)" })
-    expect(findHostName(me, { policy: null, sriov: cache('vf0', 'vf0') }, [me], [])).toEqual({ name: 'vf0', foundBy: 'sriov-cni', how: "sriov-cni's cache (/var/lib/cni/sriov/c0-net1)" })
+    expect(findHostName(me, { policy: null, sriov: cache('vf0', 'vf0') }, [me], [])).toEqual({ name: 'vf0', foundBy: 'sriov-cni', how: "sriov-cni's cache (/var/lib/cni/sriov/c1-net1)" })
   })
 
   it('nothing: why, and the command to run', () => {
@@ -44,7 +45,16 @@ describe('findHostName', () => {
       name: null,
       why: expect.stringContaining("the recorded name of another NIC (bus 0000:00:09.0): nicback never gives a recorded NIC's name to another"),
     })
-    expect(findHostName(me, { policy: null, sriov: cache('a', 'b') }, [me], [])).toMatchObject({ name: null, why: expect.stringContaining('sriov-cni\'s cache names it "a" and "b"') })
+  })
+
+  it('sriov-cni: the newest file (the last ADD) decides; two written at one moment that disagree, or a devN or temp_N name, give none', () => {
+    expect(findHostName(me, { policy: null, sriov: cache('old0', 'vf0') }, [me], [])).toMatchObject({ name: 'vf0', how: "sriov-cni's cache (/var/lib/cni/sriov/c1-net1)" })
+    expect(findHostName(me, { policy: null, sriov: [...cache('a'), { name: 'b', file: '/var/lib/cni/sriov/z-net1', mtimeMs: 1000 }] }, [me], [])).toMatchObject({
+      name: null,
+      why: expect.stringContaining('sriov-cni\'s cache files written at the same moment name it "a"'),
+    })
+    expect(findHostName(me, { policy: null, sriov: cache('vf0', 'dev12') }, [me], [])).toMatchObject({ name: null, why: expect.stringContaining('names it "dev12", a name the kernel or a mover gives a NIC that is not home') })
+    expect(findHostName(me, { policy: null, sriov: cache('temp_7') }, [me], [])).toMatchObject({ name: null })
   })
 
   it("a policy name that is refused is not replaced by the cache: the host's policy decides", () => {
