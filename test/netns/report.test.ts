@@ -25,6 +25,7 @@ const nic = (name: string, ifindex: number, now = name) => ({
   home: true,
   reason: 'already under its recorded name',
   settings: false,
+  source: 'registry',
 })
 
 describe('restore --dry-run', () => {
@@ -53,7 +54,7 @@ describe('restore --dry-run', () => {
 })
 
 describe('restore --json', () => {
-  test('has exactly the documented shape: ok, nics[].name/was/now/outcome/home, steps', () => {
+  test('has exactly the documented shape: ok, nics[].name/was/now/outcome/home/source, steps', () => {
     const { w, dev, idx } = seed()
     const ifindex = Object.fromEntries(w.links().map((l) => [l.ifname, l.ifindex]))
     const r = w.nicbackJson<RestoreJson>(['restore'])
@@ -68,7 +69,7 @@ describe('restore --json', () => {
         { op: 'rename', description: `rename "${dev}" to "eth2"` },
         { op: 'up', description: 'set "eth2" up' },
       ],
-      nics: [nic('eth0', ifindex.eth0!), nic('eth1', ifindex.eth1!), { name: 'eth2', was: dev, now: 'eth2', ifindex: idx, outcome: 'restore', home: true, reason: `${dev} -> eth2`, settings: true }, nic('eth3', ifindex.eth3!)],
+      nics: [nic('eth0', ifindex.eth0!), nic('eth1', ifindex.eth1!), { name: 'eth2', was: dev, now: 'eth2', ifindex: idx, outcome: 'restore', home: true, reason: `${dev} -> eth2`, settings: true, source: 'registry' }, nic('eth3', ifindex.eth3!)],
     })
     expect(w.where()).toEqual(w.allHome())
   })
