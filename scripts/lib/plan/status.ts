@@ -102,7 +102,7 @@ export function statusRows(links: Link[], entries: Entry[], keepersOf?: (aways: 
       container: null,
       away: null,
       detail: gone
-        ? `seen away (${u.where}) when nicback was installed; no device at bus ${u.bus} any more`
+        ? `seen away (${u.where}) when nicback was installed; no device at bus ${u.bus} any more: if one comes back there it is named; the boot unit ("nicback record --boot") drops the note`
         : `away since before nicback was installed (${u.where}${u.insideName !== null ? `, named ${u.insideName} there` : ''}): its host name was never seen, so it gets the name udev's naming policy or sriov-cni's cache gives it when it comes back`,
       source: null,
       keepers: null,
