@@ -104,7 +104,7 @@ const cases = [
   { id: 'version', label: '`nicback --version` (entry module only)', argv: ['ip', 'netns', 'exec', small.host, NODE, NICBACK, '--version'], ns: true },
   {
     id: 'udev',
-    label: '(b) `sh nicback-udev-front.sh NODE` (what the udev rule runs: the front, its mark, flock, then `nicback-udev.cjs`), `add` of a NIC that needs nothing',
+    label: '(b) `sh nicback-udev-front.sh NODE` (what the udev rule runs: the front, its mark, flock, nice, then `nicback-udev.cjs`), `add` of a NIC that needs nothing',
     argv: ['ip', 'netns', 'exec', small.host, 'sh', UDEV_FRONT, NODE],
     env: { NICBACK_STATE_DIR: udevState, ...udevEnv },
     ns: true,
@@ -298,7 +298,7 @@ the storm (h) / one 64-NIC restore (d) = ${(med('storm64') / med('restore64')).t
 Peak memory (max RSS, median of 10) of (b), the udev no-op: ${(rssUdev / 1024).toFixed(1)} MiB, ${(rssUdev / rssNode).toFixed(2)}x \`node -e 0\` (${(rssNode / 1024).toFixed(1)} MiB).
 
 - (b) runs \`ip netns exec NS sh dist/udev/nicback-udev-front.sh NODE\`, the command of udev/81-nicback.rules: the shell front leaves
-  its mark, takes the leader lock (flock -n) and starts \`nicback-udev.cjs\` ((b") runs that alone, (b') runs
+  its mark, takes the leader lock (flock -n) and starts \`nicback-udev.cjs\` through \`nice -n -10\` ((b") runs that alone, (b') runs
   \`dist/nicback.mjs udev\`), with \`ACTION=add SEQNUM=4242 INTERFACE=eth0 DEVPATH=/devices/pci0000:00/0000:00:03.0/net/eth0\`. The DEVPATH is on a bus, so the event is not
   dropped as virtual; eth0 is a veth stand-in (a netns cannot hold a PCI NIC), so sysfs gives it no bus, no recorded NIC matches it and
   \`needsNothing()\` returns true. What runs is the whole no-op path: every module of the udev command is loaded, sysfs is read, the
