@@ -20,7 +20,7 @@ import { escapeBytes, utf8OrNull } from './names.js'
 import { nicbackError } from '../system/errors.js'
 
 export const SYS_NET = '/sys/class/net'
-const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
+export const PCI_ADDR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
 
 /** A device path below /sys/devices (or a uevent DEVPATH, which is the same
  *  path without `/sys`) to the NIC's bus identity: the PCI function's address

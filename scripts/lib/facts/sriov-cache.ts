@@ -9,6 +9,7 @@
 // anything, so it is refused (and said why), never read.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { PCI_ADDR } from './links.js'
 import { isValidIfname } from './names.js'
 
 export const SRIOV_CNI_DIR = '/var/lib/cni/sriov'
@@ -17,7 +18,6 @@ export const SRIOV_CNI_DIR = '/var/lib/cni/sriov'
 const MAX_FILES = 4096
 /** sriov-cni's config with its cached state is a few KiB. */
 const MAX_BYTES = 65536
-const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
 
 export interface CachedName {
   name: string
@@ -45,7 +45,7 @@ export function parseSriovCache(text: string): { bus: string; name: string } | s
   if (typeof data !== 'object' || data === null) return 'not a JSON object'
   const o = data as { deviceID?: unknown; OrigVfState?: { HostIFName?: unknown } | null }
   const bus = typeof o.deviceID === 'string' ? o.deviceID.toLowerCase() : null
-  if (bus === null || !PCI_ADDRESS.test(bus)) return 'no PCI address in "deviceID"'
+  if (bus === null || !PCI_ADDR.test(bus)) return 'no PCI address in "deviceID"'
   const name = o.OrigVfState?.HostIFName
   if (typeof name !== 'string' || name === '') return 'no host name in "OrigVfState.HostIFName"'
   if (!isValidIfname(name)) return '"OrigVfState.HostIFName" is not a valid interface name'

@@ -11,6 +11,7 @@ import { busFromDevicePath, busOnHost, displayName, SYS_NET, sysfsFacts, sysfsNa
 import { isFallbackName, isValidIfname, lostBytes } from '../facts/names.js'
 import { loadRegistry } from '../state/registry.js'
 import { handOverChain, HAND_OVER_MS, type HostRename } from '../plan/handover.js'
+import { looksReturned } from '../plan/origin.js'
 import { hostRenameMarks, leadershipFromEnv, type Leadership, type Mark } from '../system/leader.js'
 import { log } from '../system/log.js'
 import { nicLeaves, nicsDepart, type Departure } from './leave.js'
@@ -70,7 +71,7 @@ export function needsNothing(name: string, ifindex: number | null = null): boole
   const recorded = reg.nics.filter((e) => sameNic(e, dev))
   // Not recorded: a run finds its name only if it came back (plan/origin.ts
   // looksReturned); any other is left as it is (status lists it).
-  if (recorded.length === 0) return !isFallbackName(now) && !(reg.unnamed ?? []).some((u) => sameNic(u, dev))
+  if (recorded.length === 0) return !looksReturned({ ...dev, name: now }, reg.unnamed ?? [])
   return recorded.every((e) => e.away === null && e.name === now)
 }
 

@@ -13,13 +13,11 @@
 import { identityKey, matchNics, sameNic } from '../facts/identity.js'
 import { isFallbackName, isValidIfname } from '../facts/names.js'
 import type { NameSources } from '../facts/name-sources.js'
-import type { Entry, FoundBy, Link, UnnamedNic } from '../types.js'
+import type { Entry, FoundBy, Identity, Link, UnnamedNic } from '../types.js'
 import { entryFromLink } from './record.js'
+import { HAND_OVER_NAME } from './repair.js'
 
 export type Found = { name: string; foundBy: FoundBy; how: string } | { name: null; why: string; fix: string }
-
-/** sriov-cni v2's name for a VF on the host the instant before its move. */
-const HAND_OVER = /^temp_\d+$/
 
 /** A device nicback has no record of, and the name found for it. */
 export interface Adoption {
@@ -33,7 +31,7 @@ export interface Adoption {
  *  namespace, as far as the kernel's facts tell: it carries a kernel
  *  fallback name (devN), or nicback saw it away when it was installed. A
  *  device under any other name may be one an admin named: it is left alone. */
-export function looksReturned(link: Link, unnamed: readonly UnnamedNic[]): boolean {
+export function looksReturned(link: Identity & Pick<Link, 'name'>, unnamed: readonly UnnamedNic[]): boolean {
   return link.bus !== null && (isFallbackName(link.name) || unnamed.some((u) => sameNic(u, link)))
 }
 
@@ -54,7 +52,7 @@ export function findHostName(link: Link, src: NameSources, links: readonly Link[
     const newest = [...src.sriov].sort((a, b) => b.mtimeMs - a.mtimeMs || a.file.localeCompare(b.file))[0]!
     const tied = src.sriov.filter((s) => s.mtimeMs === newest.mtimeMs && s.name !== newest.name)
     if (tied.length > 0) return { name: null, why: `sriov-cni's cache files written at the same moment name it "${newest.name}" (${newest.file}) and "${tied[0]!.name}" (${tied[0]!.file}): nicback does not choose between them`, fix }
-    if (isFallbackName(newest.name) || HAND_OVER.test(newest.name))
+    if (isFallbackName(newest.name) || HAND_OVER_NAME.test(newest.name))
       return { name: null, why: `sriov-cni's newest cache file (${newest.file}) names it "${newest.name}", a name the kernel or a mover gives a NIC that is not home: not a host name`, fix }
     c = { name: newest.name, foundBy: 'sriov-cni', how: `sriov-cni's cache (${newest.file})` }
   }

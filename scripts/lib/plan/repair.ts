@@ -12,7 +12,8 @@ import { identityKey, matchNics } from '../facts/identity.js'
 import type { PolicyName } from '../facts/policy.js'
 import type { Entry, Link } from '../types.js'
 
-const HAND_OVER_NAME = /^temp_(\d{1,10})$/
+/** sriov-cni v2's name for a NIC on the host the instant before its move: temp_<ifindex>. */
+export const HAND_OVER_NAME = /^temp_(\d{1,10})$/
 
 export interface Repair {
   entry: Entry
