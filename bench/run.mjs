@@ -255,6 +255,36 @@ const RSS_HOOK = "process.on('exit', () => process.stderr.write('RSS ' + process
 const rssNode = maxRss(['-e', RSS_HOOK], {})
 const rssUdev = maxRss(['-e', `${RSS_HOOK} require(${JSON.stringify(NICBACK_UDEV)})`], { ...udevEnv, NICBACK_STATE_DIR: udevState })
 
+// One NIC's return through the udev rule, step by step (issue 21): (c') again
+// with NICBACK_DEBUG=1, whose run says on stderr when it began and what each
+// of its steps took (moments/return.ts), and the same without the front
+// (nicback-udev.cjs started directly, as the front's leader does).
+const STEP_N = 10
+const udevRestore = cases.find((c) => c.id === 'udevRestore1')
+const direct = { ...udevRestore, id: 'udevRestoreDirect', argv: ['ip', 'netns', 'exec', small.host, NODE, NICBACK_UDEV] }
+const stepRuns = { front: [], direct: [], began: [], ms: [], phases: [] }
+for (let i = 0; i < STEP_N; i++) {
+  for (const [k, c] of [
+    ['front', udevRestore],
+    ['direct', direct],
+  ]) {
+    const { ms, r } = runOnce({ ...c, env: { ...c.env, NICBACK_DEBUG: '1' } })
+    stepRuns[k].push(ms)
+    const m = /the run, step by step: began (\d+) ms into the process; ([^[\n]*)/.exec(r.stderr)
+    if (m === null) throw new Error(`the ${k} run said nothing of its steps:\n${r.stderr}`)
+    if (k !== 'front') continue
+    stepRuns.began.push(Number(m[1]))
+    stepRuns.phases.push(
+      Object.fromEntries(
+        m[2]
+          .split(', ')
+          .map((x) => /^(.+) (\d+) ms$/.exec(x.trim()))
+          .map((x) => [x[1], Number(x[2])]),
+      ),
+    )
+  }
+}
+
 // ---------------------------------------------------------------- the report
 
 function quantile(xs, q) {
@@ -280,6 +310,40 @@ const rows = cases.map((c) => {
   const verdict = c.target === undefined ? '' : `<= ${c.target}x: wall ${net / base <= c.target ? 'met' : 'MISSED'}, CPU ${cpuRatio <= c.target ? 'met' : 'MISSED'}`
   return `| ${c.label} | ${f(m)} | ${f(p90(c.id))} | ${ratio(m)} | ${net === null ? '-' : f(net)} | ${net === null ? '-' : ratio(net)} | ${f(cpu(c.id))} | ${cpuRatio.toFixed(2)}x | ${verdict} |`
 })
+
+/** One return's account: each step's median (ms); the steps add up to the
+ *  whole (c') run's median within the rounding of medians. */
+function stepAccount() {
+  const m = (xs) => quantile(xs, 0.5)
+  const node = med('nsNode') - nsCost
+  const began = m(stepRuns.began)
+  const names = Object.keys(stepRuns.phases[0])
+  const inRun = names.map((k) => [k, m(stepRuns.phases.map((p) => p[k] ?? 0))])
+  const runMs = inRun.reduce((a, [, v]) => a + v, 0)
+  const rows = [
+    ["`ip netns exec NS` (the bench's own, not udev's)", nsCost],
+    ['the front: `sh`, its mark, `flock -n`, `nice` (front run - direct run: within the noise when it is small)', m(stepRuns.front) - m(stepRuns.direct)],
+    ["node's start (`node -e 0` in the netns)", node],
+    ["loading `nicback-udev.cjs`, the event's checks, the leader's first look (until the run begins)", began - node],
+    ...inRun.map(([k, v]) => [`the run: ${STEP_LABEL[k] ?? k}`, v]),
+    ['after the run: the log (one `logger`), the exit (direct run - the rest)', m(stepRuns.direct) - nsCost - began - runMs],
+  ]
+  return `| step | ms (median of ${STEP_N}) |
+| --- | ---: |
+${rows.map(([k, v]) => `| ${k} | ${f(v)} |`).join('\n')}
+| the whole of (c'), with NICBACK_DEBUG=1 | ${f(m(stepRuns.front))} |`
+}
+const STEP_LABEL = {
+  lock: "the registry's lock (flock(1)) and its read",
+  links: '`ip -json -details link` (the facts)',
+  plan: 'the plan (pure)',
+  'udev wait': "udevd's database looked at (udevd serves no netns of the bench: no wait)",
+  apply: 'one `ip -batch` (rename, then the settings)',
+  'read back': 'the result read back from sysfs',
+  report: 'the report and the records matched',
+  record: 'the registry written (temporary file, fsync, rename)',
+  notify: "the network manager told (a `change` to the NIC's uevent)",
+}
 
 const md = `## Benchmark (\`npm run bench\`)
 
@@ -309,6 +373,13 @@ Peak memory (max RSS, median of 10) of (b), the udev no-op: ${(rssUdev / 1024).t
   \`ip -j -d link\` to plan, one \`ip -batch\` for the renames and one for the settings (\`up\`); it reads the result back from sysfs and
   writes the registry (temporary file, fsync, rename, fsync of the folder). When udev sees a NIC come back, the same
   restore runs in \`nicback-udev.cjs\`, whose start is ${f(med('udevEsm') - med('udevCjs'))} ms (wall) / ${f(cpu('udevEsm') - cpu('udevCjs'))} ms (CPU) cheaper here ((b') - (b")).
+
+### One NIC's return through the udev rule, step by step
+
+(c') run ${STEP_N} more times with \`NICBACK_DEBUG=1\`: the run logs when it began and what each of its steps took; the front's cost is
+(c') against \`nicback-udev.cjs\` started directly, and what comes after the run is the direct run's time less the rest.
+
+${stepAccount()}
 `
 
 const all = `${md}\n${await portSection()}`

@@ -42,6 +42,10 @@ const CNI: [string, string][] = [
   ['hd', 'host-device'],
 ]
 const ZEROS = '0 0 0 0 0 0 0'
+/** Issue 21's bounds on a storm's time over udevd alone, in units of one VF's
+ *  return; the targets are 1.5x (rule) and 1x (agent), printed beside. */
+const RULE_BOUND = 4
+const AGENT_BOUND = 5
 
 /** One boot of `kernel` with 3 igb PFs: the udev rule's scenarios, and with
  *  `agent` the resident agent's and the DaemonSet pod's (6.12 only: they do
@@ -80,10 +84,11 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
           setup.status.map((s) => s.name),
           `${vf} recorded`,
         ).toContain(vf)
-      for (const k of ['udevd-alone', 'single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle', ...CNI.flatMap(([k]) => [k, `${k}-without`]), 'cni-repair', 'cni-day1']) expect(r[k], `${k}\n${context}`).toBeDefined()
+      for (const k of ['udevd-alone', 'udevd-alone2', 'udevd-alone3', 'single1', 'single2', 'single3', 'storm', 'storm2', 'storm3', 'by-hand', 'cycle', ...CNI.flatMap(([k]) => [k, `${k}-without`]), 'cni-repair', 'cni-day1'])
+        expect(r[k], `${k}\n${context}`).toBeDefined()
     })
 
-    test.each(['single1', 'single2', 'single3', 'storm', 'by-hand', 'cycle'])('%s: every VF home, the host as before, no error or warning logged', (k) => {
+    test.each(['single1', 'single2', 'single3', 'storm', 'storm2', 'storm3', 'by-hand', 'cycle'])('%s: every VF home, the host as before, no error or warning logged', (k) => {
       const s = scenario(k)
       const nics = Object.entries(s.watch.nics)
       expect(nics.length).toBe(k.startsWith('single') ? 1 : VFS)
@@ -141,21 +146,47 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
       expect(storm / one).toBeLessThanOrEqual(6)
     })
 
-    // nicback's own part: from udevd done with the last VF to every VF home.
-    // Coalesced, that is one run, as for a single VF, plus whatever is left
-    // of the leader's start: measured 0.45x-1.9x. One run per NIC, one
-    // after the other, would be ~10x.
-    test("storm: once udevd is done with the last VF, nicback brings all 21 home within 3x of one VF's same span", () => {
-      const own = (s: Scenario) => {
-        const nics = Object.values(s.watch.nics)
-        return Math.max(...nics.map((n) => n.namedMs ?? Infinity)) - Math.max(...nics.map((n) => n.udevMs ?? n.backMs ?? 0))
-      }
-      const one = median(['single1', 'single2', 'single3'].map((k) => own(scenario(k))))
-      const storm = own(scenario('storm'))
+    /** udevd alone (the storm before nicback is installed, same boot, three
+     *  times): when udevd was done with the last VF, from the command's
+     *  start; the median. */
+    const udevdAlone = () => median(['udevd-alone', 'udevd-alone2', 'udevd-alone3'].map((k) => Math.max(...Object.values((r[k] as { watch: WatchedScenario['watch'] }).watch.nics).map((n) => n.udevMs ?? Infinity))))
+    /** Issue 21: what nicback adds to a storm, over udevd alone, in units of
+     *  one VF's whole return, all in one boot; medians of three each (the
+     *  emulator's noise on one storm is the size of one VF's return). */
+    const overUdevd = (singles: string[], storm: string, who: string, target: number) => {
+      const one = median(singles.map((k) => allHomeMs(scenario(k))))
+      const udevd = udevdAlone()
+      const storms = [storm, `${storm}2`, `${storm}3`].map((k) => allHomeMs(scenario(k)))
+      const all = median(storms)
       console.log(
-        `[vm ${kernel} sriov] from udevd done to home: one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms (${(storm / one).toFixed(2)}x); udevd done with the last VF ${Math.max(...Object.values(scenario('storm').watch.nics).map((n) => n.udevMs ?? 0))} ms after the command`,
+        `[vm ${kernel} sriov] ${who}: udevd alone ${udevd} ms, one VF ${one} ms, ${VFS} VFs ${all} ms (medians of 3; storms ${storms.join(', ')} ms): over udevd alone ${all - udevd} ms = ${((all - udevd) / one).toFixed(2)}x one VF (target ${target}x)`,
       )
-      expect(storm / one).toBeLessThanOrEqual(3)
+      expect(
+        [one, udevd, all].every((x) => Number.isFinite(x) && x > 0),
+        'every figure measured',
+      ).toBe(true)
+      return (all - udevd) / one
+    }
+
+    // Issue 21: udevd alone is the floor (no VF is renamed before udevd is
+    // done with it); what the storm takes over it is held against one VF's
+    // whole return (target 1.5x). docs/measurements.md ("Storms") has the
+    // figures the bound is set from.
+    test(`storm: 21 VFs all home within udevd alone plus ${RULE_BOUND}x one VF's return (same boot; target 1.5x, reported)`, () => {
+      expect(overUdevd(['single1', 'single2', 'single3'], 'storm', 'udev rule', 1.5)).toBeLessThanOrEqual(RULE_BOUND)
+    })
+
+    // Each run's account of its time, as it logs it (issue 21; the process's
+    // start and load come before "began"), with its waits for udevd.
+    test('single and storm: each run that renamed says where its time went, step by step', () => {
+      for (const k of ['single1', 'single2', 'single3', 'storm', 'storm2', 'storm3']) {
+        const lines = scenario(k).syslog.match(/(the run, step by step: began \d+ ms into the process; |waited \d+ ms for udevd |led \d+ rounds)[^[\n]*/g) ?? []
+        expect(
+          lines.some((l) => l.startsWith('the run')),
+          `${k}\n${scenario(k).syslog}`,
+        ).toBe(true)
+        console.log(`[vm ${kernel} sriov ${k}] ${lines.join(' | ')}`)
+      }
     })
 
     test('by hand during a storm: nicback restore exits 0 and nothing is renamed twice', () => {
@@ -173,7 +204,7 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
     })
 
     if (agent) {
-      test.each(['watch-single1', 'watch-single2', 'watch-single3', 'watch-storm'])('%s (nicback watch, no udev rule): every VF home, no error or warning', (k) => {
+      test.each(['watch-single1', 'watch-single2', 'watch-single3', 'watch-storm', 'watch-storm2', 'watch-storm3'])('%s (nicback watch, no udev rule): every VF home, no error or warning', (k) => {
         const s = scenario(k)
         expect(s, context).toBeDefined()
         for (const [mac, n] of Object.entries(s.watch.nics)) expect(n.final, `${mac} in ${k}: ${n.seen.join(' -> ')}\n${s.syslog}`).toBe(n.expected)
@@ -220,6 +251,11 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
         )
         expect(Number.isFinite(rule) && Number.isFinite(watch), 'every single scenario saw its VF back and named').toBe(true)
         expect(watch / rule).toBeLessThanOrEqual(0.75)
+      })
+
+      // Issue 21: the agent has no process to start per event: target 1x.
+      test(`watch-storm: 21 VFs all home within udevd alone plus ${AGENT_BOUND}x one VF's return with the agent (same boot; target 1x, reported)`, () => {
+        expect(overUdevd(['watch-single1', 'watch-single2', 'watch-single3'], 'watch-storm', 'agent', 1)).toBeLessThanOrEqual(AGENT_BOUND)
       })
 
       test.each(['pod-single1', 'pod-single2', 'pod-single3', 'pod-storm'])('%s (the image run as the DaemonSet says, no udev rule): every VF home, no error or warning', (k) => {

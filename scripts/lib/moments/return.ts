@@ -7,7 +7,7 @@
 //                 poststop hook): taken out of it if it is alive (apply/
 //                 transit.ts), else waited for until the kernel hands them
 //                 back, then nicReturns.
-import { applyPlan, type ApplyResult } from '../apply/executor.js'
+import { applyPlan, type ApplyResult, type SettingError } from '../apply/executor.js'
 import { hostKernel, type Kernel } from '../apply/kernel.js'
 import { notifyNetworkManagers } from '../apply/notify.js'
 import { isMoveError, pullOut } from '../apply/transit.js'
@@ -23,6 +23,7 @@ import { heldOnHost, planRestore, type Decision, type Plan, type Step } from '..
 import { loadRegistry, updateRegistry } from '../state/registry.js'
 import type { ErrorCode } from '../system/errors.js'
 import { log } from '../system/log.js'
+import { stopwatch } from '../system/stopwatch.js'
 import type { Netns } from '../system/netns.js'
 import type { Entry, Link, NameSource, UnnamedNic } from '../types.js'
 import { countRun } from './metrics.js'
@@ -78,6 +79,10 @@ export interface RestoreOptions {
   returnedAtUsec?: bigint | null
   /** The kernel the run changes (apply/kernel.ts); the machine's by default. */
   kernel?: Kernel
+  /** The udev event this process runs for (the rule's RUN program): udevd
+   *  starts no later event of that device before this process exits, so the
+   *  run never waits for one (udevWait). */
+  udevEvent?: { ifindex: number | null }
 }
 
 /** Brings returned NICs home: plan, apply, read back, record, tell the
@@ -85,12 +90,15 @@ export interface RestoreOptions {
  *  serialised by the registry's lock. */
 export function nicReturns(opts: RestoreOptions): RestoreReport {
   const t0 = performance.now()
+  const clock = stopwatch()
   const kernel = opts.kernel ?? hostKernel()
   const report = updateRegistry(
     (reg) => {
+      clock.mark('lock')
       // The links the latest plan was made from: NICs still coming back
       // while udevd names them are in a later read than the first.
       let links = kernel.links()
+      clock.mark('links')
       // Records an earlier nicback wrote under a mover's hand-over name get
       // the host's name, and the NIC with it (plan/repair.ts).
       const repairs = handOverRepairs(reg.nics, links, (l) => policyName(l.ifindex))
@@ -109,26 +117,21 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
       let adopted: Entry[] = []
       // Renames are tried while up (kernels from 6.2); read at each call: an
       // EBUSY answer below teaches the kernel port otherwise.
-      const planOn = (links: Link[]) => {
+      // `leave`: devices this run does not touch (udevd still names them).
+      const planOn = (links: Link[], leave: ReadonlySet<number> = NONE) => {
         const base = reg.nics.filter((e) => !adopted.includes(e))
-        found = adoptions(links, base, sources, pick, new Date().toISOString())
+        found = adoptions(links, base, sources, (l) => !leave.has(l.ifindex) && pick(l), new Date().toISOString())
         adopted = stableOrder(
           adopted,
           found.flatMap((a) => (a.entry === null ? [] : [a.entry])),
         )
         reg.nics = [...base, ...adopted]
-        return planRestore(links, reg.nics, { want: (e, l) => repaired.has(e) || adopted.includes(e) || want(e, l), renameWhileUp: kernel.renameWhileUp })
+        return planRestore(links, reg.nics, { want: (e, l) => !leave.has(l.ifindex) && (repaired.has(e) || adopted.includes(e) || want(e, l)), renameWhileUp: kernel.renameWhileUp })
       }
       let plan = planOn(links)
+      clock.mark('plan')
       if (opts.dryRun) return { changed: false, value: withSources(summarize(plan, links, reg.nics, opts, noNames(found, opts.select), true), found) }
 
-      // Never race udevd on a device it is still naming (or whose naming
-      // properties a name is to be found from): wait for its event to finish
-      // (its own RUN then finds the work done), then plan again; NICs still
-      // coming back may be in the new plan: look again.
-      const udevDeadline = performance.now() + UDEV_WAIT_MS
-      const touched = () => [...plan.names, ...plan.settings].map((s) => s.ifindex).concat(found.map((a) => a.link.ifindex))
-      while (waitForUdev(touched(), udevDeadline)) plan = planOn((links = kernel.links()))
       const errors: string[] = []
       // Every plan applied in this run, in order: an attempt planned again
       // finds home what an earlier one brought there.
@@ -137,9 +140,18 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
         attempts.push(p)
         return applyPlan(p, kernel)
       }
+      // Never race udevd on a device it is still naming, or whose naming
+      // properties a name is to be found from (udevWait).
+      const early = udevWait(plan, opts.udevEvent?.ifindex ?? null, {
+        plan: (leave, fresh) => planOn(fresh ? (links = kernel.links()) : links, leave),
+        touched: (p) => touchedBy(p).concat(found.map((a) => a.link.ifindex)),
+        apply,
+      })
+      plan = early.plan
+      clock.mark('udev wait')
       let { names, settingErrors } = apply(plan)
       const again = () => {
-        plan = planOn((links = kernel.links()))
+        plan = planOn((links = kernel.links()), early.leave)
         ;({ names, settingErrors } = apply(plan))
       }
       if (names.failed?.errno === 'EBUSY' && kernel.renameWhileUp && names.failed.undoErrors.length === 0) {
@@ -157,8 +169,10 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
         again()
       }
       plan = carriedOut(attempts)
+      clock.mark('apply')
       // Read back: only what the kernel confirms is recorded as home.
       const after = kernel.refresh(links)
+      clock.mark('read back')
       const here = new Set(after.map((l) => l.ifindex))
       // A NIC that left the host while this run worked on it has left: its
       // remove event records it. Not a failure, not a conflict.
@@ -171,7 +185,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
           errors.push('the renames that depended on it were undone; nothing is half-renamed')
         }
       }
-      errors.push(...settingErrors.filter((e) => here.has(e.ifindex)).map((e) => e.message))
+      errors.push(...[...early.settingErrors, ...settingErrors].filter((e) => here.has(e.ifindex)).map((e) => e.message))
       plan = { ...plan, decisions: plan.decisions.map((d) => (d.ifindex !== null && (d.outcome === 'restore' || d.settings) && !here.has(d.ifindex) ? leftDuringRun(d) : d)) }
       const { found: back } = matchNics(reg.nics, after)
       let changed = repairs.length > 0
@@ -200,14 +214,20 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
         reg.unnamed = reg.unnamed?.filter((u) => !kept.some((e) => sameNic(u, back.get(e)!)))
         changed = true
       }
+      clock.mark('report')
       return { changed, value }
     },
     { lockTimeoutSec: opts.lockTimeoutSec },
   )
-  report.ms = Math.round(performance.now() - t0)
+  clock.mark('record')
   // The kernel dropped their addresses when they left: one decision, on
   // every path, for every NIC this run brought home.
   if (!report.dryRun && opts.notify !== false) for (const n of report.nics) if (n.home && (n.outcome === 'restore' || n.settings)) notifyNetworkManagers(n.name)
+  clock.mark('notify')
+  report.ms = Math.round(performance.now() - t0)
+  // Where the time went (docs/measurements.md accounts for one VF's return
+  // with it): the process's start and load come before `t0`.
+  if (report.steps.length > 0) log.debug(`the run, step by step: began ${Math.round(t0)} ms into the process; ${clock.text()}`, { phases: clock.steps(), startedMs: Math.round(t0), ms: report.ms })
   return report
 }
 
@@ -295,24 +315,89 @@ function leftDuringRun(d: Decision): Decision {
  *  ahead (udevd stuck on a slow rule must not keep a NIC misnamed). */
 const UDEV_WAIT_MS = 10_000
 const pause = new Int32Array(new SharedArrayBuffer(4))
+const NONE: ReadonlySet<number> = new Set()
+/** How long udevd may finish none of a run's devices before the run brings
+ *  home those it is done with (under emulation it finishes one every
+ *  ~0.1 s in a storm). */
+const QUIET_MS = 300
 
-/** Waits until udevd is done with every device the plan touches, or the
- *  deadline; true if it waited (the facts are stale: plan again). */
-function waitForUdev(touched: readonly number[], deadline: number): boolean {
-  let busy = stillWithUdev(touched)
-  if (busy.length === 0 || performance.now() >= deadline) {
-    if (busy.length > 0) log.debug(`udevd still has ifindex ${busy.join(', ')} after ${UDEV_WAIT_MS} ms: going ahead`, { ifindex: busy, ms: UDEV_WAIT_MS })
-    return false
-  }
+const touchedBy = (p: Plan) => [...p.names, ...p.settings].map((s) => s.ifindex)
+
+export interface UdevWaitPorts {
+  /** A plan that leaves these devices alone; `fresh`: from the links read again. */
+  plan(leave: ReadonlySet<number>, fresh: boolean): Plan
+  /** The devices a plan needs udevd done with (those it changes, and those
+   *  it reads udev's properties of); its steps' by default. */
+  touched?(p: Plan): number[]
+  apply(p: Plan): ReturnType<typeof applyPlan>
+}
+
+/** Waits for udevd to finish with the devices `plan` touches, bringing home
+ *  at once those it is done with (a storm's NICs come back over seconds, and
+ *  udevd finishes them one by one). Returns the plan to apply now, the
+ *  setting errors of the renames done while waiting, and the devices left
+ *  alone (a plan made again in the run leaves them too). udevd writes a
+ *  device's database entry when its rules are done, before RUN programs
+ *  start (facts/udevdb.ts), so a device without one is still being named.
+ *  Never waits for:
+ *  - the device of `ownEvent` (the ifindex of the udev event this process
+ *    runs for, as the rule's RUN program): udevd starts no later event of a
+ *    device while an earlier one runs ("SEQNUM=... blocked by SEQNUM=..." in
+ *    its debug log), so that device's entry cannot come before this process
+ *    exits. It is left alone; the run its next event starts brings it home;
+ *  - past `capMs`: it goes ahead, with a warning naming what udevd still had. */
+export function udevWait(plan: Plan, ownEvent: number | null, ports: UdevWaitPorts, capMs = UDEV_WAIT_MS): { plan: Plan; settingErrors: SettingError[]; leave: ReadonlySet<number> } {
+  const touched = ports.touched ?? touchedBy
   const t0 = performance.now()
-  const first = busy
-  while (busy.length > 0 && performance.now() < deadline) {
-    Atomics.wait(pause, 0, 0, 20)
-    busy = stillWithUdev(busy)
+  const deadline = t0 + capMs
+  const waited = new Set<number>()
+  const leave = new Set<number>()
+  const settingErrors: SettingError[] = []
+  for (;;) {
+    const busy = stillWithUdev(touched(plan))
+    if (ownEvent !== null && busy.includes(ownEvent) && !leave.has(ownEvent)) {
+      leave.add(ownEvent)
+      log.debug(`udevd holds the next event of ifindex ${ownEvent} until the event this process runs for ends: left to that event's own run`, { ifindex: ownEvent })
+      plan = ports.plan(leave, false)
+      continue
+    }
+    if (busy.length === 0) break
+    if (performance.now() >= deadline) {
+      log.warn(`udevd still has ifindex ${busy.join(', ')} after ${capMs} ms: going ahead`, {
+        ifindex: busy,
+        ms: capMs,
+        cause: 'udevd did not finish with these devices in time',
+        fix: 'see "udevadm monitor" and udevd\'s log for the rule that is slow',
+      })
+      break
+    }
+    for (const i of busy) waited.add(i)
+    // Wait while udevd works through them, until it is done with all or
+    // pauses (QUIET_MS with none finished: a slow rule, NICs still coming
+    // back). Renaming while udevd works only adds to its work (a `move`
+    // event per rename, an `ip` per look) on the CPUs it needs.
+    let still = busy
+    let progress = performance.now()
+    while (still.length > 0 && performance.now() < deadline && performance.now() - progress < QUIET_MS) {
+      Atomics.wait(pause, 0, 0, 20)
+      const s = stillWithUdev(still)
+      if (s.length < still.length) progress = performance.now()
+      still = s
+    }
+    // A pause: those udevd is done with go home now, not after the slow one.
+    if (still.length > 0) {
+      const ready = ports.plan(new Set([...leave, ...still]), false)
+      const now = touched(ready)
+      // A failed rename is planned again below, from the links as they are.
+      if (now.length > 0 && !now.some((i) => still.includes(i))) settingErrors.push(...ports.apply(ready).settingErrors)
+    }
+    plan = ports.plan(leave, true)
   }
-  const ms = Math.round(performance.now() - t0)
-  log.debug(`waited ${ms} ms for udevd to finish with ifindex ${first.join(', ')}`, { ifindex: first, ms })
-  return true
+  if (waited.size > 0) {
+    const ms = Math.round(performance.now() - t0)
+    log.debug(`waited ${ms} ms for udevd to finish with ifindex ${[...waited].join(', ')}`, { ifindex: [...waited], ms })
+  }
+  return { plan, settingErrors, leave }
 }
 
 function summarize(plan: Plan, links: Link[], entries: Entry[], opts: RestoreOptions, errors: string[], dryRun: boolean): RestoreReport {

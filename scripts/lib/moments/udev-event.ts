@@ -93,7 +93,7 @@ export function anyNicMayBeBack(): boolean {
 export function onUdevEvent(e: UdevEvent, lockTimeoutSec: number, lead: Leadership | null = leadershipFromEnv()): number {
   if (lead !== null) return leadRounds(e, lockTimeoutSec, lead)
   if (!dispatchUdevEvent(e, lockTimeoutSec, noted)) return 0
-  return restoreRun(lockTimeoutSec) ? 0 : 1
+  return restoreRun(lockTimeoutSec, e) ? 0 : 1
 }
 
 /** One event handed to its moment, for the udev rule and the resident agent
@@ -173,7 +173,7 @@ function leadRounds(own: UdevEvent, lockTimeoutSec: number, lead: Leadership): n
       if (deps.length === 0 && !marks.others && !ownAdd) break
       rounds++
       if (deps.length > 0) nicsDepart(deps, lockTimeoutSec)
-      if (ownAdd || (marks.others && anyNicMayBeBack())) ok = restoreRun(lockTimeoutSec) && ok
+      if (ownAdd || (marks.others && anyNicMayBeBack())) ok = restoreRun(lockTimeoutSec, own) && ok
     }
   } while (lead.handOver())
   if (rounds > 1) log.debug(`led ${rounds} rounds for NICs that left or came back together`, { rounds })
@@ -191,8 +191,11 @@ export function parseDeparture(mark: Mark, renames: readonly HostRename[] = []):
   return departureOf(parsed.event, renames, mark.atMs)
 }
 
-function restoreRun(lockTimeoutSec: number): boolean {
-  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec, returnedAtUsec: eventUsec(process.env) })
+/** A restore run from inside udev event `e` (the rule's RUN program): udevd
+ *  holds the next event of e's device until this process exits, so the run
+ *  never waits for it (moments/return.ts udevWait). */
+function restoreRun(lockTimeoutSec: number, e: UdevEvent): boolean {
+  const report = nicReturns({ select: { kind: 'returned' }, lockTimeoutSec, returnedAtUsec: eventUsec(process.env), udevEvent: { ifindex: e.ifindex } })
   logReport(report)
   return report.ok
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
-import { carriedOut, logReport, nicReturns, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
+import { stillWithUdev } from '../../../scripts/lib/facts/udevdb.js'
+import { carriedOut, logReport, nicReturns, udevWait, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
 import { log } from '../../../scripts/lib/system/log.js'
 import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
@@ -20,7 +21,7 @@ vi.mock('../../../scripts/lib/apply/notify.js', () => ({ notifyNetworkManagers: 
 vi.mock('../../../scripts/lib/facts/udevdb.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/facts/udevdb.js')>()),
   initializedUsec: () => null,
-  stillWithUdev: () => [],
+  stillWithUdev: vi.fn(() => []),
 }))
 
 let kernel: FakeKernel
@@ -428,5 +429,101 @@ describe('nicReturns on a kernel before 6.2 (EBUSY for renaming a device that is
     fake.calls.length = 0
     expect(nicReturns({ select: { kind: 'returned' }, kernel: fake }).ok).toBe(true)
     expect(fake.calls).toHaveLength(1)
+  })
+})
+
+// ---------------------------------------------------------------- udevWait
+
+describe('udevWait: never racing udevd, never waiting for what cannot come', () => {
+  const saved = process.env.NICBACK_STATE_DIR
+  let dir: string
+  /** ifindex -> how many more looks udevd still has it for (Infinity: for good). */
+  let busyFor: Map<number, number>
+  const lines: string[] = []
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nicback-udevwait-'))
+    process.env.NICBACK_STATE_DIR = dir
+    saveRegistry(reg(rec(3, 'ens3'), rec(4, 'ens4')))
+    kernel = new FakeKernel([nic(3, 'dev3'), nic(4, 'dev4')])
+    busyFor = new Map()
+    vi.mocked(stillWithUdev).mockImplementation((ids) =>
+      [...new Set(ids)].filter((i) => {
+        const n = busyFor.get(i) ?? 0
+        if (n > 0) busyFor.set(i, n - 1)
+        return n > 0
+      }),
+    )
+    lines.length = 0
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) vi.spyOn(log, level).mockImplementation((m) => void lines.push(`${level}: ${m}`))
+  })
+  afterEach(() => {
+    vi.mocked(stillWithUdev).mockImplementation(() => [])
+    vi.restoreAllMocks()
+    rmSync(dir, { recursive: true, force: true })
+    if (saved === undefined) delete process.env.NICBACK_STATE_DIR
+    else process.env.NICBACK_STATE_DIR = saved
+  })
+  const renames = () => kernel.calls.map((c) => c.cmds.filter((cmd) => cmd.includes('name')).map((cmd) => cmd[cmd.indexOf('dev') + 1]))
+
+  it('while udevd works through the NICs, waits and renames them all in one batch', () => {
+    busyFor.set(4, 3) // done with dev4 after ~60 ms: no pause
+    const r = nicReturns({ select: { kind: 'returned' }, kernel })
+    expect(r.ok).toBe(true)
+    expect(kernel.where()).toEqual({ 3: 'ens3', 4: 'ens4' })
+    expect(renames().filter((x) => x.length > 0)).toEqual([['dev3', 'dev4']])
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([])
+  })
+
+  it('when udevd pauses on one NIC, brings home at once those it is done with, then the slow one when udevd finishes it', () => {
+    busyFor.set(4, 40) // ~800 ms: past the pause
+    const r = nicReturns({ select: { kind: 'returned' }, kernel })
+    expect(r.ok).toBe(true)
+    expect(kernel.where()).toEqual({ 3: 'ens3', 4: 'ens4' })
+    // dev3 in a batch of its own, before udevd was done with dev4
+    expect(renames().filter((x) => x.length > 0)).toEqual([['dev3'], ['dev4']])
+    expect(r.nics.map((n) => [n.name, n.outcome, n.home])).toEqual([
+      ['ens3', 'restore', true],
+      ['ens4', 'restore', true],
+    ])
+    expect(lines.filter((l) => l.startsWith('debug: waited'))).toEqual([expect.stringMatching(/^debug: waited \d+ ms for udevd to finish with ifindex 4$/)])
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([])
+  })
+
+  it("never waits for the device of the udev event it runs for (udevd holds that device's next event until it exits): left to that event's run", () => {
+    busyFor.set(4, Infinity)
+    const t0 = performance.now()
+    const r = nicReturns({ select: { kind: 'returned' }, kernel, udevEvent: { ifindex: 4 } })
+    expect(performance.now() - t0).toBeLessThan(2000)
+    expect(kernel.where()).toEqual({ 3: 'ens3', 4: 'dev4' })
+    expect(r.ok).toBe(true)
+    expect(r.errors).toEqual([])
+    expect(loadRegistry().nics.find((e) => e.name === 'ens4')!.away).not.toBeNull()
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([])
+    expect(lines).toContain("debug: udevd holds the next event of ifindex 4 until the event this process runs for ends: left to that event's own run")
+  })
+
+  it('a run planned again (a rename that lost a race) still leaves the device of its own event alone', () => {
+    busyFor.set(4, Infinity)
+    kernel = new FakeKernel([nic(3, 'dev3'), nic(4, 'dev4')], { failures: [{ match: is('name', 'dev3'), errno: 'EEXIST' }] })
+    const r = nicReturns({ select: { kind: 'returned' }, kernel, udevEvent: { ifindex: 4 } })
+    expect(r.ok).toBe(true)
+    expect(kernel.where()).toEqual({ 3: 'ens3', 4: 'dev4' })
+    expect(kernel.calls.flatMap((c) => c.cmds).filter((cmd) => cmd.includes('dev4'))).toEqual([])
+  })
+
+  it('its own device udevd is done with is brought home as any other', () => {
+    const r = nicReturns({ select: { kind: 'returned' }, kernel, udevEvent: { ifindex: 4 } })
+    expect(r.ok).toBe(true)
+    expect(kernel.where()).toEqual({ 3: 'ens3', 4: 'ens4' })
+  })
+
+  it('past its cap it goes ahead, with a warning naming what udevd still had', () => {
+    busyFor.set(4, Infinity)
+    const plan = (leave: ReadonlySet<number>) => ({ names: [...(leave.has(4) ? [] : [{ op: 'rename' as const, ifindex: 4, from: 'dev4', to: 'ens4', temporary: false }])], settings: [], decisions: [] })
+    const applied: number[][] = []
+    const out = udevWait(plan(new Set()), null, { plan, apply: (p) => (applied.push(p.names.map((s) => s.ifindex)), { names: { done: [] }, settingErrors: [] }) }, 100)
+    expect(out.plan.names.map((s) => s.ifindex)).toEqual([4])
+    expect(applied).toEqual([])
+    expect(lines).toEqual(['warn: udevd still has ifindex 4 after 100 ms: going ahead', expect.stringMatching(/^debug: waited \d+ ms for udevd to finish with ifindex 4$/)])
   })
 })
