@@ -262,7 +262,7 @@ const rssUdev = maxRss(['-e', `${RSS_HOOK} require(${JSON.stringify(NICBACK_UDEV
 const STEP_N = 10
 const udevRestore = cases.find((c) => c.id === 'udevRestore1')
 const direct = { ...udevRestore, id: 'udevRestoreDirect', argv: ['ip', 'netns', 'exec', small.host, NODE, NICBACK_UDEV] }
-const stepRuns = { front: [], direct: [], began: [], ms: [], phases: [] }
+const stepRuns = { front: [], direct: [], began: [], phases: [] }
 for (let i = 0; i < STEP_N; i++) {
   for (const [k, c] of [
     ['front', udevRestore],

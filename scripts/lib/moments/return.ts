@@ -332,9 +332,9 @@ export interface UdevWaitPorts {
   apply(p: Plan): ReturnType<typeof applyPlan>
 }
 
-/** Waits for udevd to finish with the devices `plan` touches, bringing home
- *  at once those it is done with (a storm's NICs come back over seconds, and
- *  udevd finishes them one by one). Returns the plan to apply now, the
+/** Waits for udevd to finish with the devices `plan` touches, and brings
+ *  home those it is done with whenever udevd pauses (QUIET_MS), not after
+ *  the slow one. Returns the plan to apply now, the
  *  setting errors of the renames done while waiting, and the devices left
  *  alone (a plan made again in the run leaves them too). udevd writes a
  *  device's database entry when its rules are done, before RUN programs
