@@ -334,6 +334,7 @@ ${rows.map(([k, v]) => `| ${k} | ${f(v)} |`).join('\n')}
 | the whole of (c'), with NICBACK_DEBUG=1 | ${f(m(stepRuns.front))} |`
 }
 const STEP_LABEL = {
+  'udevd naming': "udevd's database looked at for NICs it still names (none in the bench's netns: no wait)",
   lock: "the registry's lock (flock(1)) and its read",
   links: '`ip -json -details link` (the facts)',
   plan: 'the plan (pure)',

@@ -3,8 +3,8 @@
 // process leads, the others leave a mark and exit without starting node, and
 // no mark is ever left unseen. (leader.ts alone, without the front:
 // test/unit/system/leader.test.ts.)
-import { spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, test } from 'vitest'
@@ -158,6 +158,61 @@ test('the leader sees marks and departures left while it worked, in order, and l
   } finally {
     delete process.env.NICBACK_STATE_DIR
   }
+})
+
+// The leader's note, udev-leading.PID (leader.ts): a front that finds it
+// naming a live process leaves its mark and exits without trying the lock.
+/** A process's start time, field 22 of /proc/PID/stat. */
+const bornOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ')[19]!
+const note = (pid: number, text: string) => writeFileSync(join(state, `udev-leading.${pid}`), text, { mode: 0o600 })
+
+test("a leader's note naming a live process: the front marks and exits without trying the lock (node is not started, though the lock is free)", () => {
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' })
+  try {
+    note(sleeper.pid!, `${bornOf(sleeper.pid!)}\n`)
+    expect(front('add', addOf(5)).status).toBe(0)
+    expect(front('remove', removeOf('eth3', 6)).status).toBe(0)
+    expect(callLog()).toBe('')
+    expect(marks()).toEqual(['5'])
+    expect(readdirSync(state)).toContain('udev-departure.6')
+  } finally {
+    sleeper.kill()
+  }
+})
+
+test('a note naming a process that is gone, a PID since reused (another start time), a zombie, or a link: passed over, the front leads', async () => {
+  const gone = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim()
+  note(Number(gone), '1\n')
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' })
+  // sh execs into sleep, which never reaps the child that exits: a zombie
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  try {
+    const zombie = Number((await new Promise<string>((ok) => parent.stdout!.once('data', (b: Buffer) => ok(b.toString())))).trim())
+    note(other.pid!, `${Number(bornOf(other.pid!)) + 1}\n`)
+    for (let i = 0; i < 100 && !readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++) await new Promise((ok) => setTimeout(ok, 20))
+    note(zombie, `${bornOf(zombie)}\n`)
+    const live = spawn('sleep', ['30'], { stdio: 'ignore' })
+    writeFileSync(join(dir, 'born'), `${bornOf(live.pid!)}\n`)
+    symlinkSync(join(dir, 'born'), join(state, `udev-leading.${live.pid}`))
+    try {
+      expect(front('add', addOf(5)).status).toBe(0)
+      expect(callLog()).toBe('add leader_fd=9 held=yes\n')
+    } finally {
+      live.kill()
+    }
+  } finally {
+    other.kill()
+    parent.kill()
+  }
+})
+
+test('the front that wins the lock leaves its note, its PID and start time, which node (the same process) finds', () => {
+  const checker = join(dir, 'node-note')
+  writeFileSync(checker, `#!/bin/sh\nread -r born < "${state}/udev-leading.$$" && [ "$born" = "$(cut -d')' -f2- /proc/$$/stat | cut -d' ' -f21)" ] && echo note=ok >> "${calls}"\n`)
+  chmodSync(checker, 0o755)
+  const r = spawnSync('sh', [FRONT, checker], { env: { ACTION: 'add', NICBACK_STATE_DIR: state, ...addOf(5) }, encoding: 'utf8' })
+  expect(r.status, r.stderr).toBe(0)
+  expect(callLog()).toBe('note=ok\n')
 })
 
 // Issue 16: a rename on the host (sriov-cni v2's enp1s0v0 -> temp_27 just

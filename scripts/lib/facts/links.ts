@@ -10,7 +10,7 @@
 //
 // sysfs shows the netns it was mounted in: `ip netns exec` remounts it, but
 // `nsenter --net` does not, so readLinks() checks that the two sources agree.
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs'
 import { access, readFile, realpath as realpathLater } from 'node:fs/promises'
 import { runBytes, runBytesAsync } from '../system/exec.js'
 import { ipInBytes, type Netns } from '../system/netns.js'
@@ -308,6 +308,24 @@ export function sysfsNames(): Map<number, Buffer> {
   for (const name of readdirSync(SYS_NET, { encoding: 'buffer' })) {
     const ifindex = numberOrNull(attr(name, 'ifindex'))
     if (ifindex !== null) out.set(ifindex, name)
+  }
+  return out
+}
+
+/** The ifindexes of the host's devices on a bus (sysfs; not /devices/virtual:
+ *  veth, bridges...): those a kernel can hand back from a dead netns. */
+export function busDeviceIndexes(): number[] {
+  const out: number[] = []
+  for (const name of readdirSync(SYS_NET, { encoding: 'buffer' })) {
+    let target: string
+    try {
+      target = readlinkSync(Buffer.concat([Buffer.from(`${SYS_NET}/`), name]), 'utf8')
+    } catch {
+      continue // gone or renamed since the listing: the next look sees it
+    }
+    if (busFromDevicePath(target.replace(/^(\.\.\/)+/, '/')) === null) continue
+    const ifindex = numberOrNull(attr(name, 'ifindex'))
+    if (ifindex !== null) out.push(ifindex)
   }
   return out
 }

@@ -14,6 +14,7 @@
 // ifindex of another namespace (`ip netns exec`, the test tiers) would name
 // some other device there.
 import { existsSync, readFileSync, statSync } from 'node:fs'
+import { busDeviceIndexes } from './links.js'
 
 export const UDEV_DB = '/run/udev/data'
 
@@ -99,6 +100,13 @@ export function udevdServesUs(): boolean {
 
 export function udevDone(ifindex: number): boolean {
   return existsSync(`${UDEV_DB}/n${ifindex}`)
+}
+
+/** The devices on a bus (facts/links.ts busDeviceIndexes) whose udev event
+ *  is still running: NICs udevd is naming, a storm's VFs coming back. */
+export function nicsWithUdev(): number[] {
+  if (!udevdServesUs()) return []
+  return busDeviceIndexes().filter((i) => !udevDone(i))
 }
 
 /** Of these devices, those whose udev event is still running. */

@@ -17,7 +17,7 @@ import { policyName } from '../facts/policy.js'
 import { hostNameSources } from '../facts/name-sources.js'
 import { adoptions, looksReturned, type Adoption } from '../plan/origin.js'
 import { handOverRepairs } from '../plan/repair.js'
-import { stillWithUdev } from '../facts/udevdb.js'
+import { nicsWithUdev, stillWithUdev } from '../facts/udevdb.js'
 import { describeAway, describeStep } from '../plan/describe.js'
 import { heldOnHost, planRestore, type Decision, type Plan, type Step } from '../plan/planner.js'
 import { loadRegistry, updateRegistry } from '../state/registry.js'
@@ -95,6 +95,11 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
   const report = updateRegistry(
     (reg) => {
       clock.mark('lock')
+      // The lock taken first: its flock(1) runs while udevd works, not after.
+      // NICs udevd still named when the wait ended: the links read next may
+      // be older than its names and altnames for them.
+      const stale = opts.dryRun ? NONE : udevSettles(opts.udevEvent?.ifindex ?? null)
+      clock.mark('udevd naming')
       // The links the latest plan was made from: NICs still coming back
       // while udevd names them are in a later read than the first.
       let links = kernel.links()
@@ -146,6 +151,7 @@ export function nicReturns(opts: RestoreOptions): RestoreReport {
         plan: (leave, fresh) => planOn(fresh ? (links = kernel.links()) : links, leave),
         touched: (p) => touchedBy(p).concat(found.map((a) => a.link.ifindex)),
         apply,
+        stale,
       })
       plan = early.plan
       clock.mark('udev wait')
@@ -320,6 +326,11 @@ const NONE: ReadonlySet<number> = new Set()
  *  home those it is done with (under emulation it finishes one every
  *  ~0.1 s in a storm). */
 const QUIET_MS = 300
+/** The same before anything is read (udevSettles): under emulation udevd
+ *  went 0.3 s without finishing any of a storm's last six VFs, its workers
+ *  busy with the RUN programs of the others (one systemd-sysctl per VF);
+ *  the links read then were stale by the time they were used. */
+const SETTLE_QUIET_MS = 1000
 
 const touchedBy = (p: Plan) => [...p.names, ...p.settings].map((s) => s.ifindex)
 
@@ -330,6 +341,36 @@ export interface UdevWaitPorts {
    *  it reads udev's properties of); its steps' by default. */
   touched?(p: Plan): number[]
   apply(p: Plan): ReturnType<typeof applyPlan>
+  /** Devices udevd still named when `plan`'s links were read: once it is
+   *  done with them, the plan is made again from links read then. */
+  stale?: ReadonlySet<number>
+}
+
+/** Before a run reads anything: while udevd still names NICs on a bus (a
+ *  storm's VFs coming back), wait until it is done with them or pauses
+ *  (SETTLE_QUIET_MS with none finished), starting no process. Returns those
+ *  it still has then.
+ *  Links read and a plan made while udevd works would be made again once it
+ *  is done (udevWait), on the CPUs udevd needs: under emulation that cost a
+ *  storm ~0.4 s of udevd's time. Never waits for the device of `ownEvent`
+ *  (as udevWait); NICs that come back meanwhile are waited for too. */
+export function udevSettles(ownEvent: number | null, capMs = UDEV_WAIT_MS, quietMs = SETTLE_QUIET_MS): ReadonlySet<number> {
+  const busy = () => nicsWithUdev().filter((i) => i !== ownEvent)
+  let still = busy()
+  if (still.length === 0) return NONE
+  const t0 = performance.now()
+  const waited = new Set(still)
+  let progress = t0
+  while (still.length > 0 && performance.now() - t0 < capMs && performance.now() - progress < quietMs) {
+    Atomics.wait(pause, 0, 0, 20)
+    const s = stillWithUdev(still)
+    if (s.length < still.length) progress = performance.now()
+    still = s.length > 0 ? s : busy()
+    for (const i of still) waited.add(i)
+  }
+  const ms = Math.round(performance.now() - t0)
+  log.debug(`waited ${ms} ms for udevd to name NICs (ifindex ${[...waited].join(', ')}) before reading the links${still.length > 0 ? `; it still has ${still.join(', ')}` : ''}`, { ifindex: [...waited], ms })
+  return new Set(still)
 }
 
 /** Waits for udevd to finish with the devices `plan` touches, and brings
@@ -353,6 +394,7 @@ export function udevWait(plan: Plan, ownEvent: number | null, ports: UdevWaitPor
   const waited = new Set<number>()
   const leave = new Set<number>()
   const settingErrors: SettingError[] = []
+  let fresh = (ports.stale ?? NONE).size === 0
   for (;;) {
     const busy = stillWithUdev(touched(plan))
     if (ownEvent !== null && busy.includes(ownEvent) && !leave.has(ownEvent)) {
@@ -361,7 +403,16 @@ export function udevWait(plan: Plan, ownEvent: number | null, ports: UdevWaitPor
       plan = ports.plan(leave, false)
       continue
     }
-    if (busy.length === 0) break
+    if (busy.length === 0) {
+      // done with them since the links were read: their names and altnames
+      // are udevd's now, not what the plan saw (a rename would meet EEXIST)
+      if (!fresh && touched(plan).some((i) => ports.stale!.has(i))) {
+        fresh = true
+        plan = ports.plan(leave, true)
+        continue
+      }
+      break
+    }
     if (performance.now() >= deadline) {
       log.warn(`udevd still has ifindex ${busy.join(', ')} after ${capMs} ms: going ahead`, {
         ifindex: busy,
@@ -392,6 +443,7 @@ export function udevWait(plan: Plan, ownEvent: number | null, ports: UdevWaitPor
       if (now.length > 0 && !now.some((i) => still.includes(i))) settingErrors.push(...ports.apply(ready).settingErrors)
     }
     plan = ports.plan(leave, true)
+    fresh = true
   }
   if (waited.size > 0) {
     const ms = Math.round(performance.now() - t0)

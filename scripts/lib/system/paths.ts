@@ -38,6 +38,8 @@ export function privateProblem(st: Stats, kind: 'file' | 'dir'): string | null {
 
 /** The udev front's lock (udev/nicback-udev-front.sh, leader.ts). */
 export const FRONT_LOCK = 'udev-leader.lock'
+/** The leader's note, udev-leading.PID (leader.ts): its process's start time. */
+export const LEADING_NOTE = 'udev-leading'
 /** The mode by which nicback vouches for its state directory to the udev
  *  front, which cannot read a directory's mode without starting a process:
  *  the lock, a regular file root owns, with the sticky bit (meaningless on

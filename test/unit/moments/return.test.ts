@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
-import { stillWithUdev } from '../../../scripts/lib/facts/udevdb.js'
-import { carriedOut, logReport, nicReturns, udevWait, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
+import { nicsWithUdev, stillWithUdev } from '../../../scripts/lib/facts/udevdb.js'
+import { carriedOut, logReport, nicReturns, udevSettles, udevWait, wanted, type RestoreReport, type Selection } from '../../../scripts/lib/moments/return.js'
 import { loadRegistry, saveRegistry } from '../../../scripts/lib/state/registry.js'
 import { log } from '../../../scripts/lib/system/log.js'
 import type { Away, Entry, Link } from '../../../scripts/lib/types.js'
@@ -22,6 +22,7 @@ vi.mock('../../../scripts/lib/facts/udevdb.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../scripts/lib/facts/udevdb.js')>()),
   initializedUsec: () => null,
   stillWithUdev: vi.fn(() => []),
+  nicsWithUdev: vi.fn(() => []),
 }))
 
 let kernel: FakeKernel
@@ -458,6 +459,7 @@ describe('udevWait: never racing udevd, never waiting for what cannot come', () 
   })
   afterEach(() => {
     vi.mocked(stillWithUdev).mockImplementation(() => [])
+    vi.mocked(nicsWithUdev).mockImplementation(() => [])
     vi.restoreAllMocks()
     rmSync(dir, { recursive: true, force: true })
     if (saved === undefined) delete process.env.NICBACK_STATE_DIR
@@ -525,5 +527,78 @@ describe('udevWait: never racing udevd, never waiting for what cannot come', () 
     expect(out.plan.names.map((s) => s.ifindex)).toEqual([4])
     expect(applied).toEqual([])
     expect(lines).toEqual(['warn: udevd still has ifindex 4 after 100 ms: going ahead', expect.stringMatching(/^debug: waited \d+ ms for udevd to finish with ifindex 4$/)])
+  })
+
+  const NONE: ReadonlySet<number> = new Set()
+  describe('udevSettles: before anything is read, udevd names the NICs coming back', () => {
+    /** udevd names the NICs on a bus in `busyFor`; `later` come back once those are done. */
+    const naming = (later: number[] = []) => {
+      let back = false
+      vi.mocked(nicsWithUdev).mockImplementation(() => {
+        const now = [...busyFor].filter(([, n]) => n > 0).map(([i]) => i)
+        if (now.length === 0 && !back && later.length > 0) {
+          back = true
+          for (const i of later) busyFor.set(i, 2)
+          return later
+        }
+        return now
+      })
+    }
+
+    it('the links are read only once udevd is done naming, NICs that came back meanwhile included: one batch', () => {
+      busyFor.set(3, 2).set(4, 4)
+      naming([5])
+      kernel = new FakeKernel([nic(3, 'dev3'), nic(4, 'dev4')])
+      const reads: number[][] = []
+      const links = kernel.links.bind(kernel)
+      kernel.links = () => (reads.push([...busyFor.values()]), links())
+      const r = nicReturns({ select: { kind: 'returned' }, kernel })
+      expect(r.ok).toBe(true)
+      expect(reads.length).toBeGreaterThan(0)
+      expect(reads.every((left) => left.every((n) => n === 0))).toBe(true)
+      expect(renames().filter((x) => x.length > 0)).toEqual([['dev3', 'dev4']])
+      expect(lines.filter((l) => l.startsWith('debug: waited'))).toEqual([expect.stringMatching(/^debug: waited \d+ ms for udevd to name NICs \(ifindex 3, 4, 5\) before reading the links$/)])
+    })
+
+    it('never waits for the device of its own udev event', () => {
+      busyFor.set(4, Infinity)
+      naming()
+      const t0 = performance.now()
+      udevSettles(4)
+      expect(performance.now() - t0).toBeLessThan(100)
+      expect(lines).toEqual([])
+    })
+
+    it('goes on when udevd pauses (none finished for a while), saying what udevd still has', () => {
+      busyFor.set(3, 1).set(4, Infinity)
+      naming()
+      const t0 = performance.now()
+      expect([...udevSettles(null, 10_000, 200)]).toEqual([4])
+      const ms = performance.now() - t0
+      expect(ms).toBeGreaterThanOrEqual(200)
+      expect(ms).toBeLessThan(3000)
+      expect(lines).toEqual([expect.stringMatching(/^debug: waited \d+ ms for udevd to name NICs \(ifindex 3, 4\) before reading the links; it still has 4$/)])
+    })
+
+    it('a NIC udevd still named when the links were read: once it is done, the plan is made again from links read then', () => {
+      const fresh: boolean[] = []
+      const step = { op: 'rename' as const, ifindex: 4, from: 'dev4', to: 'ens4', temporary: false }
+      const plan = (_: ReadonlySet<number>, f: boolean) => (fresh.push(f), { names: [step], settings: [], decisions: [] })
+      const apply = () => ({ names: { done: [] }, settingErrors: [] })
+      udevWait(plan(NONE, false), null, { plan, apply, stale: new Set([4]) })
+      expect(fresh).toEqual([false, true])
+      // udevd had only others: the plan stands
+      fresh.length = 0
+      udevWait(plan(NONE, false), null, { plan, apply, stale: new Set([7]) })
+      expect(fresh).toEqual([false])
+    })
+
+    it('a dry run waits for nothing', () => {
+      busyFor.set(3, Infinity)
+      naming()
+      const t0 = performance.now()
+      nicReturns({ select: { kind: 'returned' }, kernel, dryRun: true })
+      expect(performance.now() - t0).toBeLessThan(250)
+    })
   })
 })

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, test } from 'vitest'
-import { hostRenameMarks, leadershipFromEnv } from '../../../scripts/lib/system/leader.js'
+import { hostRenameMarks, leadershipFromEnv, startTimeOf } from '../../../scripts/lib/system/leader.js'
 
 let dir: string
 let state: string
@@ -24,6 +24,11 @@ afterEach(() => {
   if (saved === undefined) delete process.env.NICBACK_STATE_DIR
   else process.env.NICBACK_STATE_DIR = saved
 })
+
+/** The leader's note (this process's), udev-leading.PID. */
+const NOTE = `udev-leading.${process.pid}`
+/** This process's start time, as /proc says it (field 22). */
+const born = () => readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19]!
 
 /** A mark as the front writes it (0600, its line ended by a newline). */
 const mark = (name: string, text = '') => writeFileSync(join(state, name), text, { mode: 0o600 })
@@ -80,7 +85,7 @@ describe('leadershipFromEnv', () => {
     mark('udev-pending.8')
     expect(lead!.takeMarks()).toEqual({ own: true, others: true })
     expect(lead!.takeMarks()).toEqual({ own: false, others: false })
-    expect(readdirSync(state)).toEqual(['udev-leader.lock'])
+    expect(readdirSync(state).sort()).toEqual(['udev-leader.lock', NOTE])
     lead!.handOver()
   })
 
@@ -97,7 +102,7 @@ describe('leadershipFromEnv', () => {
       { line: 'eth4 11 /devices/x/net/eth4', atMs: expect.any(Number) },
     ])
     expect(lead.takeDepartures()).toEqual([])
-    expect(readdirSync(state).sort()).toEqual(['udev-departure.12', 'udev-leader.lock'])
+    expect(readdirSync(state).sort()).toEqual(['udev-departure.12', 'udev-leader.lock', NOTE])
     // its writer finishes, and hand-over finds it: the leader goes on
     writeFileSync(join(state, 'udev-departure.12'), 'eth5 12 /devices/x/net/eth5\n')
     expect(lead.handOver()).toBe(true)
@@ -114,7 +119,7 @@ describe('leadershipFromEnv', () => {
     mark('udev-departure.3', 'b 2 /d/net/b\n')
     spawnSync('chmod', ['0666', join(state, 'udev-departure.3')])
     expect(lead.takeDepartures()).toEqual([])
-    expect(readdirSync(state)).toEqual(['udev-leader.lock'])
+    expect(readdirSync(state).sort()).toEqual(['udev-leader.lock', NOTE])
     expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('a 1 /d/net/a\n')
     expect(lead.handOver()).toBe(false)
   })
@@ -123,6 +128,41 @@ describe('leadershipFromEnv', () => {
     const fd = frontFd()
     const lead = leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })!
     expect(lead.handOver()).toBe(false)
+  })
+
+  it("the leader's note: its start time under its PID while it leads; notes of dead leaders removed; gone before it lets go, back when it wins again", () => {
+    mark('udev-leading.999999999', '1\n')
+    mark(NOTE, 'not its start time\n')
+    const fd = frontFd()
+    const lead = leadershipFromEnv({ NICBACK_LEADER_FD: String(fd) })!
+    expect(readdirSync(state).sort()).toEqual(['udev-leader.lock', NOTE])
+    expect(readFileSync(join(state, NOTE), 'utf8')).toBe(`${born()}\n`)
+    // a mark left while it leads: it lets go, finds it, wins the lock again
+    mark('udev-pending.5')
+    expect(lead.handOver()).toBe(true)
+    expect(existsSync(join(state, NOTE))).toBe(true)
+    lead.takeMarks()
+    expect(lead.handOver()).toBe(false)
+    expect(existsSync(join(state, NOTE))).toBe(false)
+  })
+
+  it('a note planted as a link is removed, never written through', () => {
+    writeFileSync(join(dir, 'victim'), 'x\n')
+    symlinkSync(join(dir, 'victim'), join(state, NOTE))
+    const lead = leadershipFromEnv({ NICBACK_LEADER_FD: String(frontFd()) })!
+    expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('x\n')
+    expect(readFileSync(join(state, NOTE), 'utf8')).toBe(`${born()}\n`)
+    lead.handOver()
+  })
+})
+
+describe('startTimeOf', () => {
+  it('field 22 of a /proc/PID/stat line, whatever the name holds', () => {
+    const rest = Array.from({ length: 30 }, (_, i) => String(i + 4)).join(' ')
+    expect(startTimeOf(`42 (node) S ${rest}`)).toBe('22')
+    expect(startTimeOf(`42 (a) b (c) ) S ${rest}`)).toBe('22')
+    expect(startTimeOf('42 (node) S 1 2')).toBeNull()
+    expect(startTimeOf('')).toBeNull()
   })
 })
 
