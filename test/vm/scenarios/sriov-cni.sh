@@ -16,8 +16,8 @@
 #           the same VFs (the cache then holds the host name the plugin
 #           read), and its DEL;
 #   race    ADD of every VF; the pods die; the next pods' ADD at once, while
-#           the VFs come back (retried as the kubelet would, until the VF is
-#           back); then their DEL.
+#           the VFs come back (retried as the kubelet would, a failed try's
+#           sandbox torn down, until the VF is back); then their DEL.
 CNI_DIR=/var/cache/sriov-cni
 HOST_DEVICE=/usr/lib/cni/host-device
 cni_bin() {
@@ -103,7 +103,17 @@ cni_add_retry() {
   local i=0 v pids=() rcs=""
   for v in "${CNI_VFS[@]}"; do
     ip netns add "$2-$i"
-    (for _ in $(seq 50); do cni "$1" ADD "$2-$i" "$2-$i" "${CNI_PCI[$v]}" && exit 0; sleep 0.2; done; exit 1) &
+    # As the kubelet: a failed ADD's sandbox is torn down (DEL, its netns
+    # deleted) and the next try gets a new one. host-device 1.1 moves the
+    # VF by ifindex, then looks it up in the pod by the name it read on the
+    # host: renamed home in between, the VF stays in the pod's netns, and
+    # only the teardown brings it back (seen once on 6.1, 2026-12-07).
+    (for _ in $(seq 50); do
+      cni "$1" ADD "$2-$i" "$2-$i" "${CNI_PCI[$v]}" && exit 0
+      cni "$1" DEL "$2-$i" "$2-$i" "${CNI_PCI[$v]}"
+      ip netns del "$2-$i" && ip netns add "$2-$i"
+      sleep 0.2
+    done; exit 1) &
     pids+=($!)
     i=$((i + 1))
   done
