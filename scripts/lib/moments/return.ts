@@ -360,17 +360,29 @@ export function udevSettles(ownEvent: number | null, capMs = UDEV_WAIT_MS, quiet
   if (still.length === 0) return NONE
   const t0 = performance.now()
   const waited = new Set(still)
-  let progress = t0
-  while (still.length > 0 && performance.now() - t0 < capMs && performance.now() - progress < quietMs) {
-    Atomics.wait(pause, 0, 0, 20)
-    const s = stillWithUdev(still)
-    if (s.length < still.length) progress = performance.now()
-    still = s.length > 0 ? s : busy()
-    for (const i of still) waited.add(i)
-  }
+  still = whileUdevWorks(still, t0 + capMs, quietMs, () => {
+    const more = busy()
+    for (const i of more) waited.add(i)
+    return more
+  })
   const ms = Math.round(performance.now() - t0)
   log.debug(`waited ${ms} ms for udevd to name NICs (ifindex ${[...waited].join(', ')}) before reading the links${still.length > 0 ? `; it still has ${still.join(', ')}` : ''}`, { ifindex: [...waited], ms })
   return new Set(still)
+}
+
+/** Looks at udev's database every 20 ms while udevd works through `still`,
+ *  until it is done with all, `deadline` passes, or it pauses (`quietMs`
+ *  with none finished); `more`: what to wait for next once those are done.
+ *  Returns the devices udevd still has. */
+function whileUdevWorks(still: number[], deadline: number, quietMs: number, more: () => number[] = () => []): number[] {
+  let progress = performance.now()
+  while (still.length > 0 && performance.now() < deadline && performance.now() - progress < quietMs) {
+    Atomics.wait(pause, 0, 0, 20)
+    const s = stillWithUdev(still)
+    if (s.length < still.length) progress = performance.now()
+    still = s.length > 0 ? s : more()
+  }
+  return still
 }
 
 /** Waits for udevd to finish with the devices `plan` touches, and brings
@@ -427,14 +439,7 @@ export function udevWait(plan: Plan, ownEvent: number | null, ports: UdevWaitPor
     // pauses (QUIET_MS with none finished: a slow rule, NICs still coming
     // back). Renaming while udevd works only adds to its work (a `move`
     // event per rename, an `ip` per look) on the CPUs it needs.
-    let still = busy
-    let progress = performance.now()
-    while (still.length > 0 && performance.now() < deadline && performance.now() - progress < QUIET_MS) {
-      Atomics.wait(pause, 0, 0, 20)
-      const s = stillWithUdev(still)
-      if (s.length < still.length) progress = performance.now()
-      still = s
-    }
+    const still = whileUdevWorks(busy, deadline, QUIET_MS)
     // A pause: those udevd is done with go home now, not after the slow one.
     if (still.length > 0) {
       const ready = ports.plan(new Set([...leave, ...still]), false)

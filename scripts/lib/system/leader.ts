@@ -19,7 +19,6 @@
 // lock, and the next leader removes it.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { nicbackError } from './errors.js'
 import { tryLock, type Lock } from './lock.js'
 import { FRONT_LOCK, LEADING_NOTE, privateProblem, stateDir } from './paths.js'
 
@@ -67,23 +66,12 @@ function marksOf(dir: string, kind: RegExp): (Mark & { path: string })[] {
     const m = kind.exec(f)
     if (!m) continue
     const path = join(dir, f)
-    let text: string
-    let atMs: number
-    try {
-      // never through a symlink or into a fifo
-      const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-      try {
-        const st = fstatSync(fd)
-        if (!st.isFile() || privateProblem(st, 'file') !== null) throw nicbackError('refused', 'read a mark', 'not a private file')
-        atMs = st.mtimeMs
-        text = readFileSync(fd, 'utf8').slice(0, 8192)
-      } finally {
-        closeSync(fd)
-      }
-    } catch {
+    const read = readPrivate(path)
+    if (read === null) {
       unlinkQuietly(path)
       continue
     }
+    const { text, atMs } = read
     if (text.endsWith('\n')) files.push({ seq: BigInt(m[1]!), path, line: text.slice(0, -1), atMs })
   }
   return files.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))
@@ -210,13 +198,19 @@ function noteLeading(dir: string): void {
   } catch {}
 }
 
-/** A note's start time, read as the front reads it: never through a link or into a FIFO. */
-function noteSays(path: string): string | null {
+/** A note's start time, read as a mark is (readPrivate). */
+const noteSays = (path: string): string | null => readPrivate(path)?.text.trim() ?? null
+
+/** A file of the state directory the front or a leader wrote: its text (at
+ *  most 8 KiB) and mtime; null when it is gone, unreadable, or not a
+ *  private regular file. Never through a symlink or into a FIFO. */
+function readPrivate(path: string): { text: string; atMs: number } | null {
   try {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     try {
-      if (!fstatSync(fd).isFile()) return null
-      return readFileSync(fd, 'utf8').slice(0, 64).trim()
+      const st = fstatSync(fd)
+      if (!st.isFile() || privateProblem(st, 'file') !== null) return null
+      return { text: readFileSync(fd, 'utf8').slice(0, 8192), atMs: st.mtimeMs }
     } finally {
       closeSync(fd)
     }

@@ -4,7 +4,7 @@
 // only when it is the state dir's private udev-leader.lock itself. (With the
 // front itself, udev/nicback-udev-front.sh: test/cli/udev-front.test.ts.)
 import { spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, test } from 'vitest'
@@ -144,6 +144,15 @@ describe('leadershipFromEnv', () => {
     lead.takeMarks()
     expect(lead.handOver()).toBe(false)
     expect(existsSync(join(state, NOTE))).toBe(false)
+  })
+
+  it('its own note, right but writable by others, is written again private', () => {
+    mark(NOTE, `${born()}\n`)
+    spawnSync('chmod', ['0666', join(state, NOTE)])
+    const lead = leadershipFromEnv({ NICBACK_LEADER_FD: String(frontFd()) })!
+    expect(statSync(join(state, NOTE)).mode & 0o777).toBe(0o600)
+    expect(readFileSync(join(state, NOTE), 'utf8')).toBe(`${born()}\n`)
+    lead.handOver()
   })
 
   it('a note planted as a link is removed, never written through', () => {
