@@ -45,21 +45,25 @@ export interface AgentOptions {
    *  arguments: /usr/sbin/ip is bind-mounted over in the agent's own mount
    *  namespace (`ip netns exec` makes one), nowhere else. */
   countIp?: boolean
-  /** The node that runs the agent (default: the tier's). */
-  node?: string
+  /** The node that runs the agent, with its flags (default: the tier's). */
+  node?: readonly string[]
 }
 
-/** The node the image runs the agent on: deploy/image/build.sh's pinned
- *  NODE (version and integrity), x64, from deploy/npm-node.sh's cache
- *  (fetched if missing), the very binary the image holds. The agent's memory
- *  bound is the image's. */
-export function imageNode(): string {
-  const m = /^NODE="(\S+) .*\bx64=(\S+)[ "]/m.exec(readFileSync(join(REPO, 'deploy/image/build.sh'), 'utf8'))
+/** The node the image runs the agent on, as /usr/bin/nicback runs it:
+ *  deploy/image/build.sh's pinned NODE (version and integrity), x64, from
+ *  deploy/npm-node.sh's cache (fetched if missing), the very binary the image
+ *  holds, then build.sh's NODE_FLAGS. The agent's memory bound is the
+ *  image's. */
+export function imageNode(): string[] {
+  const build = readFileSync(join(REPO, 'deploy/image/build.sh'), 'utf8')
+  const m = /^NODE="(\S+) .*\bx64=(\S+)[ "]/m.exec(build)
   if (m === null) throw new Error('deploy/image/build.sh has no NODE="VERSION x64=INTEGRITY ..." line')
+  const flags = /^NODE_FLAGS=(\S*)$/m.exec(build)
+  if (flags === null) throw new Error('deploy/image/build.sh has no NODE_FLAGS= line')
   const r = spawnSync('bash', [join(REPO, 'deploy/npm-node.sh'), 'x64', m[1]!, m[2]!], { encoding: 'utf8' })
   const path = r.stdout.trim()
   if (r.status !== 0 || path === '') throw new Error(`deploy/npm-node.sh x64 ${m[1]} failed: ${r.stderr}`)
-  return path
+  return [path, ...flags[1]!.split(' ').filter((f) => f !== '')]
 }
 
 export function startAgent(w: World, opts: AgentOptions = {}): Running {
@@ -68,7 +72,7 @@ export function startAgent(w: World, opts: AgentOptions = {}): Running {
   w.hostIp('link', 'set', 'lo', 'up')
   const port = opts.port ?? 20000 + (process.pid % 20000)
   const env = { ...process.env, NICBACK_STATE_DIR: w.state, NICBACK_WATCH_MONITOR: JSON.stringify(['tail', '-n', '+1', '-f', events]) }
-  const watch = [opts.node ?? NODE, NICBACK, 'watch', '--metrics-addr', `127.0.0.1:${port}`, '--log-format', 'json']
+  const watch = [...(opts.node ?? [NODE]), NICBACK, 'watch', '--metrics-addr', `127.0.0.1:${port}`, '--log-format', 'json']
   let calls: string | null = null
   let argv = ['netns', 'exec', w.host, ...watch]
   if (opts.countIp) {
