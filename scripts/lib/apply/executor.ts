@@ -8,7 +8,9 @@
 // names), each with its own Journal: a failure rolls back its own group, and
 // if the undo itself fails, the result says exactly which device is left
 // under which name (the next run finishes the job: a temporary name is always
-// one it recognises). Settings (MAC, MTU, up) run each on its own.
+// one it recognises). A rename the kernel refuses because the device itself
+// holds the name as an altname, given after the plan, drops it and goes on
+// (LATE_ALTNAME_TRIES). Settings (MAC, MTU, up) run each on its own.
 import { displayName } from '../facts/links.js'
 import { describeStep } from '../plan/describe.js'
 import type { Step } from '../plan/planner.js'
@@ -60,6 +62,15 @@ export function checkDevices(steps: readonly Step[], names: ReadonlyMap<number, 
   }
   return null
 }
+
+/** How often one rename may find its name come back as an altname of its
+ *  own device. udevd gives a NIC its altnames again on every `move` event:
+ *  on 6.1 a NIC back from a dead netns is named after its `add`, and its
+ *  `move` follows once the `add` is done, so the altname may arrive after
+ *  the plan; the renames before it in this run raise `move` events too. Each
+ *  event gives it once, so a few tries are enough; past them the group is
+ *  rolled back and the run plans again. */
+export const LATE_ALTNAME_TRIES = 3
 
 /** One line per device a failed group touched that is not back under the
  *  name it started with. */
@@ -136,6 +147,7 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
   const journalOf = (s: Step) => journals.get(groupOf(s)) ?? journals.set(groupOf(s), new Journal(kernel)).get(groupOf(s))!
   const isName = new Set<Step>(names)
   const done: Step[] = []
+  const lateAltnames = new Map<Step, number>()
   let queue = all
   while (queue.length > 0) {
     const r = kernel.batch(queue.map(ipArgs), false)
@@ -148,6 +160,16 @@ export function applyPlan(plan: { names: readonly Step[]; settings: readonly Ste
     if (r.ok) break
     const failed = queue[at]!
     const { errno, text } = r.failed[0]!
+    const tries = lateAltnames.get(failed) ?? 0
+    if (failed.op === 'rename' && errno === 'EEXIST' && tries < LATE_ALTNAME_TRIES && kernel.altnames(failed.ifindex).includes(failed.to)) {
+      // Its own altname, not another device's name: drop it (journaled with
+      // the group, so an undo puts it back) and go on from this rename.
+      const drop: Step = { op: 'altname-del', ifindex: failed.ifindex, dev: failed.from, altname: failed.to }
+      lateAltnames.set(failed, tries + 1)
+      isName.add(drop)
+      queue = [drop, ...queue.slice(at)]
+      continue
+    }
     if (isName.has(failed)) {
       const g = groupOf(failed)
       const mine = done.filter((s) => groupOf(s) === g)

@@ -3,7 +3,7 @@
 // settings each on its own; the one MAC path with its EBUSY fallback. The
 // real `ip` is exercised by the netns and vm tiers.
 import { describe, expect, it } from 'vitest'
-import { applyPlan, renameGroups, setMac } from '../../../scripts/lib/apply/executor.js'
+import { applyPlan, LATE_ALTNAME_TRIES, renameGroups, setMac } from '../../../scripts/lib/apply/executor.js'
 import { Journal } from '../../../scripts/lib/apply/journal.js'
 import type { Step } from '../../../scripts/lib/plan/planner.js'
 import { FakeKernel } from '../fake-kernel.js'
@@ -277,8 +277,8 @@ describe('independent groups of renames (issue 10) and a failed undo (issue 8, c
       { op: 'rename', ifindex: 9, from: 'dev9', to: 'enp1s0v4', temporary: false },
     ]
     const k = new FakeKernel([{ ifindex: 9, name: 'dev9', altnames: ['enp1s0v4'] }])
-    // udevd puts the altname back: the rename then finds the name in use
-    k.opts.failures = [{ match: is('name', 'dev9'), errno: 'EEXIST', then: () => k.dev('dev9')!.altnames.push('enp1s0v4') }]
+    // udevd puts the altname back, and the rename fails for a reason of its own
+    k.opts.failures = [{ match: is('name', 'dev9'), errno: 'EBUSY', then: () => k.dev('dev9')!.altnames.push('enp1s0v4') }]
     const back = applyPlan(namesOnly(steps), k).names
     expect(back.failed).toMatchObject({ step: steps[1], undone: true, undoErrors: [], left: [] })
     // not back: the undo did fail
@@ -289,5 +289,57 @@ describe('independent groups of renames (issue 10) and a failed undo (issue 8, c
     ]
     const gone = applyPlan(namesOnly(steps), k2).names
     expect(gone.failed!.undoErrors).toEqual(['undo of "drop altname "enp1s0v4" of "dev9"" failed: RTNETLINK answers: File exists'])
+  })
+
+  it('a rename whose name comes back as its own altname after the plan (udevd, on a `move`) drops it and goes on; past a few tries the group is undone', () => {
+    const steps: Step[] = [
+      { op: 'rename', ifindex: 8, from: 'dev8', to: 'enp1s0v3', temporary: false },
+      { op: 'rename', ifindex: 9, from: 'dev9', to: 'enp1s0v4', temporary: false },
+      { op: 'mtu', ifindex: 9, dev: 'enp1s0v4', mtu: 9000, was: 1500 },
+    ]
+    const k = new FakeKernel([
+      { ifindex: 8, name: 'dev8' },
+      { ifindex: 9, name: 'dev9' },
+    ])
+    const late = () => {
+      const d = k.dev('dev9')!
+      if (!d.altnames.includes('enp1s0v4')) d.altnames.push('enp1s0v4')
+    }
+    // the kernel's answer is EEXIST because the altname is there now
+    k.opts.failures = [{ match: is('name', 'dev9'), errno: 'EEXIST', then: late }]
+    const r = applyPlan({ names: steps.slice(0, 2), settings: steps.slice(2) }, k)
+    expect(r.names.failed).toBeUndefined()
+    expect(r.settingErrors).toEqual([])
+    expect(k.where()).toEqual({ 8: 'enp1s0v3', 9: 'enp1s0v4' })
+    expect(k.altnames(9)).toEqual([])
+    expect(k.calls[1]!.cmds[0]).toEqual(['link', 'property', 'del', 'dev', 'dev9', 'altname', 'enp1s0v4'])
+    expect(r.names.done).toContainEqual({ op: 'altname-del', ifindex: 9, dev: 'dev9', altname: 'enp1s0v4' })
+    expect(k.dev('enp1s0v4')!.mtu).toBe(9000)
+
+    // udevd gives it back every time: after LATE_ALTNAME_TRIES drops, rolled back
+    const k2 = new FakeKernel([{ ifindex: 9, name: 'dev9' }])
+    k2.opts.failures = [
+      {
+        match: is('name', 'dev9'),
+        errno: 'EEXIST',
+        once: false,
+        then: () => {
+          const d = k2.dev('dev9')!
+          if (!d.altnames.includes('enp1s0v4')) d.altnames.push('enp1s0v4')
+        },
+      },
+    ]
+    const stuck = applyPlan(namesOnly([steps[1]!]), k2).names
+    expect(stuck.failed).toMatchObject({ step: steps[1], errno: 'EEXIST', undone: true, undoErrors: [], left: [] })
+    expect(k2.calls.filter((c) => c.cmds[0]![2] === 'del')).toHaveLength(LATE_ALTNAME_TRIES)
+    expect(k2.where()).toEqual({ 9: 'dev9' })
+    // another device's name is not dropped: the group fails at once
+    const k3 = new FakeKernel([
+      { ifindex: 9, name: 'dev9' },
+      { ifindex: 10, name: 'eth0', altnames: ['enp1s0v4'] },
+    ])
+    expect(applyPlan(namesOnly([steps[1]!]), k3).names.failed).toMatchObject({ step: steps[1], errno: 'EEXIST', undone: false })
+    expect(k3.calls).toHaveLength(1)
+    expect(k3.altnames(10)).toEqual(['enp1s0v4'])
   })
 })
