@@ -84,7 +84,9 @@ NODE_BIN=/usr/local/bin/node
 # a root process), and the agent's peak RSS under 10,000 connections is
 # ~10 MiB lower, its optimising compilers never run (measured 76-83 against
 # 67-68 MiB; the probes under 1000 scrapers as fast: docs/measurements.md).
-NODE_FLAGS=--jitless
+# --no-expose-wasm: --jitless turns WebAssembly off anyway, and without it
+# node 22 says so on stderr at every start.
+NODE_FLAGS="--jitless --no-expose-wasm"
 NODE_LICENSE_DIR=/usr/local/share/doc/node
 
 die() { echo "build: $*" >&2; exit 1; }

@@ -96,10 +96,12 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
     execFileSync('tar', ['-xf', archive, '-C', x])
     const manifest = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')) as { Layers: string[] }[]
     for (const l of manifest[0]!.Layers) execFileSync('tar', ['-xpf', join(x, l), '-C', root])
-    expect(readFileSync(join(root, 'usr/bin/nicback'), 'utf8')).toContain('exec /usr/local/bin/node --jitless /usr/libexec/nicback/nicback.mjs "$@"')
+    expect(readFileSync(join(root, 'usr/bin/nicback'), 'utf8')).toContain('exec /usr/local/bin/node --jitless --no-expose-wasm /usr/libexec/nicback/nicback.mjs "$@"')
     const inRoot = (cmd: string) => {
       const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -t proc proc ${root}/proc && chroot ${root} ${cmd}`], { encoding: 'utf8', timeout: 120_000 })
       expect(r.status, `${cmd}: ${r.stderr}`).toBe(0)
+      // nothing on stderr: node's flags draw no warning
+      expect(r.stderr, cmd).toBe('')
       return r.stdout.trim()
     }
     expect(inRoot('/usr/bin/nicback --version')).toBe(`nicback ${pkg.version}`)
@@ -108,7 +110,7 @@ describe.skipIf(!run)('the image: one build, one archive, one image per tag', ()
     // nicback's own process in the image is that node (a preloaded script
     // says which), an LTS: 22 is "Jod", with build.sh's NODE_FLAGS
     writeFileSync(join(root, 'tmp/which-node.cjs'), 'console.log(process.execPath, process.version, process.release.lts, ...process.execArgv)\n')
-    expect(inRoot('env NODE_OPTIONS=--require=/tmp/which-node.cjs /usr/bin/nicback --version')).toBe(`/usr/local/bin/node v${pinned} Jod --jitless\nnicback ${pkg.version}`)
+    expect(inRoot('env NODE_OPTIONS=--require=/tmp/which-node.cjs /usr/bin/nicback --version')).toBe(`/usr/local/bin/node v${pinned} Jod --jitless --no-expose-wasm\nnicback ${pkg.version}`)
     // the node layer holds bin/node (and its licence); Debian's nodejs is not installed
     expect(readdirSync(join(root, 'usr/local/bin'))).toEqual(['node'])
     // node's licence ships beside it

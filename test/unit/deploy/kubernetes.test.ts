@@ -168,7 +168,7 @@ describe('deploy/kubernetes: the design', () => {
     const build = readFileSync(join(REPO, 'deploy/image/build.sh'), 'utf8')
     expect(build).toMatch(/^LIB=\/usr\/libexec\/nicback$/m)
     expect(build).toMatch(/^NODE_BIN=\/usr\/local\/bin\/node$/m)
-    expect(build).toMatch(/^NODE_FLAGS=--jitless$/m)
+    expect(build).toMatch(/^NODE_FLAGS="--jitless --no-expose-wasm"$/m)
     expect(build).toContain(`exec %s %s %s/nicback.mjs "$@"\\n' "$NODE_BIN" "$NODE_FLAGS" "$LIB" >"$stage/root/usr/bin/nicback"`)
   })
 
