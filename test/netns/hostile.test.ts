@@ -385,11 +385,11 @@ describe('9. small ones', () => {
 
 // Issue 17: the second hardening pass.
 
-/** The agent on port 9465 of w's host netns (a netns of its own), ready. */
 /** The agent as the image runs it (its node, its flags), or on NBT_NODE when
  *  the tier runs again on another node. */
 const podNode = (): readonly string[] => (process.env.NBT_NODE === undefined ? imageNode() : [process.env.NBT_NODE])
 
+/** The agent on port 9465 of w's host netns (a netns of its own), ready. */
 async function readyAgent(w: World, opts: { countIp?: boolean; node?: readonly string[] } = {}): Promise<Running> {
   const a = startAgent(w, { port: 9465, ...opts })
   await until('the agent is ready', () => probe(w, a, '/readyz')[0] === 200)
