@@ -12,6 +12,14 @@ import { NICBACK, NODE, REPO, type World } from './world.js'
 const started: ChildProcess[] = []
 const dirs: string[] = []
 
+/** The agent's event source in the tests: `tail -f FILE`, which ends
+ *  within a second of the agent that started it (`--pid=$PPID`), whatever
+ *  signal ends the agent: stopAgents() and the hostile tests SIGKILL it, and
+ *  a plain `tail -f` was left running on the machine after the run. */
+export function monitorStandIn(events: string): string {
+  return JSON.stringify(['sh', '-c', 'exec tail -n +1 -f --pid="$PPID" "$0"', events])
+}
+
 export function stopAgents(): void {
   for (const c of started.splice(0)) c.kill('SIGKILL')
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
@@ -34,8 +42,8 @@ export interface Running {
   child: ChildProcess
   /** The argument lines of every `ip` the agent ran (countIp only). */
   ipCalls: () => string[]
-  /** A line of /proc/PID/status, in KiB (VmRSS, VmHWM). */
-  memKiB: (key: 'VmRSS' | 'VmHWM') => number
+  /** A line of /proc/PID/status, in KiB (VmRSS, VmHWM, RssFile: its file-backed part). */
+  memKiB: (key: 'VmRSS' | 'VmHWM' | 'RssFile') => number
 }
 
 export interface AgentOptions {
@@ -66,12 +74,20 @@ export function imageNode(): string[] {
   return [path, ...flags[1]!.split(' ').filter((f) => f !== '')]
 }
 
+/** Drops `file`'s pages from the page cache (pages a process maps stay),
+ *  as `dd iflag=nocache count=0` does: posix_fadvise DONTNEED on the whole
+ *  file. Nothing else of the machine's is touched. */
+export function dropFromPageCache(file: string): void {
+  const r = spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`dd iflag=nocache ${file}: ${r.stderr}`)
+}
+
 export function startAgent(w: World, opts: AgentOptions = {}): Running {
   const events = join(w.state, '..', `${w.tag}events`)
   writeFileSync(events, 'monitor will print the received events for:\nUDEV - the event which udev sends out after rule processing\n\n')
   w.hostIp('link', 'set', 'lo', 'up')
   const port = opts.port ?? 20000 + (process.pid % 20000)
-  const env = { ...process.env, NICBACK_STATE_DIR: w.state, NICBACK_WATCH_MONITOR: JSON.stringify(['tail', '-n', '+1', '-f', events]) }
+  const env = { ...process.env, NICBACK_STATE_DIR: w.state, NICBACK_WATCH_MONITOR: monitorStandIn(events) }
   const watch = [...(opts.node ?? [NODE]), NICBACK, 'watch', '--metrics-addr', `127.0.0.1:${port}`, '--log-format', 'json']
   let calls: string | null = null
   let argv = ['netns', 'exec', w.host, ...watch]
