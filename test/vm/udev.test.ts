@@ -20,6 +20,7 @@ const SCENARIOS = [
   ['cycle', "three NICs back under each other's names: all home (temporary name)"],
   ['plain-netns', 'ip netns add / set netns / ip netns del, no Docker'],
   ['not-utf8', 'named q\\xff\\xff\\xffz inside, not UTF-8: back to ens4'],
+  ['sysctl', 'ens4 with a sysctl.d setting of its own, back as devN: home, the setting applied again'],
 ] as const
 
 describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
@@ -80,6 +81,15 @@ describeVm.each(KERNELS)('udev rules on kernel %s', (kernel) => {
     // a rename on the host: noted by the front for a hand-over, no node started
     expect(runs!.noted, context).toMatch(/^ens3 lan3 3 \/devices\/pci0000:00\/0000:00:03\.0\/net\/lan3$/)
     expect(runs!.logged, 'nicback logged nothing for two renames on the host').toBe(0)
+  })
+
+  test('a NIC brought home gets its sysctl.d settings for its home name again (the kernel reset them when it changed netns)', () => {
+    const v = (results as Record<string, unknown>)['sysctl-values'] as { before: number; inside: number; after: number } | undefined
+    expect(v, context).toBeDefined()
+    expect(v!.before, 'applied as at boot').toBe(2)
+    expect(v!.inside, 'the kernel reset it when ens4 changed netns').toBe(0)
+    expect(v!.after, "applied again on nicback's change event").toBe(2)
+    expect(results.sysctl?.watch.nics['52:54:00:00:00:11']?.seen[0], 'back as devN').toMatch(/^dev\d+$/)
   })
 
   test('each scenario really produced the misnaming nicback fixed', () => {

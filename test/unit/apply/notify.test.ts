@@ -3,8 +3,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { notifyNetworkManagers } from '../../../scripts/lib/apply/notify.js'
+import { notifyNetworkManagers, RESTORED_ARG } from '../../../scripts/lib/apply/notify.js'
 import { log } from '../../../scripts/lib/system/log.js'
 
 describe('telling the network manager', () => {
@@ -26,7 +27,19 @@ describe('telling the network manager', () => {
     expect(readFileSync(join(dir, 'net', 'ens3', 'uevent'), 'utf8')).toBe('')
     writeFileSync(opts.control, '')
     expect(notifyNetworkManagers('ens3', opts)).toBe(true)
-    expect(readFileSync(join(dir, 'net', 'ens3', 'uevent'), 'utf8')).toBe('change')
+    // a synthetic uevent: action, UUID, the argument the rule matches on
+    expect(readFileSync(join(dir, 'net', 'ens3', 'uevent'), 'utf8')).toMatch(/^change [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} NICBACK=restored$/)
+  })
+
+  test("the rule applies sysctl.d's settings for the home name on that event, and only on it", () => {
+    const rules = readFileSync(fileURLToPath(new URL('../../../udev/81-nicback.rules', import.meta.url)), 'utf8')
+    const line = rules.split('\n').find((l) => l.includes('SYNTH_ARG_NICBACK'))
+    expect(line).toBeDefined()
+    expect(line).toContain('ACTION=="change"')
+    expect(line).toContain(`ENV{SYNTH_ARG_NICBACK}=="${RESTORED_ARG.split('=')[1]}"`)
+    for (const p of ['ipv4/conf', 'ipv4/neigh', 'ipv6/conf', 'ipv6/neigh']) expect(line).toContain(`--prefix=/net/${p}/$name`)
+    // before the line that ends the rule for every action but add, move, remove
+    expect(rules.indexOf(line!)).toBeLessThan(rules.indexOf('ACTION!="add|move|remove"'))
   })
 
   // Issue 16: a NIC a new pod took right after it came home has left.

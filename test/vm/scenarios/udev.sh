@@ -118,6 +118,23 @@ ip link set ens4 netns x2
 ip -n x2 link set ens4 name "$(printf 'q\377\377\377z')"
 check not-utf8 "$($WATCH --expect $M4=ens4 -- ip netns del x2)"
 
+# 7c. ens4's own sysctl.d setting, applied as at boot: the kernel resets it
+#     when ens4 changes netns (read inside), and 99-systemd.rules applies
+#     sysctl.d on add only, under the devN it comes back with; nicback's
+#     change event has it applied under ens4 again.
+echo 'net.ipv4.conf.ens4.arp_ignore = 2' > /etc/sysctl.d/90-nbtest.conf
+/usr/lib/systemd/systemd-sysctl --prefix=/net/ipv4/conf/ens4
+before=$(cat /proc/sys/net/ipv4/conf/ens4/arp_ignore)
+ip netns add x3
+ip link set ens4 netns x3
+ip -n x3 link set ens4 name ens3
+inside=$(ip netns exec x3 cat /proc/sys/net/ipv4/conf/ens3/arp_ignore)
+check sysctl "$($WATCH --expect $M4=ens4 -- ip netns del x3)"
+result sysctl-values "{\"before\": $before, \"inside\": $inside, \"after\": $(cat /proc/sys/net/ipv4/conf/ens4/arp_ignore)}"
+rm /etc/sysctl.d/90-nbtest.conf
+/usr/lib/systemd/systemd-sysctl --prefix=/net/ipv4/conf/ens4 # nothing left to apply
+echo 0 > /proc/sys/net/ipv4/conf/ens4/arp_ignore
+
 # 8. What the rule starts, as udevd would run it (udevadm test runs no
 #    program, it lists them): the front, for an add and for a move. Then a
 #    real rename on the host (an admin's): the front notes it
