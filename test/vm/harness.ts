@@ -301,7 +301,12 @@ export interface NicWatch {
   expected: string
   seen: string[]
   backMs: number | null
-  /** udevd done with it: its database entry exists (its rules ran). */
+  /** udevd's database first had an entry for it (its rules ran; what
+   *  nicback waits for before renaming it). */
+  udevDbMs: number | null
+  /** udevd done with it: it sent out the event of the kernel's last add or
+   *  move of it (rules and RUN programs ran); without `udevadm monitor`, the
+   *  entry's time. */
   udevMs: number | null
   namedMs: number | null
   final: string | null

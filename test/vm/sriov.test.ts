@@ -71,8 +71,14 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
     /** The three times udevd alone was timed (the storm before nicback is
      *  installed, same boot). */
     const ALONE = ['udevd-alone', 'udevd-alone2', 'udevd-alone3']
-    /** When udevd was done with the last VF of scenario `k`, from the command's start. */
-    const udevDoneMs = (k: string) => Math.max(...Object.values((r[k] as { watch: WatchedScenario['watch'] }).watch.nics).map((n) => n.udevMs ?? Infinity))
+    /** When udevd's database first had an entry for the last VF of scenario
+     *  `k` (`db`: its rules ran; what a run waits for), or when udevd was done
+     *  with the last (`events`: it sent out each VF's last event, RUN
+     *  programs and, on 6.1, the move to devN included), from the command's
+     *  start. The bounds hold against the first, as since issue 21 was
+     *  filed; the second is printed beside (docs/measurements.md, "The
+     *  baseline is not steady"). */
+    const udevDoneMs = (k: string, by: 'db' | 'events' = 'db') => Math.max(...Object.values((r[k] as { watch: WatchedScenario['watch'] }).watch.nics).map((n) => (by === 'db' ? n.udevDbMs : n.udevMs) ?? Infinity))
 
     beforeAll(async () => {
       requireVm()
@@ -138,10 +144,12 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
       for (const n of nics) {
         expect(n.seen[0], JSON.stringify(n)).toMatch(/^dev\d+$/)
         expect(n.final, JSON.stringify(n)).toMatch(/^dev\d+$/)
+        expect(n.udevDbMs, JSON.stringify(n)).not.toBeNull()
         expect(n.udevMs, JSON.stringify(n)).not.toBeNull()
       }
       const one = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
       const udevd = udevDoneMs(k)
+      console.log(`[vm ${kernel} sriov] ${k}: udevd done sending out the last VF's events ${udevDoneMs(k, 'events')} ms after the command`)
       console.log(`[vm ${kernel} sriov] ${k}: udevd done with the last of ${VFS} VFs ${udevd} ms after the command: ${(udevd / one).toFixed(2)}x one VF all home with nicback (${one} ms)`)
     })
 
@@ -164,11 +172,12 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
      *  emulator's noise on one storm is the size of one VF's return). */
     const overUdevd = (singles: string[], storm: string, who: string, target: number) => {
       const one = median(singles.map((k) => allHomeMs(scenario(k))))
-      const udevd = median(ALONE.map(udevDoneMs))
+      const udevd = median(ALONE.map((k) => udevDoneMs(k)))
+      const byEvents = median(ALONE.map((k) => udevDoneMs(k, 'events')))
       const storms = [storm, `${storm}2`, `${storm}3`].map((k) => allHomeMs(scenario(k)))
       const all = median(storms)
       console.log(
-        `[vm ${kernel} sriov] ${who}: udevd alone ${udevd} ms, one VF ${one} ms, ${VFS} VFs ${all} ms (medians of 3; storms ${storms.join(', ')} ms): over udevd alone ${all - udevd} ms = ${((all - udevd) / one).toFixed(2)}x one VF (target ${target}x)`,
+        `[vm ${kernel} sriov] ${who}: udevd alone ${udevd} ms, one VF ${one} ms, ${VFS} VFs ${all} ms (medians of 3; storms ${storms.join(', ')} ms): over udevd alone ${all - udevd} ms = ${((all - udevd) / one).toFixed(2)}x one VF (target ${target}x); against udevd done sending out every event (${byEvents} ms): ${((all - byEvents) / one).toFixed(2)}x`,
       )
       expect(
         [one, udevd, all].every((x) => Number.isFinite(x) && x > 0),

@@ -2,14 +2,19 @@
 // NICs come back: `docker rm -f`, `ip netns del`...), then watches sysfs until
 // every expected NIC (by MAC) carries its expected name, or a timeout.
 // Prints JSON: per MAC the names seen in order, when it was back in the host
-// (the kernel's hand-back), when udevd was done with it (its database entry
-// /run/udev/data/n<ifindex> exists: its rules ran, RUN programs start) and
-// when it had its final name, relative to the command's start.
+// (the kernel's hand-back), when udevd's database first had an entry for it
+// (its rules ran, RUN programs start: what nicback waits for), when udevd was
+// done with it (it sent out the event of the kernel's last add or move of
+// it: rules and RUN programs, systemd-sysctl's among them, all ran; before
+// 6.8 a VF comes back as an add and then a move to devN, and udevd starts
+// the move only once the add is done) and when it had its final name,
+// relative to the command's start.
 //
-// It follows the kernel's net uevents (`udevadm monitor --kernel
-// --property`): each add or move says which name an ifindex had and when
-// (udevadm's CLOCK_MONOTONIC stamp, so a watcher that reads late still
-// times right); one sysfs read maps the ifindex to its MAC. A look at every
+// It follows the kernel's net uevents and udevd's (`udevadm monitor --kernel
+// --udev --property`): each kernel add or move says which name an ifindex
+// had and when (udevadm's CLOCK_MONOTONIC stamp, so a watcher that reads
+// late still times right), each of udevd's that it is done with that event
+// (SEQNUM); one sysfs read maps the ifindex to its MAC. A look at every
 // device (two sysfs files each) runs at the start, when no uevent came for
 // 300 ms (so a look never comes between a late event and the ones after it),
 // and at the end. A watcher that looked at every device every 2 ms, before,
@@ -51,14 +56,14 @@ function namesByMac() {
 /** `udevadm monitor` on the kernel's net events, once it listens; null
  *  without udevadm. */
 async function monitor() {
-  const child = spawn('udevadm', ['monitor', '--kernel', '--property', '--subsystem-match=net'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const child = spawn('udevadm', ['monitor', '--kernel', '--udev', '--property', '--subsystem-match=net'], { stdio: ['ignore', 'pipe', 'ignore'] })
   child.stdout.setEncoding('utf8')
   const ok = await new Promise((resolve) => {
     let head = ''
     const onData = (d) => {
       head += d
       // printed once the socket listens
-      if (/^KERNEL - /m.test(head)) {
+      if (/^KERNEL - /m.test(head) && /^UDEV - /m.test(head)) {
         child.stdout.off('data', onData)
         resolve(true)
       }
@@ -73,7 +78,7 @@ async function monitor() {
 const mon = await monitor()
 const t0 = performance.now()
 const t0Usec = process.hrtime.bigint() / 1000n // CLOCK_MONOTONIC, as udevadm's stamps
-const nics = new Map([...expect.keys()].map((mac) => [mac, { expected: expect.get(mac), seen: [], backMs: null, udevMs: null, namedMs: null }]))
+const nics = new Map([...expect.keys()].map((mac) => [mac, { expected: expect.get(mac), seen: [], backMs: null, udevDbMs: null, udevMs: null, namedMs: null }]))
 let cmdMs = null
 let cmdStatus = null
 let finish
@@ -87,6 +92,8 @@ if (cmd.length > 0) {
   })
 }
 const ms = () => Math.round(performance.now() - t0)
+/** An udevadm stamp ([seconds.micros], CLOCK_MONOTONIC) in ms since the start. */
+const sinceT0 = (m) => Math.max(0, Math.round(Number(BigInt(m[1]) * 1000000n + BigInt(m[2]) - t0Usec) / 1000))
 /** `mac` had `name` at `at` ms. */
 function saw(mac, name, ifindex, at = ms()) {
   const n = nics.get(mac)
@@ -97,8 +104,22 @@ function saw(mac, name, ifindex, at = ms()) {
   if (name === n.expected && n.namedMs === null) n.namedMs = at
   if (name !== n.expected) n.namedMs = null
 }
+/** ifindex -> SEQNUM of the kernel's last add or move of it; ifindex -> the
+ *  last of those udevd sent out, and when. */
+const kernelSeq = new Map()
+const udevDone = new Map()
 function check() {
-  for (const n of nics.values()) if (n.udevMs === null && n.ifindex !== undefined && existsSync(`/run/udev/data/n${n.ifindex}`)) n.udevMs = ms()
+  for (const n of nics.values()) {
+    if (n.ifindex === undefined) continue
+    if (n.udevDbMs === null && existsSync(`/run/udev/data/n${n.ifindex}`)) n.udevDbMs = ms()
+    if (mon === null) {
+      n.udevMs = n.udevDbMs // no monitor: the entry is all there is to go by
+      continue
+    }
+    const k = kernelSeq.get(n.ifindex)
+    const u = udevDone.get(n.ifindex)
+    n.udevMs = k !== undefined && u !== undefined && u.seq >= k ? u.at : null
+  }
   const done = [...nics.values()].every((n) => (untilUdevDone ? n.udevMs : n.namedMs) !== null) && (cmd.length === 0 || cmdMs !== null)
   if (done || performance.now() - t0 >= timeout) finish()
 }
@@ -125,6 +146,15 @@ function onUevent(block) {
   const lines = block.split('\n')
   const p = Object.fromEntries(lines.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
   if ((p.ACTION !== 'add' && p.ACTION !== 'move') || !p.INTERFACE || !p.IFINDEX) return
+  const seq = Number(p.SEQNUM)
+  const udevd = /^UDEV {2}\[(\d+)\.(\d{6})\]/.exec(lines.find((l) => l.startsWith('UDEV')) ?? '')
+  if (udevd) {
+    // udevd is done with this event: rules, database, RUN programs
+    if (seq >= (udevDone.get(p.IFINDEX)?.seq ?? 0)) udevDone.set(p.IFINDEX, { seq, at: sinceT0(udevd) })
+    check()
+    return
+  }
+  if (seq > (kernelSeq.get(p.IFINDEX) ?? 0)) kernelSeq.set(p.IFINDEX, seq)
   const holder = readOr(`/sys/class/net/${p.INTERFACE}/ifindex`)
   // Before 6.8 an add carries the name the device had in its container; if
   // the host had that name the kernel gave it devN (the move that follows
@@ -140,8 +170,7 @@ function onUevent(block) {
   if (mac === null) return
   macOf.set(p.IFINDEX, mac)
   const stamp = /^KERNEL\[(\d+)\.(\d{6})\]/.exec(lines.find((l) => l.startsWith('KERNEL[')) ?? '')
-  const at = stamp ? Math.max(0, Math.round(Number(BigInt(stamp[1]) * 1000000n + BigInt(stamp[2]) - t0Usec) / 1000)) : ms()
-  saw(mac, p.INTERFACE, p.IFINDEX, at)
+  saw(mac, p.INTERFACE, p.IFINDEX, stamp ? sinceT0(stamp) : ms())
   check()
 }
 let buf = ''
@@ -171,7 +200,7 @@ const out = {
   ok: [...nics].every(([mac, n]) => final.get(mac)?.dev === n.expected),
   cmdMs,
   cmdStatus,
-  nics: Object.fromEntries([...nics].map(([mac, n]) => [mac, { expected: n.expected, seen: n.seen, backMs: n.backMs, udevMs: n.udevMs, namedMs: n.namedMs, final: final.get(mac)?.dev ?? null }])),
+  nics: Object.fromEntries([...nics].map(([mac, n]) => [mac, { expected: n.expected, seen: n.seen, backMs: n.backMs, udevDbMs: n.udevDbMs, udevMs: n.udevMs, namedMs: n.namedMs, final: final.get(mac)?.dev ?? null }])),
 }
 process.stdout.write(`${JSON.stringify(out)}\n`)
 process.exit(0)

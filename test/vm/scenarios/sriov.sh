@@ -24,57 +24,23 @@
 # Results: /out/result.json (times from the command's start, per VF MAC).
 set -u
 . test/vm/guest/lib.sh
+. test/vm/guest/vfs.sh
 . test/vm/scenarios/sriov-cni.sh
 
 busybox syslogd -O /out/syslog.log
-modprobe -a dca i2c-algo-bit igb igbvf
-udevadm settle
-PFS=()
-for d in /sys/class/net/*; do
-  [ "$(cat "$d/device/sriov_totalvfs" 2>/dev/null || echo 0)" -gt 0 ] && PFS+=("$(basename "$d")")
-done
-for pf in "${PFS[@]}"; do echo 7 > "/sys/class/net/$pf/device/sriov_numvfs"; done
-udevadm settle
-VFS=()
-for d in /sys/class/net/*; do [ -e "$d/device/physfn" ] && VFS+=("$(basename "$d")"); done
-declare -A MAC
-for v in "${VFS[@]}"; do MAC[$v]=$(cat "/sys/class/net/$v/address"); done
-expect_all() { for v in "${VFS[@]}"; do printf -- '--expect %s=%s ' "${MAC[$v]}" "$v"; done; }
-
-# Each VF into a netns of its own, renamed there to a PF's name: the kernel
-# hands each back as devN (the PF holds the name on the host).
-scatter() {
-  local i=0
-  for v in "${VFS[@]}"; do
-    ip netns add "s$i"
-    ip link set "$v" netns "s$i"
-    ip -n "s$i" link set "$v" name "${PFS[0]}"
-    i=$((i + 1))
-  done
-  # The leaving is a moment of its own (its remove events, nicback recording
-  # them): done before the timed return starts, as when a pod dies later.
-  udevadm settle
-}
+vfs_up
 
 # udevd alone, before nicback is installed: the same storm as below, timed
-# until udevd is done with every VF (its rules and one systemd-sysctl per
-# VF): the floor under any storm, since nicback waits for udevd. Then each
+# until udevd is done with every VF (it sent out the event of each VF's last
+# add or move: its rules and its RUN programs, one systemd-sysctl per VF,
+# ran; on 6.1 each VF's move to devN too): the floor under any storm, since
+# nicback waits for udevd. Then each
 # VF is named back by hand (its altname first: the altname trap).
 # Three times (udevd-alone, -alone2, -alone3): the tests take the median.
 for k in '' 2 3; do
   scatter
   result "udevd-alone$k" "{\"watch\": $($WATCH --timeout 60000 --udev-done $(expect_all) -- ip -all netns delete)}"
-  udevadm settle
-  for d in /sys/class/net/dev*; do
-    m=$(cat "$d/address")
-    for v in "${VFS[@]}"; do
-      if [ "${MAC[$v]}" = "$m" ]; then
-        ip link property del dev "${d##*/}" altname "$v" 2>/dev/null
-        ip link set "${d##*/}" name "$v"
-      fi
-    done
-  done
-  udevadm settle
+  home_by_hand
 done
 
 # The real plugins without nicback: what a node without it sees. A crash

@@ -1,0 +1,91 @@
+# Guest side of `npm run bench:storms` (bench/vm/storms.bench.ts): issue 21's
+# storm measured against udevd alone with the two interleaved, so that a
+# drift over the boot cannot pass for nicback's cost. One boot, 3 igb PFs,
+# 21 VFs; REPS pairs for the udev rule, then REPS for the agent:
+#   alone<k>   nicback's rule taken out (the agent stopped): every VF in a
+#              netns of its own, all deleted at once, timed until udevd is
+#              done with the last VF; then named back by hand;
+#   storm<k>   the same storm with the rule (the agent) in place, timed
+#              until the last VF has its name;
+#   single<k>  one VF, three times, before the pairs.
+# Results: /out/result.json (times from the command's start, per VF MAC).
+set -u
+. test/vm/guest/lib.sh
+. test/vm/guest/vfs.sh
+REPS=${REPS:-5}
+busybox syslogd -O /out/syslog.log
+vfs_up
+alone() { # alone KEY
+  scatter
+  # shellcheck disable=SC2046
+  result "$1" "{\"watch\": $($WATCH --timeout 60000 --udev-done $(expect_all) -- ip -all netns delete)}"
+  home_by_hand
+}
+# what nicback logged since a mark: the rule's runs (syslog), the agent's
+# (its stderr)
+mark() { echo "$(($(wc -l </out/syslog.log) + 1)) $(($(cat /out/watch.log 2>/dev/null | wc -l) + 1))"; }
+since() {
+  { tail -n +"$1" /out/syslog.log; tail -n +"$2" /out/watch.log 2>/dev/null; } |
+    grep -E 'step by step|waited|still has|led [0-9]+ rounds|File exists|planning again' | cut -c1-600
+}
+timed() { # timed KEY WATCH_ARGS...
+  local key=$1 from w
+  shift
+  from=$(mark)
+  w=$($WATCH --timeout 180000 "$@")
+  udevadm settle
+  sleep 0.2
+  # shellcheck disable=SC2086 # two numbers
+  result "$key" "{\"watch\": $w, \"log\": $(json_str "$(since $from)")}"
+}
+singles() { # singles PREFIX
+  local k
+  for k in 1 2 3; do
+    ip netns add one
+    ip link set "${VFS[0]}" netns one
+    ip -n one link set "${VFS[0]}" name "${PFS[0]}"
+    udevadm settle
+    timed "${1}single$k" --expect "${MAC[${VFS[0]}]}=${VFS[0]}" -- ip netns del one
+  done
+}
+
+$NB install >/out/install.log 2>&1 || { echo "install failed"; cat /out/install.log; }
+RULE=/etc/udev/rules.d/81-nicback.rules
+rule() { # rule on|off
+  if [ "$1" = off ]; then mv "$RULE" /run/81-nicback.rules.off; else mv /run/81-nicback.rules.off "$RULE"; fi
+  udevadm control --reload
+}
+singles ""
+for k in $(seq "$REPS"); do
+  rule off
+  alone "alone$k"
+  rule on
+  scatter
+  # shellcheck disable=SC2046
+  timed "storm$k" $(expect_all) -- ip -all netns delete
+done
+
+rule off
+agent() { # agent on|off
+  if [ "$1" = off ]; then
+    kill "$wpid"
+    wait "$wpid"
+    return
+  fi
+  node dist/nicback.mjs watch --metrics-addr 127.0.0.1:9465 --log-format json 2>>/out/watch.log &
+  wpid=$!
+  for _ in $(seq 600); do curl -sf http://127.0.0.1:9465/readyz >/dev/null && return; sleep 0.1; done
+  echo "the agent was not ready in 60 s"
+}
+agent on
+singles agent-
+for k in $(seq "$REPS"); do
+  agent off
+  alone "agent-alone$k"
+  agent on
+  scatter
+  # shellcheck disable=SC2046
+  timed "agent-storm$k" $(expect_all) -- ip -all netns delete
+done
+agent off
+write_results
