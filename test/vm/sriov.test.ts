@@ -159,11 +159,14 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
     // whole return, and nicback must not rename a VF before udevd is done
     // with it: measured 1.65x-4.9x end to end (4.84x and 4.94x in CI runs).
     // The bound is 6x so the emulator's noise does not fail CI; the ratio is
-    // printed, and the next test holds nicback's own part.
-    test('storm: 21 VFs all home within 6x the time one VF takes (same boot; target 3x, reported)', () => {
+    // printed, and the next test holds nicback's own part. The storm's time
+    // is the median of its three, as scenarios/sriov.sh says (one storm of a
+    // CI rehearsal took 6.70 s where the other two took 3.62 and 3.95 s).
+    test('storm: 21 VFs all home within 6x the time one VF takes (same boot; medians of 3; target 3x, reported)', () => {
       const one = median(['single1', 'single2', 'single3'].map((k) => allHomeMs(scenario(k))))
-      const storm = allHomeMs(scenario('storm'))
-      console.log(`[vm ${kernel} sriov] one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms: ${(storm / one).toFixed(2)}x (target 3x); guest node -e 0: ${r.nodeMs} ms`)
+      const storms = ['storm', 'storm2', 'storm3'].map((k) => allHomeMs(scenario(k)))
+      const storm = median(storms)
+      console.log(`[vm ${kernel} sriov] one VF ${one} ms (median of 3), ${VFS} VFs ${storm} ms (median of ${storms.join(', ')} ms): ${(storm / one).toFixed(2)}x (target 3x); guest node -e 0: ${r.nodeMs} ms`)
       expect(storm / one).toBeLessThanOrEqual(6)
     })
 
