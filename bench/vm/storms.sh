@@ -55,15 +55,21 @@ rule() { # rule on|off
   if [ "$1" = off ]; then mv "$RULE" /run/81-nicback.rules.off; else mv /run/81-nicback.rules.off "$RULE"; fi
   udevadm control --reload
 }
+# pairs PREFIX SWITCH: REPS pairs of a udevd-alone storm (SWITCH off: nicback
+# taken out) and the same storm with nicback (SWITCH on)
+pairs() {
+  local k
+  for k in $(seq "$REPS"); do
+    "$2" off
+    alone "${1}alone$k"
+    "$2" on
+    scatter
+    # shellcheck disable=SC2046
+    timed "${1}storm$k" $(expect_all) -- ip -all netns delete
+  done
+}
 singles ""
-for k in $(seq "$REPS"); do
-  rule off
-  alone "alone$k"
-  rule on
-  scatter
-  # shellcheck disable=SC2046
-  timed "storm$k" $(expect_all) -- ip -all netns delete
-done
+pairs "" rule
 
 rule off
 agent() { # agent on|off
@@ -79,13 +85,6 @@ agent() { # agent on|off
 }
 agent on
 singles agent-
-for k in $(seq "$REPS"); do
-  agent off
-  alone "agent-alone$k"
-  agent on
-  scatter
-  # shellcheck disable=SC2046
-  timed "agent-storm$k" $(expect_all) -- ip -all netns delete
-done
+pairs agent- agent
 agent off
 write_results
