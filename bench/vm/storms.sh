@@ -1,4 +1,4 @@
-# Guest side of `npm run bench:storms` (bench/vm/storms.bench.ts): issue 21's
+# Guest side of `npm run bench:storms` (bench/vm/storms.vm.ts): issue 21's
 # storm measured against udevd alone with the two interleaved, so that a
 # drift over the boot cannot pass for nicback's cost. One boot, 3 igb PFs,
 # 21 VFs; REPS pairs for the udev rule, then REPS for the agent:
@@ -34,7 +34,7 @@ timed() { # timed KEY WATCH_ARGS...
   from=$(mark)
   w=$($WATCH --timeout 180000 "$@")
   udevadm settle
-  sleep 0.2
+  sleep 0.2 # the runs' last lines reach syslogd and the agent's log
   # shellcheck disable=SC2086 # two numbers
   result "$key" "{\"watch\": $w, \"log\": $(json_str "$(since $from)")}"
 }

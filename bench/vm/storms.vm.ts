@@ -2,8 +2,9 @@
 // alone, with each storm timed right after a udevd-alone storm of its own in
 // the same boot (bench/vm/storms.sh), for the udev rule and the agent. Not a
 // test tier: it asserts only that every figure was measured, prints them with
-// both estimators (the issue's: median storm - median udevd alone; and the
-// median of the paired differences), and writes the table to
+// three estimators (the issue's: median storm - median udevd alone by its
+// database entries; the median of the paired differences; and the first
+// against udevd done sending out every event), and writes the table to
 // bench/storms-KERNEL.md (BENCH_OUT; "-" for none). Needs what the VM tier needs
 // (test/vm/README.md). Env: STORM_KERNEL (6.12 or 6.1), STORM_REPS (pairs,
 // default 5), STORM_DOCKER=1 (dockerd in the guest, as in the SR-IOV test's
@@ -11,14 +12,13 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { CHECKOUT, requireVm, runInVm, type WatchedScenario } from '../../test/vm/harness.js'
+import { CHECKOUT, lastNicMs, median, requireVm, runInVm, type WatchedScenario } from '../../test/vm/harness.js'
 
 const KERNEL = (process.env.STORM_KERNEL ?? '6.12') as '6.1' | '6.12'
 const REPS = Number(process.env.STORM_REPS ?? 5)
 const DOCKER = process.env.STORM_DOCKER === '1'
 const OUT = process.env.BENCH_OUT ?? join(CHECKOUT, 'bench', `storms-${KERNEL}.md`)
 
-const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const ratio = (ms: number, one: number) => `${(ms / one).toFixed(2)}x`
 
 test(`storms against udevd alone, interleaved, kernel ${KERNEL}`, async () => {
@@ -30,7 +30,7 @@ test(`storms against udevd alone, interleaved, kernel ${KERNEL}`, async () => {
   const last = (k: string, field: 'namedMs' | 'udevDbMs' | 'udevMs') => {
     const s = r[k]
     expect(s, `${k} measured\n${vm.log}`).toBeDefined()
-    const t = Math.max(...Object.values(s!.watch.nics).map((n) => n[field] ?? Infinity))
+    const t = lastNicMs(s!.watch, field)
     expect(Number.isFinite(t), `${k}: every VF ${field === 'namedMs' ? 'named' : 'done by udevd'}\n${JSON.stringify(s)}`).toBe(true)
     return t
   }

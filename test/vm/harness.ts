@@ -320,6 +320,15 @@ export interface WatchedScenario {
   after: string
 }
 
+/** When the last NIC of a watch reached `field`, in ms from the command's
+ *  start; Infinity if one never did. */
+export function lastNicMs(watch: WatchedScenario['watch'], field: 'namedMs' | 'udevDbMs' | 'udevMs'): number {
+  return Math.max(...Object.values(watch.nics).map((n) => n[field] ?? Infinity))
+}
+
+/** The median of a few timings (the upper one of an even count). */
+export const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
 export interface Uevent {
   action: string
   devpath: string

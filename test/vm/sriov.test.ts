@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { beforeAll, expect, test } from 'vitest'
-import { CHECKOUT, runInVm, describeVm, requireVm, type VmRun, type WatchedScenario } from './harness.js'
+import { CHECKOUT, runInVm, describeVm, lastNicMs, median, requireVm, type VmRun, type WatchedScenario } from './harness.js'
 import { dockerRunArgs } from './pod-spec.js'
 
 /** The image (deploy/image/build.sh, amd64 only: an archive docker load
@@ -66,8 +66,7 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
     let context = ''
     const scenario = (k: string) => r[k] as Scenario
     /** When the last VF had its name, from the command's start. */
-    const allHomeMs = (s: Scenario) => Math.max(...Object.values(s.watch.nics).map((n) => n.namedMs ?? Infinity))
-    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+    const allHomeMs = (s: Scenario) => lastNicMs(s.watch, 'namedMs')
     /** The three times udevd alone was timed (the storm before nicback is
      *  installed, same boot). */
     const ALONE = ['udevd-alone', 'udevd-alone2', 'udevd-alone3']
@@ -78,7 +77,7 @@ function vfSuite(kernel: '6.1' | '6.12', agent: boolean): void {
      *  start. The bounds hold against the first, as since issue 21 was
      *  filed; the second is printed beside (docs/measurements.md, "The
      *  baseline is not steady"). */
-    const udevDoneMs = (k: string, by: 'db' | 'events' = 'db') => Math.max(...Object.values((r[k] as { watch: WatchedScenario['watch'] }).watch.nics).map((n) => (by === 'db' ? n.udevDbMs : n.udevMs) ?? Infinity))
+    const udevDoneMs = (k: string, by: 'db' | 'events' = 'db') => lastNicMs((r[k] as { watch: WatchedScenario['watch'] }).watch, by === 'db' ? 'udevDbMs' : 'udevMs')
 
     beforeAll(async () => {
       requireVm()
