@@ -7,12 +7,19 @@
 #              done with the last VF; then named back by hand;
 #   storm<k>   the same storm with the rule (the agent) in place, timed
 #              until the last VF has its name;
-#   single<k>  one VF, three times, before the pairs.
+#   single<k>  one VF, three times, before the pairs;
+#   dstorm<k>  with DETACHED=1, the rule's storm once more in each pair with
+#              the leader out of udevd's worker (the front starts it in the
+#              background and exits; only where udevd kills nothing it
+#              leaves, as here, with no systemd), the order of the two
+#              storms alternating: what a leader outside udevd would gain
+#              (docs/design.md, "Why RUN and not a service").
 # Results: /out/result.json (times from the command's start, per VF MAC).
 set -u
 . test/vm/guest/lib.sh
 . test/vm/guest/vfs.sh
 REPS=${REPS:-5}
+DETACHED=${DETACHED:-0}
 busybox syslogd -O /out/syslog.log
 vfs_up
 alone() { # alone KEY
@@ -55,17 +62,37 @@ rule() { # rule on|off
   if [ "$1" = off ]; then mv "$RULE" /run/81-nicback.rules.off; else mv /run/81-nicback.rules.off "$RULE"; fi
   udevadm control --reload
 }
+# the installed front, and a copy whose leader runs in the background
+FRONT=$(sed -n 's#^RUN+="/bin/sh \([^ ]*\) .*#\1#p' "$RULE")
+cp "$FRONT" /run/front.worker
+sed 's#^  command -v nice >/dev/null && exec nice -n -10 "$node" "$js"$#  ( exec nice -n -10 "$node" "$js" ) </dev/null >/dev/null 2>\&1 \& exit 0#' /run/front.worker >/run/front.detached
+if [ "$DETACHED" = 1 ] && cmp -s /run/front.worker /run/front.detached; then
+  echo "bench: the front's leader line was not found: no detached variant"
+  exit 1
+fi
+front() { cat "/run/front.$1" >"$FRONT"; }
 # pairs PREFIX SWITCH: REPS pairs of a udevd-alone storm (SWITCH off: nicback
-# taken out) and the same storm with nicback (SWITCH on)
+# taken out) and the same storm with nicback (SWITCH on); with DETACHED=1,
+# the rule's storm with the leader in the background too
 pairs() {
-  local k
+  local k f
   for k in $(seq "$REPS"); do
     "$2" off
     alone "${1}alone$k"
     "$2" on
-    scatter
-    # shellcheck disable=SC2046
-    timed "${1}storm$k" $(expect_all) -- ip -all netns delete
+    if [ "$DETACHED$1" != 1 ]; then
+      scatter
+      # shellcheck disable=SC2046
+      timed "${1}storm$k" $(expect_all) -- ip -all netns delete
+      continue
+    fi
+    for f in $([ $((k % 2)) = 1 ] && echo worker detached || echo detached worker); do
+      front "$f"
+      scatter
+      # shellcheck disable=SC2046
+      timed "$([ "$f" = worker ] && echo storm || echo dstorm)$k" $(expect_all) -- ip -all netns delete
+    done
+    front worker
   done
 }
 singles ""

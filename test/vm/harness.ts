@@ -322,7 +322,7 @@ export interface WatchedScenario {
 
 /** When the last NIC of a watch reached `field`, in ms from the command's
  *  start; Infinity if one never did. */
-export function lastNicMs(watch: WatchedScenario['watch'], field: 'namedMs' | 'udevDbMs' | 'udevMs'): number {
+export function lastNicMs(watch: WatchedScenario['watch'], field: 'backMs' | 'namedMs' | 'udevDbMs' | 'udevMs'): number {
   return Math.max(...Object.values(watch.nics).map((n) => n[field] ?? Infinity))
 }
 
