@@ -80,7 +80,7 @@ pairs() {
     "$2" off
     alone "${1}alone$k"
     "$2" on
-    if [ "$DETACHED$1" != 1 ]; then
+    if [ "$DETACHED" != 1 ] || [ "$2" != rule ]; then
       scatter
       # shellcheck disable=SC2046
       timed "${1}storm$k" $(expect_all) -- ip -all netns delete
